@@ -1,0 +1,158 @@
+/* elementwise.c — CPU elementwise kernels: binary and scalar arithmetic
+ * with their gradients, fills, scaled copies, row broadcasts and sums. */
+#include <string.h>
+
+#include "cpu_kernels.h"
+#include "cpu_par.h"
+
+static inline float apply(mx_binop op, float a, float b)
+{
+    switch (op) {
+    case MX_BIN_ADD: return a + b;
+    case MX_BIN_SUB: return a - b;
+    case MX_BIN_MUL: return a * b;
+    case MX_BIN_DIV: return a / b;
+    case MX_BIN_RSUB: return b - a;
+    case MX_BIN_RDIV: return b / a;
+    }
+    return 0.0f;
+}
+
+typedef struct bin_job {
+    mx_binop op;
+    const float *a, *b;
+    float s;
+    float *y;
+} bin_job;
+
+static void binary_range(void *p, size_t lo, size_t hi)
+{
+    bin_job *j = p;
+    switch (j->op) {
+    case MX_BIN_ADD: for (size_t i = lo; i < hi; i++) j->y[i] = j->a[i] + j->b[i]; break;
+    case MX_BIN_SUB: for (size_t i = lo; i < hi; i++) j->y[i] = j->a[i] - j->b[i]; break;
+    case MX_BIN_MUL: for (size_t i = lo; i < hi; i++) j->y[i] = j->a[i] * j->b[i]; break;
+    default: for (size_t i = lo; i < hi; i++) j->y[i] = apply(j->op, j->a[i], j->b[i]); break;
+    }
+}
+
+void mx_cpu_binary(mx_engine *eng, mx_binop op, const float *a, const float *b, float *y, size_t n)
+{
+    bin_job j = {op, a, b, 0.0f, y};
+    mx_cpu_parallel(eng, n, MX_CPU_PAR_MIN, binary_range, &j);
+}
+
+static void scalar_range(void *p, size_t lo, size_t hi)
+{
+    bin_job *j = p;
+    for (size_t i = lo; i < hi; i++) j->y[i] = apply(j->op, j->a[i], j->s);
+}
+
+void mx_cpu_scalar(mx_engine *eng, mx_binop op, const float *a, float s, float *y, size_t n)
+{
+    bin_job j = {op, a, NULL, s, y};
+    mx_cpu_parallel(eng, n, MX_CPU_PAR_MIN, scalar_range, &j);
+}
+
+static inline void put(float *dst, size_t i, float v, mx_req req)
+{
+    if (req == MX_REQ_ADD) dst[i] += v;
+    else dst[i] = v;
+}
+
+void mx_cpu_binary_backward(mx_engine *eng, mx_binop op, const float *a, const float *b,
+                            const float *dy, float *da, mx_req req_a, float *db, mx_req req_b,
+                            size_t n)
+{
+    (void)eng;
+    /* da first, then db: when a node uses one input twice (x*x) the two
+     * gradients alias, and write-then-add in this order is correct. */
+    if (da && req_a != MX_REQ_NULL) {
+        for (size_t i = 0; i < n; i++) {
+            float g;
+            switch (op) {
+            case MX_BIN_ADD: case MX_BIN_SUB: g = dy[i]; break;
+            case MX_BIN_MUL: g = dy[i] * b[i]; break;
+            case MX_BIN_DIV: g = dy[i] / b[i]; break;
+            default: g = 0.0f; break;
+            }
+            put(da, i, g, req_a);
+        }
+    }
+    if (db && req_b != MX_REQ_NULL) {
+        for (size_t i = 0; i < n; i++) {
+            float g;
+            switch (op) {
+            case MX_BIN_ADD: g = dy[i]; break;
+            case MX_BIN_SUB: g = -dy[i]; break;
+            case MX_BIN_MUL: g = dy[i] * a[i]; break;
+            case MX_BIN_DIV: g = -dy[i] * a[i] / (b[i] * b[i]); break;
+            default: g = 0.0f; break;
+            }
+            put(db, i, g, req_b);
+        }
+    }
+}
+
+void mx_cpu_scalar_backward(mx_engine *eng, mx_binop op, const float *a, float s, const float *dy,
+                            float *da, mx_req req, size_t n)
+{
+    (void)eng;
+    if (!da || req == MX_REQ_NULL) return;
+    for (size_t i = 0; i < n; i++) {
+        float g;
+        switch (op) {
+        case MX_BIN_ADD: case MX_BIN_SUB: g = dy[i]; break;
+        case MX_BIN_RSUB: g = -dy[i]; break;
+        case MX_BIN_MUL: g = dy[i] * s; break;
+        case MX_BIN_DIV: g = dy[i] / s; break;
+        case MX_BIN_RDIV: g = -dy[i] * s / (a[i] * a[i]); break;
+        default: g = 0.0f; break;
+        }
+        put(da, i, g, req);
+    }
+}
+
+void mx_cpu_scale_copy(mx_engine *eng, float *dst, const float *src, float alpha, size_t n, mx_req req)
+{
+    (void)eng;
+    if (req == MX_REQ_NULL) return;
+    if (req == MX_REQ_ADD) {
+        for (size_t i = 0; i < n; i++) dst[i] += alpha * src[i];
+    } else if (alpha == 1.0f) {
+        if (dst != src) memmove(dst, src, n * sizeof *dst);
+    } else {
+        for (size_t i = 0; i < n; i++) dst[i] = alpha * src[i];
+    }
+}
+
+void mx_cpu_fill(mx_engine *eng, float *dst, float value, size_t n)
+{
+    (void)eng;
+    for (size_t i = 0; i < n; i++) dst[i] = value;
+}
+
+void mx_cpu_fill_rows(mx_engine *eng, float *y, const float *bias, size_t rows, size_t cols)
+{
+    (void)eng;
+    for (size_t r = 0; r < rows; r++) memcpy(y + r * cols, bias, cols * sizeof *y);
+}
+
+void mx_cpu_sum_rows(mx_engine *eng, float *db, const float *dy, size_t rows, size_t cols, mx_req req)
+{
+    (void)eng;
+    if (req == MX_REQ_NULL) return;
+    if (req == MX_REQ_WRITE) memset(db, 0, cols * sizeof *db);
+    /* Row order is fixed, so the sum is the same on every run. */
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = dy + r * cols;
+        for (size_t c = 0; c < cols; c++) db[c] += row[c];
+    }
+}
+
+void mx_cpu_scaled_diff(mx_engine *eng, const float *y, const float *label, float *dx, float scale,
+                        size_t n, mx_req req)
+{
+    (void)eng;
+    for (size_t i = 0; i < n; i++) put(dx, i, scale * (y[i] - label[i]), req);
+}

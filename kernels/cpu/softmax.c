@@ -1,0 +1,57 @@
+/* softmax.c — CPU softmax over the channel axis of (outer, channels,
+ * inner) and the cross-entropy gradient SoftmaxOutput uses. */
+#include <math.h>
+
+#include "cpu_kernels.h"
+
+void mx_cpu_softmax(mx_engine *eng, const float *x, float *y, size_t outer, size_t channels,
+                    size_t inner)
+{
+    (void)eng;
+    for (size_t o = 0; o < outer; o++) {
+        for (size_t in = 0; in < inner; in++) {
+            const float *xr = x + o * channels * inner + in;
+            float *yr = y + o * channels * inner + in;
+            /* Subtract the max so exp never overflows. */
+            float mx = xr[0];
+            for (size_t c = 1; c < channels; c++) mx = xr[c * inner] > mx ? xr[c * inner] : mx;
+            float sum = 0.0f;
+            for (size_t c = 0; c < channels; c++) {
+                float e = expf(xr[c * inner] - mx);
+                yr[c * inner] = e;
+                sum += e;
+            }
+            float inv = 1.0f / sum;
+            for (size_t c = 0; c < channels; c++) yr[c * inner] *= inv;
+        }
+    }
+}
+
+void mx_cpu_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, float *dx,
+                            size_t outer, size_t channels, size_t inner, float scale, int use_ignore,
+                            float ignore, mx_req req)
+{
+    (void)eng;
+    if (req == MX_REQ_NULL) return;
+    for (size_t o = 0; o < outer; o++) {
+        for (size_t in = 0; in < inner; in++) {
+            float lab = label[o * inner + in];
+            const float *pr = p + o * channels * inner + in;
+            float *dr = dx + o * channels * inner + in;
+            int skip = use_ignore && lab == ignore;
+            long k = (long)lab;
+            for (size_t c = 0; c < channels; c++) {
+                float g = skip ? 0.0f : scale * (pr[c * inner] - ((long)c == k ? 1.0f : 0.0f));
+                if (req == MX_REQ_ADD) dr[c * inner] += g;
+                else dr[c * inner] = g;
+            }
+        }
+    }
+}
+
+size_t mx_cpu_count_not_equal(const float *label, size_t n, float ignore)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) count += label[i] != ignore;
+    return count;
+}

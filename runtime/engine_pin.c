@@ -1,0 +1,161 @@
+/* engine_pin.c — thread placement with hwloc, or with sched_setaffinity
+ * when the build has no hwloc (embedded targets). */
+#define _GNU_SOURCE
+#include "engine_pin.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef MX_HAVE_HWLOC
+#include <hwloc.h>
+#endif
+
+struct mx_pin {
+    int nthreads;
+    int bind;
+    int *cpu;          /* CPU (OS index) of each worker, -1 = unpinned */
+#ifdef MX_HAVE_HWLOC
+    hwloc_topology_t topo;
+    hwloc_cpuset_t *sets;
+#endif
+    char describe[200];
+};
+
+#ifndef MX_HAVE_HWLOC
+static int allowed_cpus(int *list, int max)
+{
+    cpu_set_t set;
+    int n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        for (int i = 0; i < c && n < max; i++) list[n++] = i;
+        return n;
+    }
+    for (int i = 0; i < CPU_SETSIZE && n < max; i++)
+        if (CPU_ISSET(i, &set)) list[n++] = i;
+    return n;
+}
+#endif
+
+const char *mx_pin_describe(const mx_pin *p) { return p ? p->describe : "unpinned"; }
+
+static void describe_cpus(mx_pin *p, const char *how)
+{
+    char *d = p->describe;
+    size_t cap = sizeof p->describe, len;
+    if (!p->bind) { snprintf(d, cap, "unpinned (MX_BIND=none)"); return; }
+    len = (size_t)snprintf(d, cap, "pinned to cpu%s ", p->nthreads > 1 ? "s" : "");
+    for (int i = 0; i < p->nthreads && len < cap - 16; i++)
+        len += (size_t)snprintf(d + len, cap - len, "%s%d", i ? "," : "", p->cpu[i]);
+    snprintf(d + len, cap - len, " (%s)", how);
+}
+
+#ifdef MX_HAVE_HWLOC
+/* Debian's hwloc dlopen()s plugins (libxml, OpenCL, GL) that drag the
+ * shared libc into a static binary; CPU topology needs none of them. */
+static int topo_open(hwloc_topology_t *t)
+{
+    setenv("HWLOC_PLUGINS_PATH", "/dev/null", 1);
+    if (hwloc_topology_init(t) != 0) return -1;
+    hwloc_topology_set_io_types_filter(*t, HWLOC_TYPE_FILTER_KEEP_NONE);
+    if (hwloc_topology_load(*t) != 0) { hwloc_topology_destroy(*t); return -1; }
+    return 0;
+}
+
+mx_pin *mx_pin_create(int nthreads, int bind)
+{
+    mx_pin *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->nthreads = nthreads;
+    p->bind = bind;
+    p->cpu = calloc((size_t)nthreads, sizeof *p->cpu);
+    p->sets = calloc((size_t)nthreads, sizeof *p->sets);
+    if (!p->cpu || !p->sets || topo_open(&p->topo) != 0) {
+        free(p->cpu); free(p->sets); free(p);
+        return NULL;
+    }
+    int ncores = hwloc_get_nbobjs_by_type(p->topo, HWLOC_OBJ_CORE);
+    int npus = hwloc_get_nbobjs_by_type(p->topo, HWLOC_OBJ_PU);
+    for (int i = 0; i < nthreads; i++) {
+        /* One worker per core while there are cores; more threads than
+         * cores wrap round onto the PUs so nothing is left unpinned. */
+        hwloc_obj_t obj = ncores > 0 ? hwloc_get_obj_by_type(p->topo, HWLOC_OBJ_CORE, i % ncores)
+                                     : hwloc_get_obj_by_type(p->topo, HWLOC_OBJ_PU, i % (npus > 0 ? npus : 1));
+        p->cpu[i] = -1;
+        if (!obj) continue;
+        p->sets[i] = hwloc_bitmap_dup(obj->cpuset);
+        hwloc_bitmap_singlify(p->sets[i]);
+        p->cpu[i] = hwloc_bitmap_first(p->sets[i]);
+    }
+    describe_cpus(p, "hwloc");
+    return p;
+}
+
+void mx_pin_thread(mx_pin *p, int tid)
+{
+    if (!p || !p->bind || tid >= p->nthreads || !p->sets[tid]) return;
+    hwloc_set_cpubind(p->topo, p->sets[tid], HWLOC_CPUBIND_THREAD);
+}
+
+void mx_pin_free(mx_pin *p)
+{
+    if (!p) return;
+    for (int i = 0; i < p->nthreads; i++)
+        if (p->sets[i]) hwloc_bitmap_free(p->sets[i]);
+    hwloc_topology_destroy(p->topo);
+    free(p->sets);
+    free(p->cpu);
+    free(p);
+}
+
+int mx_pin_count_cores(void)
+{
+    hwloc_topology_t t;
+    int n = 1;
+    if (topo_open(&t) == 0) {
+        n = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE);
+        hwloc_topology_destroy(t);
+    }
+    return n > 0 ? n : 1;
+}
+#else
+mx_pin *mx_pin_create(int nthreads, int bind)
+{
+    mx_pin *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->nthreads = nthreads;
+    p->bind = bind;
+    p->cpu = calloc((size_t)nthreads, sizeof *p->cpu);
+    int list[CPU_SETSIZE];
+    int n = allowed_cpus(list, CPU_SETSIZE);
+    for (int i = 0; i < nthreads; i++) p->cpu[i] = n > 0 ? list[i % n] : -1;
+    describe_cpus(p, "sched_setaffinity");
+    return p;
+}
+
+void mx_pin_thread(mx_pin *p, int tid)
+{
+    if (!p || !p->bind || tid >= p->nthreads || p->cpu[tid] < 0) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(p->cpu[tid], &set);
+    sched_setaffinity(0, sizeof set, &set);
+}
+
+void mx_pin_free(mx_pin *p)
+{
+    if (!p) return;
+    free(p->cpu);
+    free(p);
+}
+
+int mx_pin_count_cores(void)
+{
+    int list[CPU_SETSIZE];
+    int n = allowed_cpus(list, CPU_SETSIZE);
+    return n > 0 ? n : 1;
+}
+#endif

@@ -1,0 +1,450 @@
+/* executor.c — bind, the memory plan and the forward/backward loops.
+ *
+ * Bind works in two steps, like llm.c: first every buffer's size and
+ * lifetime (steps 0..n-1 are forward nodes, n..2n-1 backward in reverse),
+ * then one arena holding the bound arrays and the planned block, carved
+ * into pointers. Forward and backward only walk the prepared steps. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "executor_internal.h"
+#include "plan.h"
+
+static mx_status fail_oom(void) { return mx_set_error(MX_ENOMEM, "bind: out of memory"); }
+
+/* ---- union-find over buffer ids, for in-place sharing ---- */
+
+static int uf_find(int *parent, int x)
+{
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+}
+
+static void uf_union(int *parent, int a, int b)
+{
+    a = uf_find(parent, a);
+    b = uf_find(parent, b);
+    if (a != b) parent[b] = a;
+}
+
+/* ---- the plan ---- */
+
+typedef struct bind_state {
+    mx_graph_shapes gs;
+    int nnodes, nops, nentries;
+    int *ebase;        /* first entry id of node i */
+    int *opstep;       /* forward step of op node i (-1 for variables) */
+    int *argidx;       /* argument index of variable node i */
+    int *uses;         /* slots consuming entry e */
+    int *head;         /* output index of entry e, or -1 */
+    int *needs_grad;   /* entry e carries a gradient */
+    int *run_bwd;      /* node i runs backward */
+    mx_req *slot_req;  /* per (node, slot): MX_OP_MAX_ARGS each */
+    int nbufs;
+    int *bdata, *bgrad, *bws; /* buffer id per entry / per node, -1 = none */
+    mx_plan_buf *bufs;
+    int *parent;
+} bind_state;
+
+static int entry_of(const bind_state *s, const mx_node *nd, int k)
+{
+    return s->ebase[mx_graph_index(&s->gs, nd)] + k;
+}
+
+static int new_buf(bind_state *s, size_t bytes, int first, int last)
+{
+    int id = s->nbufs++;
+    s->bufs[id] = (mx_plan_buf){bytes, first, last, 0};
+    s->parent[id] = id;
+    return id;
+}
+
+static void widen(mx_plan_buf *b, int step)
+{
+    if (step < b->first) b->first = step;
+    if (step > b->last) b->last = step;
+}
+
+static void free_state(bind_state *s)
+{
+    mx_graph_shapes_free(&s->gs);
+    free(s->ebase); free(s->opstep); free(s->argidx); free(s->uses); free(s->head);
+    free(s->needs_grad); free(s->run_bwd); free(s->slot_req);
+    free(s->bdata); free(s->bgrad); free(s->bws); free(s->bufs); free(s->parent);
+}
+
+static size_t entry_bytes(const bind_state *s, int node, int k)
+{
+    return mx_shape_size(&s->gs.out[node][k]) * sizeof(float);
+}
+
+/* Counts, indices and which entries carry gradients. */
+static mx_status index_graph(mx_exec *e, bind_state *s)
+{
+    int n = s->nnodes = s->gs.n;
+    s->ebase = calloc((size_t)n + 1, sizeof(int));
+    s->opstep = calloc((size_t)n, sizeof(int));
+    s->argidx = calloc((size_t)n, sizeof(int));
+    s->run_bwd = calloc((size_t)n, sizeof(int));
+    s->slot_req = calloc((size_t)n * MX_OP_MAX_ARGS, sizeof(mx_req));
+    s->bws = malloc((size_t)n * sizeof(int));
+    if (!s->ebase || !s->opstep || !s->argidx || !s->run_bwd || !s->slot_req || !s->bws) return fail_oom();
+    int a = 0;
+    for (int i = 0; i < n; i++) {
+        mx_node *nd = s->gs.order[i];
+        s->ebase[i + 1] = s->ebase[i] + nd->noutputs;
+        s->opstep[i] = nd->op ? s->nops++ : -1;
+        s->argidx[i] = nd->op ? -1 : a++;
+        s->bws[i] = -1;
+    }
+    int ne = s->nentries = s->ebase[n];
+    s->uses = calloc((size_t)ne, sizeof(int));
+    s->head = malloc((size_t)ne * sizeof(int));
+    s->needs_grad = calloc((size_t)ne, sizeof(int));
+    s->bdata = malloc((size_t)ne * sizeof(int));
+    s->bgrad = malloc((size_t)ne * sizeof(int));
+    /* data + grad per entry + one workspace per op node, at most */
+    s->bufs = calloc((size_t)(2 * ne + n + 1), sizeof *s->bufs);
+    s->parent = calloc((size_t)(2 * ne + n + 1), sizeof(int));
+    if (!s->uses || !s->head || !s->needs_grad || !s->bdata || !s->bgrad || !s->bufs || !s->parent)
+        return fail_oom();
+    for (int x = 0; x < ne; x++) s->head[x] = s->bdata[x] = s->bgrad[x] = -1;
+    for (int o = e->nout - 1; o >= 0; o--) s->head[entry_of(s, e->sym->outs[o].node, e->sym->outs[o].index)] = o;
+    for (int i = 0; i < n; i++) {
+        mx_node *nd = s->gs.order[i];
+        if (!nd->op) {
+            int ai = s->argidx[i];
+            s->needs_grad[s->ebase[i]] = e->reqs[ai] != MX_GRAD_NULL;
+            continue;
+        }
+        int any = 0;
+        for (int k = 0; k < nd->ninputs; k++) {
+            int x = entry_of(s, nd->inputs[k].node, nd->inputs[k].index);
+            s->uses[x]++;
+            any |= s->needs_grad[x];
+        }
+        s->run_bwd[i] = any;
+        for (int k = 0; k < nd->noutputs; k++) s->needs_grad[s->ebase[i] + k] = any;
+    }
+    return MX_OK;
+}
+
+/* Write for the first gradient writer in backward order, add after. */
+static void assign_reqs(mx_exec *e, bind_state *s)
+{
+    int *written = calloc((size_t)s->nentries, sizeof(int));
+    for (int i = s->nnodes - 1; i >= 0; i--) {
+        mx_node *nd = s->gs.order[i];
+        if (!nd->op || !s->run_bwd[i]) continue;
+        for (int k = 0; k < nd->ninputs; k++) {
+            int src = mx_graph_index(&s->gs, nd->inputs[k].node);
+            int x = s->ebase[src] + nd->inputs[k].index;
+            mx_req r = MX_REQ_NULL;
+            if (s->needs_grad[x]) {
+                int user_add = !nd->inputs[k].node->op && e->reqs[s->argidx[src]] == MX_GRAD_ADD;
+                int head_seeded = s->head[x] >= 0 && !(nd->inputs[k].node->op->flags & MX_OP_LOSS);
+                r = (user_add || head_seeded || (written && written[x])) ? MX_REQ_ADD : MX_REQ_WRITE;
+                if (written) written[x] = 1;
+            }
+            s->slot_req[i * MX_OP_MAX_ARGS + k] = r;
+        }
+    }
+    free(written);
+}
+
+/* Buffers, lifetimes and in-place merges. */
+static void plan_buffers(bind_state *s)
+{
+    int nops = s->nops;
+    for (int i = 0; i < s->nnodes; i++) {
+        mx_node *nd = s->gs.order[i];
+        if (!nd->op) continue;
+        int f = s->opstep[i], b = 2 * nops - 1 - f;
+        for (int k = 0; k < nd->noutputs; k++) {
+            int x = s->ebase[i] + k;
+            if (s->head[x] < 0) {
+                s->bdata[x] = new_buf(s, entry_bytes(s, i, k), f, f);
+                if (s->run_bwd[i] && (nd->op->bwd_needs_out >> k & 1u)) widen(&s->bufs[s->bdata[x]], b);
+            }
+            if (s->needs_grad[x] && !(s->head[x] >= 0 && (nd->op->flags & MX_OP_LOSS))) {
+                s->bgrad[x] = new_buf(s, entry_bytes(s, i, k), b, b);
+                if (s->head[x] >= 0) widen(&s->bufs[s->bgrad[x]], nops); /* seeded at backward start */
+            }
+        }
+        size_t ws = 0;
+        if (nd->op->workspace) {
+            mx_shape in[MX_OP_MAX_ARGS];
+            for (int k = 0; k < nd->ninputs; k++)
+                in[k] = s->gs.out[mx_graph_index(&s->gs, nd->inputs[k].node)][nd->inputs[k].index];
+            ws = nd->op->workspace(nd->param, in, s->gs.out[i]);
+        }
+        if (ws) {
+            s->bws[i] = new_buf(s, ws, f, f);
+            if (s->run_bwd[i]) widen(&s->bufs[s->bws[i]], b); /* reused by backward: keep simple */
+        }
+        for (int k = 0; k < nd->ninputs; k++) {
+            int x = entry_of(s, nd->inputs[k].node, nd->inputs[k].index);
+            if (s->bdata[x] >= 0) {
+                widen(&s->bufs[s->bdata[x]], f);
+                if (s->run_bwd[i] && (nd->op->bwd_needs_in >> k & 1u)) widen(&s->bufs[s->bdata[x]], b);
+            }
+        }
+    }
+    /* Gradient buffers are written by their consumers' backward steps. */
+    for (int i = 0; i < s->nnodes; i++) {
+        mx_node *nd = s->gs.order[i];
+        if (!nd->op || !s->run_bwd[i]) continue;
+        int b = 2 * nops - 1 - s->opstep[i];
+        for (int k = 0; k < nd->ninputs; k++) {
+            int x = entry_of(s, nd->inputs[k].node, nd->inputs[k].index);
+            if (s->bgrad[x] >= 0) widen(&s->bufs[s->bgrad[x]], b);
+        }
+    }
+    /* In place, forward: output 0 takes input 0's buffer when nothing else
+     * will read the input. Backward: in_grad 0 takes out_grad 0's buffer
+     * when this node is the input gradient's first writer. */
+    for (int i = 0; i < s->nnodes; i++) {
+        mx_node *nd = s->gs.order[i];
+        if (!nd->op || nd->ninputs < 1) continue;
+        mx_node *src = nd->inputs[0].node;
+        int si = mx_graph_index(&s->gs, src);
+        int x = s->ebase[si] + nd->inputs[0].index, y = s->ebase[i];
+        int same_size = entry_bytes(s, si, nd->inputs[0].index) == entry_bytes(s, i, 0);
+        if ((nd->op->flags & MX_OP_INPLACE) && src->op && same_size && s->uses[x] == 1 &&
+            s->bdata[x] >= 0 && s->bdata[y] >= 0 &&
+            !(s->run_bwd[i] && (nd->op->bwd_needs_in & 1u)) &&
+            !(s->run_bwd[si] && (src->op->bwd_needs_out >> nd->inputs[0].index & 1u)))
+            uf_union(s->parent, s->bdata[x], s->bdata[y]);
+        if ((nd->op->flags & MX_OP_BWD_INPLACE) && s->run_bwd[i] && src->op && same_size &&
+            s->bgrad[x] >= 0 && s->bgrad[y] >= 0 && s->slot_req[i * MX_OP_MAX_ARGS] == MX_REQ_WRITE)
+            uf_union(s->parent, s->bgrad[x], s->bgrad[y]);
+    }
+}
+
+/* Plans merged buffers; returns the block size and the naive sum. */
+static size_t assign_offsets(bind_state *s, size_t *naive)
+{
+    *naive = 0;
+    int *root_slot = malloc((size_t)(s->nbufs ? s->nbufs : 1) * sizeof(int));
+    mx_plan_buf *roots = calloc((size_t)(s->nbufs ? s->nbufs : 1), sizeof *roots);
+    if (!root_slot || !roots) { free(root_slot); free(roots); return (size_t)-1; }
+    int nroots = 0;
+    for (int id = 0; id < s->nbufs; id++) {
+        *naive += mx_arena_round(s->bufs[id].bytes);
+        if (uf_find(s->parent, id) == id) { root_slot[id] = nroots; roots[nroots++] = s->bufs[id]; }
+    }
+    for (int id = 0; id < s->nbufs; id++) {
+        int r = uf_find(s->parent, id);
+        if (r == id) continue;
+        mx_plan_buf *rb = &roots[root_slot[r]];
+        if (s->bufs[id].bytes > rb->bytes) rb->bytes = s->bufs[id].bytes;
+        widen(rb, s->bufs[id].first);
+        widen(rb, s->bufs[id].last);
+    }
+    size_t total = mx_plan_assign(roots, nroots);
+    for (int id = 0; id < s->nbufs; id++) s->bufs[id].offset = roots[root_slot[uf_find(s->parent, id)]].offset;
+    free(root_slot);
+    free(roots);
+    return total;
+}
+
+/* ---- building the steps ---- */
+
+static float *buf_ptr(mx_exec *e, const bind_state *s, int id)
+{
+    return id < 0 ? NULL : (float *)(e->planned_base + s->bufs[id].offset);
+}
+
+static mx_status build_steps(mx_exec *e, bind_state *s)
+{
+    size_t ntensors = 0;
+    for (int i = 0; i < s->nnodes; i++) {
+        mx_node *nd = s->gs.order[i];
+        if (nd->op) ntensors += (size_t)(2 * nd->ninputs + 2 * nd->noutputs + nd->naux);
+    }
+    e->steps = calloc((size_t)(s->nops ? s->nops : 1), sizeof *e->steps);
+    e->tensors = calloc(ntensors ? ntensors : 1, sizeof *e->tensors);
+    if (!e->steps || !e->tensors) return fail_oom();
+    mx_tensor *t = e->tensors;
+    int aux_base = 0;
+    for (int i = 0; i < s->nnodes; i++) {
+        mx_node *nd = s->gs.order[i];
+        if (!nd->op) continue;
+        mx_step *st = &e->steps[e->nsteps++];
+        st->op = nd->op;
+        st->param = nd->param;
+        st->nin = nd->ninputs;
+        st->nout = nd->noutputs;
+        st->naux = nd->naux;
+        st->run_bwd = s->run_bwd[i];
+        st->in = t; t += st->nin;
+        st->in_grad = t; t += st->nin;
+        st->out = t; t += st->nout;
+        st->out_grad = t; t += st->nout;
+        st->aux = t; t += st->naux;
+        st->workspace = buf_ptr(e, s, s->bws[i]);
+        for (int k = 0; k < st->nin; k++) {
+            mx_node *src = nd->inputs[k].node;
+            int si = mx_graph_index(&s->gs, src), ki = nd->inputs[k].index, x = s->ebase[si] + ki;
+            st->in[k].shape = s->gs.out[si][ki];
+            st->in_grad[k].shape = st->in[k].shape;
+            st->req[k] = s->slot_req[i * MX_OP_MAX_ARGS + k];
+            if (!src->op) {
+                int ai = s->argidx[si];
+                st->in[k].data = mx_nd_data(e->args[ai]);
+                st->in_grad[k].data = e->grads[ai] && st->req[k] ? mx_nd_data(e->grads[ai]) : NULL;
+            } else {
+                st->in[k].data = s->head[x] >= 0 ? mx_nd_data(e->outputs[s->head[x]]) : buf_ptr(e, s, s->bdata[x]);
+                st->in_grad[k].data = st->req[k] ? buf_ptr(e, s, s->bgrad[x]) : NULL;
+            }
+        }
+        for (int k = 0; k < st->nout; k++) {
+            int x = s->ebase[i] + k;
+            st->out[k].shape = st->out_grad[k].shape = s->gs.out[i][k];
+            st->out[k].data = s->head[x] >= 0 ? mx_nd_data(e->outputs[s->head[x]]) : buf_ptr(e, s, s->bdata[x]);
+            st->out_grad[k].data = buf_ptr(e, s, s->bgrad[x]);
+            if (s->head[x] >= 0 && s->bgrad[x] >= 0) {
+                mx_head_seed *hs = &e->seeds[e->nseeds++];
+                hs->output = s->head[x];
+                hs->dst = st->out_grad[k].data;
+            }
+        }
+        for (int k = 0; k < st->naux; k++) {
+            st->aux[k].shape = s->gs.aux[i][k];
+            st->aux[k].data = mx_nd_data(e->aux[aux_base + k]);
+        }
+        aux_base += st->naux;
+    }
+    return MX_OK;
+}
+
+/* ---- bind ---- */
+
+static mx_exec *exec_new(const mx_sym *sym, mx_ctx ctx)
+{
+    const mx_kernels *k = mx_kernels_for(ctx);
+    if (!k) return NULL;
+    mx_engine *eng = mx_engine_default();
+    if (!eng) return NULL;
+    mx_exec *e = calloc(1, sizeof *e);
+    if (!e) { fail_oom(); return NULL; }
+    e->sym = mx_sym_copy(sym);
+    e->ctx = ctx;
+    e->k = k;
+    e->eng = eng;
+    mx_rng_seed(&e->rng, mx_rng_next(mx_rng_global()));
+    e->nargs = mx_list_arguments(e->sym, &e->arg_names);
+    e->nout = sym->nout;
+    e->naux = mx_list_auxiliary_states(e->sym, NULL, 0);
+    e->aux_names = calloc((size_t)(e->naux ? e->naux : 1), sizeof *e->aux_names);
+    e->args = calloc((size_t)(e->nargs ? e->nargs : 1), sizeof *e->args);
+    e->grads = calloc((size_t)(e->nargs ? e->nargs : 1), sizeof *e->grads);
+    e->reqs = calloc((size_t)(e->nargs ? e->nargs : 1), sizeof *e->reqs);
+    e->aux = calloc((size_t)(e->naux ? e->naux : 1), sizeof *e->aux);
+    e->outputs = calloc((size_t)(e->nout ? e->nout : 1), sizeof *e->outputs);
+    e->head_src = calloc((size_t)(e->nout ? e->nout : 1), sizeof *e->head_src);
+    e->seeds = calloc((size_t)(e->nout ? e->nout : 1), sizeof *e->seeds);
+    if (!e->sym || !e->aux_names || !e->args || !e->grads || !e->reqs || !e->aux || !e->outputs ||
+        !e->head_src || !e->seeds) {
+        mx_exec_free(e);
+        fail_oom();
+        return NULL;
+    }
+    mx_list_auxiliary_states(e->sym, e->aux_names, e->naux);
+    return e;
+}
+
+/* Sizes of what the executor owns besides the planned block. */
+static size_t owned_bytes(const mx_exec *e, const bind_state *s, int own_args)
+{
+    size_t total = 0;
+    for (int o = 0; o < e->nout; o++) {
+        const mx_entry *h = &e->sym->outs[o];
+        total += 2 * mx_nd_arena_bytes(s->gs.out[mx_graph_index(&s->gs, h->node)][h->index]); /* output + head grad */
+    }
+    if (own_args) {
+        for (int i = 0; i < s->nnodes; i++) {
+            mx_node *nd = s->gs.order[i];
+            if (!nd->op) total += 2 * mx_nd_arena_bytes(s->gs.out[i][0]);
+            for (int k = 0; k < nd->naux; k++) total += mx_nd_arena_bytes(s->gs.aux[i][k]);
+        }
+    }
+    return total;
+}
+
+/* Everything between shape inference and the arena: indices, requests,
+ * buffers, in-place merges and offsets. */
+static mx_status plan_graph(mx_exec *e, bind_state *s)
+{
+    mx_status st = index_graph(e, s);
+    if (st != MX_OK) return st;
+    assign_reqs(e, s);
+    plan_buffers(s);
+    size_t naive;
+    size_t planned = assign_offsets(s, &naive);
+    if (planned == (size_t)-1) return fail_oom();
+    e->planned = planned;
+    e->naive = naive;
+    return MX_OK;
+}
+
+mx_exec *mx_bind(const mx_sym *sym, mx_ctx ctx, mx_nd *const *args, mx_nd *const *arg_grads,
+                 const mx_grad_req *reqs, mx_nd *const *aux)
+{
+    mx_exec *e = exec_new(sym, ctx);
+    if (!e) return NULL;
+    bind_state s;
+    memset(&s, 0, sizeof s);
+    mx_shape *shapes = calloc((size_t)(e->nargs ? e->nargs : 1), sizeof *shapes);
+    mx_status st = shapes ? MX_OK : fail_oom();
+    for (int i = 0; st == MX_OK && i < e->nargs; i++) {
+        if (!args || !args[i]) { st = mx_set_error(MX_EINVAL, "bind: argument '%s' has no array", e->arg_names[i]); break; }
+        e->args[i] = args[i];
+        e->grads[i] = arg_grads ? arg_grads[i] : NULL;
+        e->reqs[i] = reqs ? reqs[i] : (e->grads[i] ? MX_GRAD_WRITE : MX_GRAD_NULL);
+        if (e->reqs[i] != MX_GRAD_NULL && !e->grads[i])
+            st = mx_set_error(MX_EINVAL, "bind: argument '%s' asks for a gradient but has no gradient array", e->arg_names[i]);
+        shapes[i] = mx_nd_shape(args[i]);
+        if (st == MX_OK && e->grads[i]) {
+            mx_shape gsh = mx_nd_shape(e->grads[i]);
+            if (!mx_shape_equal(&gsh, &shapes[i])) {
+                char a[128], b[128];
+                st = mx_set_error(MX_EINVAL, "bind: gradient of '%s' has shape %s, argument has %s", e->arg_names[i],
+                                  mx_shape_str(&gsh, a, sizeof a), mx_shape_str(&shapes[i], b, sizeof b));
+            }
+        }
+    }
+    if (st == MX_OK) st = mx_graph_infer(sym, e->nargs, e->arg_names, shapes, &s.gs);
+    free(shapes);
+    if (st == MX_OK) st = plan_graph(e, &s);
+    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, owned_bytes(e, &s, 0), 0);
+    for (int i = 0; st == MX_OK && i < e->naux; i++) {
+        if (!aux || !aux[i]) { st = mx_set_error(MX_EINVAL, "bind: auxiliary state '%s' has no array", e->aux_names[i]); break; }
+        e->aux[i] = aux[i];
+    }
+    if (st == MX_OK) st = build_steps(e, &s);
+    free_state(&s);
+    if (st != MX_OK) { mx_exec_free(e); return NULL; }
+    return e;
+}
+
+mx_exec *mx_simple_bind(const mx_sym *sym, mx_ctx ctx, int n, const char *const *names,
+                        const mx_shape *shapes, const mx_grad_req *reqs)
+{
+    mx_exec *e = exec_new(sym, ctx);
+    if (!e) return NULL;
+    bind_state s;
+    memset(&s, 0, sizeof s);
+    mx_status st = mx_graph_infer(sym, n, names, shapes, &s.gs);
+    for (int i = 0; st == MX_OK && i < e->nargs; i++) {
+        int named = 0;
+        for (int j = 0; j < n; j++) named |= !strcmp(names[j], e->arg_names[i]);
+        e->reqs[i] = reqs ? reqs[i] : (named ? MX_GRAD_NULL : MX_GRAD_WRITE);
+    }
+    if (st == MX_OK) st = plan_graph(e, &s);
+    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, owned_bytes(e, &s, 1), 1);
+    if (st == MX_OK) st = build_steps(e, &s);
+    free_state(&s);
+    if (st != MX_OK) { mx_exec_free(e); return NULL; }
+    return e;
+}

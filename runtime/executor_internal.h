@@ -1,0 +1,53 @@
+/* executor_internal.h — private: the executor's prepared steps, shared by
+ * bind (executor.c) and the run loops and accessors (executor_run.c). */
+#ifndef MX_RUNTIME_EXECUTOR_INTERNAL_H
+#define MX_RUNTIME_EXECUTOR_INTERNAL_H
+
+#include "infer.h"
+#include "mx/arena.h"
+#include "mx/executor.h"
+
+/* One op node, with its tensors resolved to arena pointers at bind. */
+typedef struct mx_step {
+    const mx_op_def *op;
+    const void *param;
+    int nin, nout, naux;
+    int run_bwd;
+    mx_tensor *in, *in_grad, *out, *out_grad, *aux;
+    mx_req req[MX_OP_MAX_ARGS];
+    void *workspace;
+} mx_step;
+
+/* A non-loss output's gradient, seeded at the start of backward. */
+typedef struct mx_head_seed {
+    int output;
+    float *dst;
+} mx_head_seed;
+
+struct mx_exec {
+    mx_sym *sym;
+    mx_ctx ctx;
+    const mx_kernels *k;
+    mx_engine *eng;
+    mx_rng rng;
+    int nargs, naux, nout;
+    const char *const *arg_names; /* owned by sym */
+    const char **aux_names;
+    mx_nd **args, **grads, **aux, **outputs;
+    mx_nd **head_src; /* default head gradients (ones) */
+    mx_grad_req *reqs;
+    int nsteps;
+    mx_step *steps;
+    mx_tensor *tensors;
+    int nseeds;
+    mx_head_seed *seeds;
+    mx_arena arena;
+    unsigned char *planned_base;
+    size_t planned, naive;
+};
+
+/* Creates the arena (owned + planned bytes), the output and head-gradient
+ * arrays, and with own_args the arguments, gradients and aux states. */
+mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t owned, int own_args);
+
+#endif

@@ -1,0 +1,54 @@
+/* graph.h — private: the nodes behind symbols. A symbol is a list of
+ * output entries (node, output index); nodes are reference-counted and
+ * shared between symbols, so composing never copies a graph. */
+#ifndef MX_RUNTIME_GRAPH_H
+#define MX_RUNTIME_GRAPH_H
+
+#include "mx/symbol.h"
+#include "op.h"
+
+typedef struct mx_node mx_node;
+
+typedef struct mx_entry {
+    mx_node *node;
+    int index;
+} mx_entry;
+
+struct mx_node {
+    int refs;
+    const mx_op_def *op; /* NULL for a variable */
+    char *name;
+    void *param;         /* op->param_size bytes */
+    int nattr;           /* parameters exactly as given, for symbol JSON */
+    char **attr_keys, **attr_vals;
+    int ninputs;
+    mx_entry *inputs;
+    int noutputs;
+    char **out_names;    /* "<name>_output" or "<name>_output<i>" */
+    int naux;
+    char **aux_names;    /* "<name>_<aux>" */
+    int mark;            /* scratch for traversals */
+};
+
+struct mx_sym {
+    int nout;
+    mx_entry *outs;
+    const char **arg_cache;  /* list_arguments, computed on first use */
+    int narg_cache;
+};
+
+/* All nodes reachable from sym's outputs in post-order (inputs first, in
+ * argument order): MXNet's topological order. Caller frees the array. */
+mx_node **mx_graph_topo(const mx_sym *sym, int *n);
+
+/* A new symbol over the given entries (takes new references). */
+mx_sym *mx_sym_from_entries(int n, const mx_entry *entries);
+
+/* Creates an op node with parsed params; takes a reference on inputs. */
+mx_node *mx_node_new_op(const mx_op_def *op, const char *name, void *param, int ninputs,
+                        const mx_entry *inputs);
+
+/* Drops a reference; frees the node (and its input references) at zero. */
+void mx_node_release(mx_node *node);
+
+#endif

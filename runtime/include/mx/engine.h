@@ -1,0 +1,50 @@
+/* engine.h — the CPU engine: one thread pool, created once, workers pinned
+ * to cores with hwloc (or sched_setaffinity without it), running
+ * parallel_for with static partitioning so that a seed and a thread count
+ * give bit-identical results. Dispatch makes no allocation. */
+#ifndef MX_ENGINE_H
+#define MX_ENGINE_H
+
+#include <stddef.h>
+#include "mx/error.h"
+
+typedef struct mx_engine mx_engine;
+
+typedef enum mx_bind_policy { MX_BIND_NONE = 0, MX_BIND_CORE = 1 } mx_bind_policy;
+
+/* Body of a parallel region: worker tid of nthreads, with its scratch. */
+typedef void (*mx_task_fn)(void *ctx, int tid, int nthreads);
+
+/* Per-thread scratch every worker owns, for GEMM packing and the like. */
+#define MX_ENGINE_SCRATCH_BYTES ((size_t)2 << 20)
+
+/* Creates a pool of nthreads (>= 1, the caller is worker 0) pinned as asked. */
+mx_engine *mx_engine_create(int nthreads, mx_bind_policy bind);
+
+/* Stops and joins the workers and frees the pool. */
+void mx_engine_free(mx_engine *eng);
+
+/* The process-wide engine, made on first use from MX_NUM_THREADS and
+ * MX_BIND (core|none); NULL with mx_last_error set if they are invalid. */
+mx_engine *mx_engine_default(void);
+
+/* Replaces the process-wide engine with one of nthreads (0 = one per core). */
+mx_status mx_engine_set_default(int nthreads, mx_bind_policy bind);
+
+/* Number of threads of eng (1 for NULL). */
+int mx_engine_threads(const mx_engine *eng);
+
+/* Runs fn(ctx, tid, n) on every worker and waits for all; eng NULL runs
+ * it inline as one thread. Never allocates. */
+void mx_engine_run(mx_engine *eng, mx_task_fn fn, void *ctx);
+
+/* Scratch buffer of worker tid (MX_ENGINE_SCRATCH_BYTES, 64-byte aligned). */
+void *mx_engine_scratch(mx_engine *eng, int tid);
+
+/* Static split of [0, n) into nthreads contiguous ranges: range of tid. */
+void mx_split_range(long n, int tid, int nthreads, long *begin, long *end);
+
+/* One line describing threads and where they are pinned, for logs. */
+const char *mx_engine_describe(const mx_engine *eng);
+
+#endif

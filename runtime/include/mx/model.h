@@ -1,0 +1,71 @@
+/* model.h — FeedForward: fit and predict, printing MXNet.jl's log lines.
+ * The training step (provider next, forward, backward, update, metric)
+ * runs out of memory planned before the first batch. */
+#ifndef MX_MODEL_H
+#define MX_MODEL_H
+
+#include "mx/context.h"
+#include "mx/executor.h"
+#include "mx/initializer.h"
+#include "mx/io.h"
+#include "mx/metric.h"
+#include "mx/optimizer.h"
+#include "mx/symbol.h"
+
+typedef struct mx_model mx_model;
+
+/* Called after every batch (epoch and batch are 1-based); non-zero stops fit. */
+typedef int (*mx_batch_callback)(void *ctx, mx_model *m, int epoch, int batch);
+
+/* Called after every epoch's training summary; non-zero stops fit. */
+typedef int (*mx_epoch_callback)(void *ctx, mx_model *m, int epoch, const mx_metric *train);
+
+/* Called after every epoch's validation summary; non-zero stops fit. */
+typedef int (*mx_eval_callback)(void *ctx, mx_model *m, int epoch, const mx_metric *eval);
+
+typedef struct mx_fit_opts {
+    int n_epoch;                    /* 10 */
+    mx_provider *eval_data;         /* validated after each epoch (NULL: none) */
+    mx_metric *eval_metric;         /* NULL: Accuracy */
+    const mx_initializer *initializer; /* NULL: UniformInitializer(0.01) */
+    mx_batch_callback batch_callback;
+    void *batch_ctx;
+    mx_epoch_callback epoch_callback;
+    void *epoch_ctx;
+    mx_eval_callback eval_callback;
+    void *eval_ctx;
+} mx_fit_opts;
+
+/* MXNet.jl's fit defaults. */
+mx_fit_opts mx_fit_defaults(void);
+
+/* A FeedForward model of sym over contexts (one context for now). */
+mx_model *mx_model_create(const mx_sym *sym, const mx_ctx *ctxs, int nctx);
+
+/* Trains: binds for the provider's shapes, initializes parameters not yet
+ * set, then runs n_epoch epochs, logging summaries. */
+mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const mx_fit_opts *opts);
+
+/* Runs output 0 over every sample of data (padding dropped); *out is a new
+ * (num_samples, …) array the caller frees. */
+mx_status mx_model_predict(mx_model *m, mx_provider *data, mx_nd **out);
+
+/* Number of learned parameters (arguments that are not data or labels). */
+int mx_model_num_params(const mx_model *m);
+
+/* Name of parameter i. */
+const char *mx_model_param_name(const mx_model *m, int i);
+
+/* Array of parameter i (valid while the model lives). */
+mx_nd *mx_model_param(const mx_model *m, int i);
+
+/* The training executor (NULL before fit), for inspection and tests. */
+mx_exec *mx_model_exec(const mx_model *m);
+
+/* Seconds the last completed epoch took to train. */
+double mx_model_last_epoch_seconds(const mx_model *m);
+
+/* Frees the model and its executors. */
+void mx_model_free(mx_model *m);
+
+#endif

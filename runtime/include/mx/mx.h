@@ -1,0 +1,23 @@
+/* mx.h — the whole public API of mxrt. */
+#ifndef MX_MX_H
+#define MX_MX_H
+
+#include "mx/arena.h"
+#include "mx/context.h"
+#include "mx/engine.h"
+#include "mx/error.h"
+#include "mx/executor.h"
+#include "mx/idx.h"
+#include "mx/initializer.h"
+#include "mx/io.h"
+#include "mx/log.h"
+#include "mx/metric.h"
+#include "mx/model.h"
+#include "mx/ndarray.h"
+#include "mx/optimizer.h"
+#include "mx/random.h"
+#include "mx/shape.h"
+#include "mx/symbol.h"
+#include "mx/version.h"
+
+#endif

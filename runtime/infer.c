@@ -1,0 +1,141 @@
+/* infer.c — shape inference: every op's rule is applied over the graph
+ * until nothing changes (rules run both ways, e.g. a label's shape from
+ * the data), then any unknown argument is an error. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "infer.h"
+
+int mx_graph_index(const mx_graph_shapes *gs, const mx_node *node)
+{
+    for (int i = 0; i < gs->n; i++)
+        if (gs->order[i] == node) return i;
+    return -1;
+}
+
+void mx_graph_shapes_free(mx_graph_shapes *gs)
+{
+    for (int i = 0; i < gs->n; i++) {
+        if (gs->out) free(gs->out[i]);
+        if (gs->aux) free(gs->aux[i]);
+    }
+    free(gs->out);
+    free(gs->aux);
+    free(gs->order);
+    memset(gs, 0, sizeof *gs);
+}
+
+/* One pass over op nodes; *changed counts shapes learnt. */
+static mx_status infer_pass(mx_graph_shapes *gs, int *changed)
+{
+    for (int i = 0; i < gs->n; i++) {
+        mx_node *nd = gs->order[i];
+        if (!nd->op) continue;
+        mx_shape in[MX_OP_MAX_ARGS], before[MX_OP_MAX_ARGS];
+        int src[MX_OP_MAX_ARGS];
+        for (int k = 0; k < nd->ninputs; k++) {
+            src[k] = mx_graph_index(gs, nd->inputs[k].node);
+            in[k] = before[k] = gs->out[src[k]][nd->inputs[k].index];
+        }
+        mx_shape out_before[MX_OP_MAX_OUTPUTS], aux_before[MX_OP_MAX_AUX];
+        memcpy(out_before, gs->out[i], (size_t)nd->noutputs * sizeof(mx_shape));
+        if (nd->naux) memcpy(aux_before, gs->aux[i], (size_t)nd->naux * sizeof(mx_shape));
+        mx_status st = nd->op->infer_shape(nd->param, in, nd->ninputs, gs->out[i], nd->noutputs,
+                                           gs->aux[i], nd->naux);
+        if (st != MX_OK) {
+            char msg[768];
+            snprintf(msg, sizeof msg, "%s", mx_last_error());
+            return mx_set_error(st, "infer_shape: %s '%s': %s", nd->op->name, nd->name, msg);
+        }
+        for (int k = 0; k < nd->ninputs; k++) {
+            if (mx_shape_equal(&in[k], &before[k])) continue;
+            mx_shape *slot = &gs->out[src[k]][nd->inputs[k].index];
+            if (slot->ndim && !mx_shape_equal(slot, &in[k])) {
+                char a[128], b[128];
+                return mx_set_error(MX_EINVAL, "infer_shape: %s '%s': input %d has shape %s but %s is expected",
+                                    nd->op->name, nd->name, k, mx_shape_str(slot, a, sizeof a),
+                                    mx_shape_str(&in[k], b, sizeof b));
+            }
+            *slot = in[k];
+            (*changed)++;
+        }
+        for (int k = 0; k < nd->noutputs; k++)
+            if (!mx_shape_equal(&out_before[k], &gs->out[i][k])) (*changed)++;
+        for (int k = 0; k < nd->naux; k++)
+            if (!mx_shape_equal(&aux_before[k], &gs->aux[i][k])) (*changed)++;
+    }
+    return MX_OK;
+}
+
+mx_status mx_graph_infer(const mx_sym *sym, int n_known, const char *const *names,
+                         const mx_shape *shapes, mx_graph_shapes *gs)
+{
+    memset(gs, 0, sizeof *gs);
+    gs->order = mx_graph_topo(sym, &gs->n);
+    if (!gs->order) return MX_ENOMEM;
+    gs->out = calloc((size_t)gs->n, sizeof *gs->out);
+    gs->aux = calloc((size_t)gs->n, sizeof *gs->aux);
+    if (!gs->out || !gs->aux) goto oom;
+    for (int i = 0; i < gs->n; i++) {
+        gs->out[i] = calloc((size_t)gs->order[i]->noutputs, sizeof(mx_shape));
+        gs->aux[i] = calloc((size_t)(gs->order[i]->naux ? gs->order[i]->naux : 1), sizeof(mx_shape));
+        if (!gs->out[i] || !gs->aux[i]) goto oom;
+    }
+    for (int k = 0; k < n_known; k++) {
+        int found = 0;
+        for (int i = 0; i < gs->n; i++) {
+            if (gs->order[i]->op || strcmp(gs->order[i]->name, names[k])) continue;
+            if (shapes[k].ndim < 1) {
+                mx_graph_shapes_free(gs);
+                return mx_set_error(MX_EINVAL, "infer_shape: argument '%s' given an empty shape", names[k]);
+            }
+            gs->out[i][0] = shapes[k];
+            found = 1;
+        }
+        if (!found) {
+            mx_graph_shapes_free(gs);
+            return mx_set_error(MX_EINVAL, "infer_shape: the symbol has no argument named '%s'", names[k]);
+        }
+    }
+    for (int pass = 0; pass < 16; pass++) {
+        int changed = 0;
+        mx_status st = infer_pass(gs, &changed);
+        if (st != MX_OK) { mx_graph_shapes_free(gs); return st; }
+        if (!changed) break;
+    }
+    for (int i = 0; i < gs->n; i++) {
+        mx_node *nd = gs->order[i];
+        for (int k = 0; k < nd->noutputs; k++) {
+            if (gs->out[i][k].ndim) continue;
+            mx_status st = nd->op ? mx_set_error(MX_EINVAL, "infer_shape: cannot infer output %d of %s '%s'",
+                                                 k, nd->op->name, nd->name)
+                                  : mx_set_error(MX_EINVAL, "infer_shape: cannot infer the shape of argument '%s' (give it)",
+                                                 nd->name);
+            mx_graph_shapes_free(gs);
+            return st;
+        }
+    }
+    return MX_OK;
+oom:
+    mx_graph_shapes_free(gs);
+    return mx_set_error(MX_ENOMEM, "infer_shape: out of memory");
+}
+
+mx_status mx_infer_shape(const mx_sym *sym, int n_known, const char *const *names,
+                         const mx_shape *shapes, mx_shape *arg_shapes, mx_shape *out_shapes,
+                         mx_shape *aux_shapes)
+{
+    mx_graph_shapes gs;
+    mx_status st = mx_graph_infer(sym, n_known, names, shapes, &gs);
+    if (st != MX_OK) return st;
+    int a = 0, x = 0;
+    for (int i = 0; i < gs.n; i++) {
+        mx_node *nd = gs.order[i];
+        if (!nd->op && arg_shapes) arg_shapes[a++] = gs.out[i][0];
+        for (int k = 0; k < nd->naux && aux_shapes; k++) aux_shapes[x++] = gs.aux[i][k];
+    }
+    for (int o = 0; o < sym->nout && out_shapes; o++)
+        out_shapes[o] = gs.out[mx_graph_index(&gs, sym->outs[o].node)][sym->outs[o].index];
+    mx_graph_shapes_free(&gs);
+    return MX_OK;
+}

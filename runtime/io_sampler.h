@@ -1,0 +1,30 @@
+/* io_sampler.h — private: the sample order shared by providers: a
+ * permutation made once, reshuffled in place each epoch, walked in
+ * batches. No allocation after creation. */
+#ifndef MX_RUNTIME_IO_SAMPLER_H
+#define MX_RUNTIME_IO_SAMPLER_H
+
+#include "mx/error.h"
+#include "mx/random.h"
+
+typedef struct mx_sampler {
+    long n;       /* samples per epoch */
+    long *perm;   /* sample order of this epoch */
+    long cursor;  /* next position in perm */
+    int shuffle;
+    mx_rng rng;
+} mx_sampler;
+
+/* Identity order over n samples; shuffle reorders at every reset. */
+mx_status mx_sampler_init(mx_sampler *s, long n, int shuffle, uint64_t seed);
+
+/* Starts an epoch. */
+void mx_sampler_reset(mx_sampler *s);
+
+/* Next batch: *idx points at up to batch indices; returns how many (0 at end). */
+int mx_sampler_take(mx_sampler *s, int batch, const long **idx);
+
+/* Frees the permutation. */
+void mx_sampler_free(mx_sampler *s);
+
+#endif

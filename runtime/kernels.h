@@ -1,0 +1,71 @@
+/* kernels.h — private: the per-device kernel table. Ops in runtime/ops
+ * hold the semantics and call only these entries; the math lives in
+ * kernels/<device>/. Raw pointers, explicit sizes (llm.c style). Every
+ * kernel with a `req` writes (MX_REQ_WRITE) or accumulates (MX_REQ_ADD). */
+#ifndef MX_RUNTIME_KERNELS_H
+#define MX_RUNTIME_KERNELS_H
+
+#include <stddef.h>
+#include "mx/engine.h"
+#include "mx/context.h"
+
+typedef enum mx_req { MX_REQ_NULL = 0, MX_REQ_WRITE = 1, MX_REQ_ADD = 2 } mx_req;
+
+typedef enum mx_act { MX_ACT_RELU, MX_ACT_SIGMOID, MX_ACT_TANH, MX_ACT_SOFTRELU, MX_ACT_SOFTSIGN } mx_act;
+
+typedef enum mx_binop { MX_BIN_ADD, MX_BIN_SUB, MX_BIN_MUL, MX_BIN_DIV, MX_BIN_RSUB, MX_BIN_RDIV } mx_binop;
+
+typedef struct mx_kernels {
+    const char *name;
+    /* C = alpha·op(A)·op(B) + beta·C, row-major (see kernels/cpu/sgemm.h). */
+    void (*gemm)(mx_engine *eng, int ta, int tb, int m, int n, int k, float alpha, const float *a,
+                 int lda, const float *b, int ldb, float beta, float *c, int ldc);
+    /* y[r, :] = bias for each of rows rows of cols. */
+    void (*fill_rows)(mx_engine *eng, float *y, const float *bias, size_t rows, size_t cols);
+    /* db (req) = column sums of dy (rows × cols). */
+    void (*sum_rows)(mx_engine *eng, float *db, const float *dy, size_t rows, size_t cols, mx_req req);
+    /* y = act(x), elementwise; y may be x. */
+    void (*act_forward)(mx_engine *eng, mx_act act, const float *x, float *y, size_t n);
+    /* dx (req) = dy · act'(x) written in terms of y = act(x); dx may be dy. */
+    void (*act_backward)(mx_engine *eng, mx_act act, const float *y, const float *dy, float *dx,
+                         size_t n, mx_req req);
+    /* y = softmax of x over the middle axis of (outer, channels, inner). */
+    void (*softmax)(mx_engine *eng, const float *x, float *y, size_t outer, size_t channels,
+                    size_t inner);
+    /* dx (req) = scale · (p − onehot(label)) over (outer, channels, inner);
+     * positions whose label is ignore (when use_ignore) get 0. */
+    void (*softmax_ce_grad)(mx_engine *eng, const float *p, const float *label, float *dx,
+                            size_t outer, size_t channels, size_t inner, float scale, int use_ignore,
+                            float ignore, mx_req req);
+    /* Number of labels that differ from ignore. */
+    size_t (*count_not_equal)(const float *label, size_t n, float ignore);
+    /* y = a op b elementwise; y may be a or b. */
+    void (*binary)(mx_engine *eng, mx_binop op, const float *a, const float *b, float *y, size_t n);
+    /* y = a op s (or s op a for RSUB/RDIV); y may be a. */
+    void (*scalar)(mx_engine *eng, mx_binop op, const float *a, float s, float *y, size_t n);
+    /* Gradients of y = a op b: da (req_a), db (req_b); either may be NULL. */
+    void (*binary_backward)(mx_engine *eng, mx_binop op, const float *a, const float *b,
+                            const float *dy, float *da, mx_req req_a, float *db, mx_req req_b,
+                            size_t n);
+    /* Gradient of y = a op s: da (req). */
+    void (*scalar_backward)(mx_engine *eng, mx_binop op, const float *a, float s, const float *dy,
+                            float *da, mx_req req, size_t n);
+    /* dst (req) = alpha · src; dst may be src. */
+    void (*scale_copy)(mx_engine *eng, float *dst, const float *src, float alpha, size_t n, mx_req req);
+    /* dst = value. */
+    void (*fill)(mx_engine *eng, float *dst, float value, size_t n);
+    /* dx (req) = scale · (y − label). */
+    void (*scaled_diff)(mx_engine *eng, const float *y, const float *label, float *dx, float scale,
+                        size_t n, mx_req req);
+    /* SGD step with MXNet.jl's normalisation (see optimizer.h). mom may be NULL. */
+    void (*sgd_update)(mx_engine *eng, float *w, const float *g, float *mom, size_t n, float lr,
+                       float momentum, float wd, float rescale, float clip);
+} mx_kernels;
+
+/* The kernel table of a context, or NULL with an error if unsupported. */
+const mx_kernels *mx_kernels_for(mx_ctx ctx);
+
+/* The CPU table (kernels/cpu/table.c). */
+extern const mx_kernels mx_cpu_kernels;
+
+#endif

@@ -1,0 +1,97 @@
+/* op.h — private: what an operator definition is. The registry
+ * (op_registry.c) is one table of these; each op family is one file in
+ * runtime/ops/ holding semantics (parameters, arguments, shapes, in-place
+ * rules) and calling kernels through the per-device table for the math. */
+#ifndef MX_RUNTIME_OP_H
+#define MX_RUNTIME_OP_H
+
+#include <stddef.h>
+#include "kernels.h"
+#include "mx/error.h"
+#include "mx/random.h"
+#include "mx/shape.h"
+
+#define MX_OP_MAX_ARGS 8
+#define MX_OP_MAX_OUTPUTS 4
+#define MX_OP_MAX_AUX 4
+
+typedef enum mx_param_type { MX_P_INT, MX_P_FLOAT, MX_P_BOOL, MX_P_ENUM, MX_P_SHAPE } mx_param_type;
+
+/* One parameter: MXNet's name, type, default text (NULL = required), where
+ * it goes in the op's param struct, enum choices, and an integer floor. */
+typedef struct mx_param_spec {
+    const char *name;
+    mx_param_type type;
+    const char *def;
+    size_t offset;
+    const char *const *choices; /* MX_P_ENUM: NULL-terminated names */
+    long min;                   /* MX_P_INT: smallest accepted value */
+} mx_param_spec;
+
+typedef struct mx_tensor {
+    float *data;
+    mx_shape shape;
+} mx_tensor;
+
+/* Everything a kernel call needs besides its tensors. */
+typedef struct mx_op_run {
+    const mx_kernels *k;
+    mx_engine *eng;
+    int is_train;
+    void *workspace;
+    mx_rng *rng;
+} mx_op_run;
+
+enum {
+    MX_OP_INPLACE = 1,     /* forward: output 0 may take input 0's buffer */
+    MX_OP_BWD_INPLACE = 2, /* backward: in_grad 0 may take out_grad 0's buffer */
+    MX_OP_LOSS = 4,        /* backward ignores the head gradient */
+    MX_OP_NO_GRAD = 8      /* no gradient flows through (BlockGrad) */
+};
+
+typedef struct mx_op_def {
+    const char *name;
+    size_t param_size;
+    const mx_param_spec *params; /* terminated by an entry with name NULL */
+    /* Argument names in order; returns their count. */
+    int (*list_arguments)(const void *param, const char **names);
+    /* Output count (NULL: 1). */
+    int (*num_outputs)(const void *param);
+    /* Auxiliary state names; returns their count (NULL: none). */
+    int (*list_aux)(const void *param, const char **names);
+    /* Fills unknown shapes (ndim 0) of in/out/aux and checks known ones; on
+     * a mismatch sets an error naming the argument and returns non-OK. */
+    mx_status (*infer_shape)(const void *param, mx_shape *in, int nin, mx_shape *out, int nout,
+                             mx_shape *aux, int naux);
+    unsigned flags;
+    unsigned bwd_needs_in;  /* bit i: backward reads input i */
+    unsigned bwd_needs_out; /* bit i: backward reads output i */
+    /* Scratch bytes for one forward or backward call (NULL: none). */
+    size_t (*workspace)(const void *param, const mx_shape *in, const mx_shape *out);
+    void (*forward)(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
+                    mx_tensor *aux);
+    /* in_grad[i] is NULL-data when req[i] is MX_REQ_NULL. */
+    void (*backward)(const mx_op_run *r, const void *param, const mx_tensor *out_grad,
+                     const mx_tensor *in, const mx_tensor *out, mx_tensor *in_grad,
+                     const mx_req *req, mx_tensor *aux);
+} mx_op_def;
+
+/* The op registered under name (or an alias), NULL if none. */
+const mx_op_def *mx_op_lookup(const char *name);
+
+/* Parses "key=value" pairs into param (defaults first); the node name,
+ * if given as name=..., is copied into name_out. Errors name the op, the
+ * key and the value. */
+mx_status mx_params_parse(const mx_op_def *op, const char *text, void *param, char *name_out,
+                          size_t name_cap, char ***keys_out, char ***vals_out, int *n_out);
+
+/* Parses one key=value pair into param (used by symbol JSON loading). */
+mx_status mx_param_set(const mx_op_def *op, void *param, const char *key, const char *value);
+
+/* Sets every parameter to its default; fails naming a missing required one. */
+mx_status mx_params_defaults(const mx_op_def *op, void *param);
+
+/* Shape-inference helper: unify *slot with want, or fail naming what. */
+mx_status mx_shape_assign(mx_shape *slot, const mx_shape *want, const char *what);
+
+#endif

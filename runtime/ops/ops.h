@@ -1,0 +1,29 @@
+/* ops.h — private: the operator definitions the registry lists. */
+#ifndef MX_RUNTIME_OPS_H
+#define MX_RUNTIME_OPS_H
+
+#include <stddef.h>
+#include "../op.h"
+
+extern const mx_op_def mx_op_fully_connected;
+extern const mx_op_def mx_op_activation;
+extern const mx_op_def mx_op_softmax_output;
+extern const mx_op_def mx_op_linear_regression_output;
+extern const mx_op_def mx_op_logistic_regression_output;
+extern const mx_op_def mx_op_flatten;
+extern const mx_op_def mx_op_block_grad;
+extern const mx_op_def mx_op_plus, mx_op_minus, mx_op_mul, mx_op_div;
+extern const mx_op_def mx_op_plus_scalar, mx_op_minus_scalar, mx_op_rminus_scalar;
+extern const mx_op_def mx_op_mul_scalar, mx_op_div_scalar, mx_op_rdiv_scalar;
+
+/* Argument list of ops taking only "data". */
+int mx_args_data(const void *param, const char **names);
+
+/* Shape rule of ops whose output has the data's shape (and back). */
+mx_status mx_infer_same_as_data(const void *param, mx_shape *in, int nin, mx_shape *out, int nout,
+                                mx_shape *aux, int naux);
+
+/* req for a kernel: write, add or nothing. */
+static inline float mx_req_beta(mx_req req) { return req == MX_REQ_ADD ? 1.0f : 0.0f; }
+
+#endif

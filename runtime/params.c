@@ -1,0 +1,215 @@
+/* params.c — operator parameters as MXNet writes them: key=value text,
+ * parsed into each op's struct through its table of specs, with MXNet's
+ * defaults and errors that name the op, the key and the value. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op.h"
+
+static void *field(void *param, const mx_param_spec *s) { return (char *)param + s->offset; }
+
+static const mx_param_spec *find_spec(const mx_op_def *op, const char *key)
+{
+    for (const mx_param_spec *s = op->params; s && s->name; s++)
+        if (!strcmp(s->name, key)) return s;
+    return NULL;
+}
+
+static void list_known(const mx_op_def *op, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (const mx_param_spec *s = op->params; s && s->name && len < cap; s++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", s->name);
+    if (!len) snprintf(buf, cap, "none");
+}
+
+static mx_status bad_value(const mx_op_def *op, const mx_param_spec *s, const char *value,
+                           const char *expected)
+{
+    return mx_set_error(MX_EINVAL, "%s: parameter '%s': bad value '%s' (expected %s)", op->name,
+                        s->name, value, expected);
+}
+
+static mx_status set_value(const mx_op_def *op, const mx_param_spec *s, void *param, const char *v)
+{
+    char *end;
+    switch (s->type) {
+    case MX_P_INT: {
+        errno = 0;
+        long x = strtol(v, &end, 10);
+        if (end == v || *end || errno) return bad_value(op, s, v, "an integer");
+        if (x < s->min) {
+            char want[64];
+            snprintf(want, sizeof want, "an integer >= %ld", s->min);
+            return bad_value(op, s, v, want);
+        }
+        *(int *)field(param, s) = (int)x;
+        return MX_OK;
+    }
+    case MX_P_FLOAT: {
+        errno = 0;
+        double x = strtod(v, &end);
+        if (end == v || *end || errno || !isfinite(x)) return bad_value(op, s, v, "a finite number");
+        *(float *)field(param, s) = (float)x;
+        return MX_OK;
+    }
+    case MX_P_BOOL:
+        if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "1")) {
+            *(int *)field(param, s) = 1;
+            return MX_OK;
+        }
+        if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "0")) {
+            *(int *)field(param, s) = 0;
+            return MX_OK;
+        }
+        return bad_value(op, s, v, "true or false");
+    case MX_P_ENUM: {
+        char want[256];
+        size_t len = 0;
+        for (int i = 0; s->choices[i]; i++) {
+            if (!strcmp(v, s->choices[i])) {
+                *(int *)field(param, s) = i;
+                return MX_OK;
+            }
+            len += (size_t)snprintf(want + len, sizeof want - len, "%s%s", i ? ", " : "one of ",
+                                    s->choices[i]);
+            if (len >= sizeof want) len = sizeof want - 1;
+        }
+        return bad_value(op, s, v, want);
+    }
+    case MX_P_SHAPE: {
+        mx_shape sh;
+        if (mx_shape_parse(v, &sh) != 0) return bad_value(op, s, v, "a shape like (5,5)");
+        *(mx_shape *)field(param, s) = sh;
+        return MX_OK;
+    }
+    }
+    return mx_set_error(MX_EINTERNAL, "%s: parameter '%s' has no type", op->name, s->name);
+}
+
+mx_status mx_param_set(const mx_op_def *op, void *param, const char *key, const char *value)
+{
+    const mx_param_spec *s = find_spec(op, key);
+    if (!s) {
+        char known[256];
+        list_known(op, known, sizeof known);
+        return mx_set_error(MX_EINVAL, "%s: unknown parameter '%s' (known: %s)", op->name, key, known);
+    }
+    return set_value(op, s, param, value);
+}
+
+mx_status mx_params_defaults(const mx_op_def *op, void *param)
+{
+    memset(param, 0, op->param_size);
+    for (const mx_param_spec *s = op->params; s && s->name; s++)
+        if (s->def && set_value(op, s, param, s->def) != MX_OK)
+            return mx_set_error(MX_EINTERNAL, "%s: default of '%s' does not parse", op->name, s->name);
+    return MX_OK;
+}
+
+/* Splits at whitespace or commas outside parentheses: "kernel=(5, 5) a=1". */
+static const char *next_token(const char *p, const char **start, size_t *len)
+{
+    while (*p && (isspace((unsigned char)*p) || *p == ',')) p++;
+    *start = p;
+    int depth = 0;
+    while (*p && (depth > 0 || !(isspace((unsigned char)*p) || *p == ','))) {
+        if (*p == '(' || *p == '[') depth++;
+        if ((*p == ')' || *p == ']') && depth > 0) depth--;
+        p++;
+    }
+    *len = (size_t)(p - *start);
+    return p;
+}
+
+static void free_attrs(char **keys, char **vals, int n)
+{
+    for (int i = 0; i < n; i++) { free(keys[i]); free(vals[i]); }
+    free(keys);
+    free(vals);
+}
+
+mx_status mx_params_parse(const mx_op_def *op, const char *text, void *param, char *name_out,
+                          size_t name_cap, char ***keys_out, char ***vals_out, int *n_out)
+{
+    mx_status st = mx_params_defaults(op, param);
+    if (st != MX_OK) return st;
+    if (name_out && name_cap) name_out[0] = '\0';
+    size_t nspecs = 0;
+    for (const mx_param_spec *s = op->params; s && s->name; s++) nspecs++;
+    int given[64] = {0};
+    char **keys = NULL, **vals = NULL;
+    int n = 0;
+    const char *p = text ? text : "";
+    for (;;) {
+        const char *tok;
+        size_t len;
+        p = next_token(p, &tok, &len);
+        if (!len) break;
+        const char *eq = memchr(tok, '=', len);
+        if (!eq || eq == tok) {
+            st = mx_set_error(MX_EINVAL, "%s: expected key=value, got '%.*s'", op->name, (int)len, tok);
+            goto fail;
+        }
+        char key[64], value[256];
+        size_t klen = (size_t)(eq - tok), vlen = len - klen - 1;
+        if (klen >= sizeof key || vlen >= sizeof value) {
+            st = mx_set_error(MX_EINVAL, "%s: parameter '%.*s' too long", op->name, (int)len, tok);
+            goto fail;
+        }
+        memcpy(key, tok, klen);
+        key[klen] = '\0';
+        memcpy(value, eq + 1, vlen);
+        value[vlen] = '\0';
+        if (!strcmp(key, "name")) {
+            if (!vlen || vlen >= name_cap) {
+                st = mx_set_error(MX_EINVAL, "%s: bad node name '%s'", op->name, value);
+                goto fail;
+            }
+            if (name_out) memcpy(name_out, value, vlen + 1);
+            continue;
+        }
+        st = mx_param_set(op, param, key, value);
+        if (st != MX_OK) goto fail;
+        const mx_param_spec *s = find_spec(op, key);
+        given[s - op->params] = 1;
+        char **nk = realloc(keys, (size_t)(n + 1) * sizeof *keys);
+        if (nk) keys = nk;
+        char **nv = realloc(vals, (size_t)(n + 1) * sizeof *vals);
+        if (nv) vals = nv;
+        if (!nk || !nv || !(keys[n] = strdup(key)) || !(vals[n] = strdup(value))) {
+            st = mx_set_error(MX_ENOMEM, "%s: out of memory", op->name);
+            goto fail;
+        }
+        n++;
+    }
+    for (size_t i = 0; i < nspecs && i < 64; i++) {
+        if (!op->params[i].def && !given[i]) {
+            st = mx_set_error(MX_EINVAL, "%s%s%s: required parameter '%s' missing", op->name,
+                              name_out && name_out[0] ? " " : "", name_out ? name_out : "",
+                              op->params[i].name);
+            goto fail;
+        }
+    }
+    if (keys_out) { *keys_out = keys; *vals_out = vals; *n_out = n; }
+    else free_attrs(keys, vals, n);
+    return MX_OK;
+fail:
+    free_attrs(keys, vals, n);
+    return st;
+}
+
+mx_status mx_shape_assign(mx_shape *slot, const mx_shape *want, const char *what)
+{
+    if (want->ndim == 0) return MX_OK;
+    if (slot->ndim == 0) { *slot = *want; return MX_OK; }
+    if (mx_shape_equal(slot, want)) return MX_OK;
+    char a[128], b[128];
+    return mx_set_error(MX_EINVAL, "%s has shape %s but %s is expected", what,
+                        mx_shape_str(slot, a, sizeof a), mx_shape_str(want, b, sizeof b));
+}

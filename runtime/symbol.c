@@ -1,0 +1,415 @@
+/* symbol.c — building symbolic graphs: variables, ops, chains, groups,
+ * composition, listing and printing. Graph memory is setup-time only. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+
+#define NAME_CAP 256
+
+static char *dup_str(const char *s)
+{
+    char *d = strdup(s);
+    if (!d) mx_set_error(MX_ENOMEM, "symbol: out of memory");
+    return d;
+}
+
+static char *join_name(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s_%s", a, b);
+    return s;
+}
+
+void mx_node_release(mx_node *node)
+{
+    if (!node || --node->refs > 0) return;
+    for (int i = 0; i < node->ninputs; i++) mx_node_release(node->inputs[i].node);
+    for (int i = 0; i < node->nattr; i++) { free(node->attr_keys[i]); free(node->attr_vals[i]); }
+    for (int i = 0; i < node->noutputs; i++) free(node->out_names[i]);
+    for (int i = 0; i < node->naux; i++) free(node->aux_names[i]);
+    free(node->attr_keys);
+    free(node->attr_vals);
+    free(node->out_names);
+    free(node->aux_names);
+    free(node->inputs);
+    free(node->param);
+    free(node->name);
+    free(node);
+}
+
+static mx_node *node_alloc(const char *name, int noutputs)
+{
+    mx_node *n = calloc(1, sizeof *n);
+    if (!n) { mx_set_error(MX_ENOMEM, "symbol: out of memory"); return NULL; }
+    n->refs = 1;
+    n->noutputs = noutputs;
+    n->name = dup_str(name);
+    n->out_names = calloc((size_t)noutputs, sizeof *n->out_names);
+    if (!n->name || !n->out_names) { mx_node_release(n); mx_set_error(MX_ENOMEM, "symbol: out of memory"); return NULL; }
+    return n;
+}
+
+static mx_sym *sym_alloc(int nout)
+{
+    mx_sym *s = calloc(1, sizeof *s);
+    if (s) s->outs = calloc((size_t)(nout ? nout : 1), sizeof *s->outs);
+    if (!s || !s->outs) {
+        free(s);
+        mx_set_error(MX_ENOMEM, "symbol: out of memory");
+        return NULL;
+    }
+    s->nout = nout;
+    return s;
+}
+
+mx_sym *mx_sym_from_entries(int n, const mx_entry *entries)
+{
+    mx_sym *s = sym_alloc(n);
+    if (!s) return NULL;
+    for (int i = 0; i < n; i++) {
+        s->outs[i] = entries[i];
+        entries[i].node->refs++;
+    }
+    return s;
+}
+
+void mx_sym_free(mx_sym *sym)
+{
+    if (!sym) return;
+    for (int i = 0; i < sym->nout; i++) mx_node_release(sym->outs[i].node);
+    free(sym->arg_cache);
+    free(sym->outs);
+    free(sym);
+}
+
+mx_sym *mx_sym_copy(const mx_sym *sym) { return mx_sym_from_entries(sym->nout, sym->outs); }
+
+mx_sym *mx_var(const char *name)
+{
+    if (!name || !*name) {
+        mx_set_error(MX_EINVAL, "mx_var: a variable needs a name");
+        return NULL;
+    }
+    mx_node *n = node_alloc(name, 1);
+    if (!n) return NULL;
+    if (!(n->out_names[0] = dup_str(name))) { mx_node_release(n); return NULL; }
+    mx_entry e = {n, 0};
+    mx_sym *s = mx_sym_from_entries(1, &e);
+    mx_node_release(n);
+    return s;
+}
+
+/* Automatic names: <lowercase op><counter>, one counter per op type. */
+static void auto_name(const mx_op_def *op, char *out, size_t cap)
+{
+    static const mx_op_def *ops[256];
+    static int counts[256];
+    int slot = 0;
+    while (slot < 255 && ops[slot] && ops[slot] != op) slot++;
+    ops[slot] = op;
+    size_t i = 0;
+    for (; op->name[i] && i + 12 < cap; i++) out[i] = (char)tolower((unsigned char)op->name[i]);
+    snprintf(out + i, cap - i, "%d", counts[slot]++);
+}
+
+mx_node *mx_node_new_op(const mx_op_def *op, const char *name, void *param, int ninputs,
+                        const mx_entry *inputs)
+{
+    int nout = op->num_outputs ? op->num_outputs(param) : 1;
+    mx_node *n = node_alloc(name, nout);
+    if (!n) return NULL;
+    n->op = op;
+    n->param = param;
+    n->ninputs = ninputs;
+    n->inputs = calloc((size_t)(ninputs ? ninputs : 1), sizeof *n->inputs);
+    if (!n->inputs) goto oom;
+    for (int i = 0; i < ninputs; i++) {
+        n->inputs[i] = inputs[i];
+        inputs[i].node->refs++;
+    }
+    for (int i = 0; i < nout; i++) {
+        char suffix[32];
+        snprintf(suffix, sizeof suffix, nout == 1 ? "output" : "output%d", i);
+        if (!(n->out_names[i] = join_name(name, suffix))) goto oom;
+    }
+    const char *aux[MX_OP_MAX_AUX];
+    n->naux = op->list_aux ? op->list_aux(param, aux) : 0;
+    if (n->naux) {
+        n->aux_names = calloc((size_t)n->naux, sizeof *n->aux_names);
+        if (!n->aux_names) goto oom;
+        for (int i = 0; i < n->naux; i++)
+            if (!(n->aux_names[i] = join_name(name, aux[i]))) goto oom;
+    }
+    return n;
+oom:
+    n->param = NULL; /* the caller still owns param on failure */
+    mx_node_release(n);
+    mx_set_error(MX_ENOMEM, "symbol: out of memory");
+    return NULL;
+}
+
+static mx_status single_output(const mx_sym *s, const char *opname, const char *node, const char *arg)
+{
+    if (!s) return mx_set_error(MX_EINVAL, "%s '%s': input for '%s' is NULL", opname, node, arg);
+    if (s->nout != 1)
+        return mx_set_error(MX_EINVAL, "%s '%s': input for '%s' has %d outputs, expected one",
+                            opname, node, arg, s->nout);
+    return MX_OK;
+}
+
+mx_sym *mx_op_args(const char *opname, const char *params, int n, const char *const *arg_names,
+                   mx_sym *const *inputs)
+{
+    const mx_op_def *op = mx_op_lookup(opname);
+    if (!op) {
+        mx_set_error(MX_EINVAL, "unknown operator '%s'", opname ? opname : "(null)");
+        return NULL;
+    }
+    void *param = calloc(1, op->param_size ? op->param_size : 1);
+    if (!param) { mx_set_error(MX_ENOMEM, "symbol: out of memory"); return NULL; }
+    char name[NAME_CAP];
+    char **keys = NULL, **vals = NULL;
+    int nattr = 0;
+    if (mx_params_parse(op, params, param, name, sizeof name, &keys, &vals, &nattr) != MX_OK) {
+        free(param);
+        return NULL;
+    }
+    if (!name[0]) auto_name(op, name, sizeof name);
+    const char *args[MX_OP_MAX_ARGS];
+    int nargs = op->list_arguments(param, args);
+    mx_entry in[MX_OP_MAX_ARGS];
+    mx_node *made[MX_OP_MAX_ARGS] = {0};
+    mx_node *node = NULL;
+    memset(in, 0, sizeof in);
+    if (n > nargs) {
+        mx_set_error(MX_EINVAL, "%s '%s': %d inputs given, the op takes %d", op->name, name, n, nargs);
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        int slot = i;
+        if (arg_names && arg_names[i]) {
+            for (slot = 0; slot < nargs && strcmp(args[slot], arg_names[i]); slot++) {}
+            if (slot == nargs) {
+                char list[256];
+                size_t len = 0;
+                for (int a = 0; a < nargs; a++)
+                    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", a ? ", " : "", args[a]);
+                mx_set_error(MX_EINVAL, "%s '%s': no argument named '%s' (arguments: %s)", op->name,
+                             name, arg_names[i], list);
+                goto done;
+            }
+        }
+        if (single_output(inputs[i], op->name, name, args[slot]) != MX_OK) goto done;
+        in[slot] = inputs[i]->outs[0];
+    }
+    for (int a = 0; a < nargs; a++) {
+        if (in[a].node) continue;
+        char *vname = join_name(name, args[a]);
+        mx_sym *v = vname ? mx_var(vname) : NULL;
+        free(vname);
+        if (!v) goto done;
+        made[a] = v->outs[0].node;
+        made[a]->refs++;
+        in[a] = v->outs[0];
+        mx_sym_free(v);
+    }
+    node = mx_node_new_op(op, name, param, nargs, in);
+    if (node) {
+        node->attr_keys = keys;
+        node->attr_vals = vals;
+        node->nattr = nattr;
+        keys = vals = NULL;
+        nattr = 0;
+        param = NULL;
+    }
+done:
+    for (int a = 0; a < MX_OP_MAX_ARGS; a++) mx_node_release(made[a]);
+    for (int i = 0; i < nattr; i++) { free(keys[i]); free(vals[i]); }
+    free(keys);
+    free(vals);
+    free(param);
+    if (!node) return NULL;
+    mx_sym *s = sym_alloc(node->noutputs);
+    if (s) {
+        for (int i = 0; i < node->noutputs; i++) {
+            s->outs[i] = (mx_entry){node, i};
+            node->refs++;
+        }
+    }
+    mx_node_release(node);
+    return s;
+}
+
+mx_sym *mx_op_(const char *op, const char *params, ...)
+{
+    mx_sym *inputs[MX_OP_MAX_ARGS + 1];
+    int n = 0;
+    va_list ap;
+    va_start(ap, params);
+    mx_sym *s;
+    while ((s = va_arg(ap, mx_sym *)) != NULL) {
+        if (n == MX_OP_MAX_ARGS) {
+            va_end(ap);
+            mx_set_error(MX_EINVAL, "%s: too many inputs", op);
+            return NULL;
+        }
+        inputs[n++] = s;
+    }
+    va_end(ap);
+    return mx_op_args(op, params, n, NULL, inputs);
+}
+
+mx_sym *mx_chain(mx_sym *first, ...)
+{
+    if (!first) {
+        mx_set_error(MX_EINVAL, "mx_chain: first symbol is NULL");
+        return NULL;
+    }
+    mx_sym *cur = mx_sym_copy(first);
+    va_list ap;
+    va_start(ap, first);
+    const char *spec;
+    while (cur && (spec = va_arg(ap, const char *)) != NULL) {
+        while (isspace((unsigned char)*spec)) spec++;
+        char opname[64];
+        size_t len = strcspn(spec, " \t\n");
+        if (len == 0 || len >= sizeof opname) {
+            mx_set_error(MX_EINVAL, "mx_chain: bad layer '%s' (expected \"OpName key=value ...\")", spec);
+            mx_sym_free(cur);
+            cur = NULL;
+            break;
+        }
+        memcpy(opname, spec, len);
+        opname[len] = '\0';
+        mx_sym *next = mx_op_args(opname, spec + len, 1, NULL, &cur);
+        mx_sym_free(cur);
+        cur = next;
+    }
+    va_end(ap);
+    return cur;
+}
+
+mx_sym *mx_group(int n, mx_sym *const *syms)
+{
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        if (!syms[i]) { mx_set_error(MX_EINVAL, "mx_group: symbol %d is NULL", i); return NULL; }
+        total += syms[i]->nout;
+    }
+    mx_sym *g = sym_alloc(total);
+    if (!g) return NULL;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < syms[i]->nout; j++) {
+            g->outs[k] = syms[i]->outs[j];
+            g->outs[k++].node->refs++;
+        }
+    return g;
+}
+
+mx_sym *mx_sym_output(const mx_sym *sym, int i)
+{
+    if (i < 0 || i >= sym->nout) {
+        mx_set_error(MX_EINVAL, "symbol: output %d out of range (%d outputs)", i, sym->nout);
+        return NULL;
+    }
+    return mx_sym_from_entries(1, &sym->outs[i]);
+}
+
+const char *mx_sym_name(const mx_sym *sym) { return sym->nout ? sym->outs[0].node->name : ""; }
+
+static void topo_visit(mx_node *n, mx_node **order, int *count)
+{
+    if (n->mark) return;
+    n->mark = 1;
+    for (int i = 0; i < n->ninputs; i++) topo_visit(n->inputs[i].node, order, count);
+    if (order) order[*count] = n;
+    (*count)++;
+}
+
+static void topo_clear(mx_node *n)
+{
+    if (!n->mark) return;
+    n->mark = 0;
+    for (int i = 0; i < n->ninputs; i++) topo_clear(n->inputs[i].node);
+}
+
+mx_node **mx_graph_topo(const mx_sym *sym, int *n)
+{
+    int count = 0;
+    for (int i = 0; i < sym->nout; i++) topo_visit(sym->outs[i].node, NULL, &count);
+    for (int i = 0; i < sym->nout; i++) topo_clear(sym->outs[i].node);
+    mx_node **order = malloc((size_t)(count ? count : 1) * sizeof *order);
+    if (!order) { mx_set_error(MX_ENOMEM, "symbol: out of memory"); return NULL; }
+    *n = 0;
+    for (int i = 0; i < sym->nout; i++) topo_visit(sym->outs[i].node, order, n);
+    for (int i = 0; i < sym->nout; i++) topo_clear(sym->outs[i].node);
+    return order;
+}
+
+int mx_list_arguments(const mx_sym *sym, const char *const **names)
+{
+    mx_sym *s = (mx_sym *)sym; /* the cache is logically const */
+    if (!s->arg_cache) {
+        int n;
+        mx_node **order = mx_graph_topo(sym, &n);
+        if (!order) { *names = NULL; return 0; }
+        s->arg_cache = malloc((size_t)(n ? n : 1) * sizeof *s->arg_cache);
+        if (!s->arg_cache) { free(order); *names = NULL; return 0; }
+        s->narg_cache = 0;
+        for (int i = 0; i < n; i++)
+            if (!order[i]->op) s->arg_cache[s->narg_cache++] = order[i]->name;
+        free(order);
+    }
+    *names = s->arg_cache;
+    return s->narg_cache;
+}
+
+int mx_list_outputs(const mx_sym *sym, const char **names, int cap)
+{
+    for (int i = 0; i < sym->nout && i < cap; i++)
+        names[i] = sym->outs[i].node->out_names[sym->outs[i].index];
+    return sym->nout;
+}
+
+int mx_list_auxiliary_states(const mx_sym *sym, const char **names, int cap)
+{
+    int n, k = 0;
+    mx_node **order = mx_graph_topo(sym, &n);
+    if (!order) return 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < order[i]->naux; j++, k++)
+            if (k < cap) names[k] = order[i]->aux_names[j];
+    free(order);
+    return k;
+}
+
+void mx_sym_print(const mx_sym *sym, FILE *out)
+{
+    int n;
+    mx_node **order = mx_graph_topo(sym, &n);
+    if (!order) return;
+    fprintf(out, "Symbol: %d nodes, %d outputs\n", n, sym->nout);
+    for (int i = 0; i < n; i++) {
+        mx_node *nd = order[i];
+        if (!nd->op) { fprintf(out, "  var   %s\n", nd->name); continue; }
+        fprintf(out, "  op    %s = %s(", nd->name, nd->op->name);
+        for (int j = 0; j < nd->ninputs; j++) {
+            mx_entry e = nd->inputs[j];
+            fprintf(out, "%s%s", j ? ", " : "", e.node->op ? e.node->out_names[e.index] : e.node->name);
+        }
+        for (int j = 0; j < nd->nattr; j++)
+            fprintf(out, "%s%s=%s", j ? ", " : "; ", nd->attr_keys[j], nd->attr_vals[j]);
+        fprintf(out, ")\n");
+    }
+    fprintf(out, "  outputs:");
+    for (int i = 0; i < sym->nout; i++)
+        fprintf(out, " %s", sym->outs[i].node->out_names[sym->outs[i].index]);
+    fprintf(out, "\n");
+    free(order);
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# test.sh — every test on a fresh Debian 12 machine: installs what is
+# missing, fetches MNIST once, then builds and runs the unit suites and the
+# app tests in the release build and the unit suites again under
+# AddressSanitizer + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install_deps.sh
+bash scripts/fetch_mnist.sh data/mnist
+jobs=$(nproc)
+echo "== release build: unit suites and app tests"
+scons -Q -j"$jobs" test
+echo "== sanitizer build (address,undefined): unit suites"
+scons -Q -j"$jobs" mode=debug sanitize=address,undefined build/debug-san/run_tests
+MX_TEST_DATA=data/mnist ASAN_OPTIONS=detect_leaks=1 build/debug-san/run_tests
+echo "test.sh: all tests passed"

@@ -1,0 +1,33 @@
+/* suites.h — every CUnit suite of the unit-test runner. Each
+ * tests/test_<module>.c defines one register function that adds its suite
+ * (CU_add_suite + CU_add_test) and returns CUE_SUCCESS or CUnit's error. */
+#ifndef MX_TESTS_SUITES_H
+#define MX_TESTS_SUITES_H
+
+#include <CUnit/CUnit.h>
+
+/* Path of the MNIST data folder for tests that need real data (MX_TEST_DATA). */
+const char *mx_test_data_dir(void);
+
+/* Scratch directory for files a test writes (created by the runner). */
+const char *mx_test_tmp_dir(void);
+
+#define MX_SUITES(X) \
+    X(arena)         \
+    X(engine)        \
+    X(sgemm)         \
+    X(ndarray)       \
+    X(symbol)        \
+    X(executor)      \
+    X(gradcheck)     \
+    X(optimizer)     \
+    X(idx)           \
+    X(io)            \
+    X(model)         \
+    X(hotpath)
+
+#define MX_DECLARE_SUITE(name) CU_ErrorCode mx_test_register_##name(void);
+MX_SUITES(MX_DECLARE_SUITE)
+#undef MX_DECLARE_SUITE
+
+#endif

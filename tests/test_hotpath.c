@@ -1,0 +1,145 @@
+/* test_hotpath.c — the memory rule: after the first step, training steps
+ * (provider next, forward, backward, update, metric) make no malloc,
+ * calloc, realloc, free or aligned allocation. The wrappers below replace
+ * glibc's allocator entry points in this (dynamically linked) test binary,
+ * so calls from every library are counted, not only mxrt's. */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suites.h"
+#include "test_util.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HOTPATH_COUNTING 0 /* ASan owns malloc; the count runs in the plain build */
+#else
+#define HOTPATH_COUNTING 1
+#endif
+
+#if HOTPATH_COUNTING
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+extern void __libc_free(void *p);
+extern void *__libc_memalign(size_t align, size_t n);
+
+static atomic_int counting;
+static atomic_long calls;
+
+static void count(void)
+{
+    if (atomic_load_explicit(&counting, memory_order_relaxed)) atomic_fetch_add(&calls, 1);
+}
+
+void *malloc(size_t n) { count(); return __libc_malloc(n); }
+void *calloc(size_t n, size_t size) { count(); return __libc_calloc(n, size); }
+void *realloc(void *p, size_t n) { count(); return __libc_realloc(p, n); }
+void free(void *p) { if (p) count(); __libc_free(p); }
+void *aligned_alloc(size_t align, size_t n) { count(); return __libc_memalign(align, n); }
+void *memalign(size_t align, size_t n) { count(); return __libc_memalign(align, n); }
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+    count();
+    void *p = __libc_memalign(align, n);
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+#endif
+
+typedef struct window {
+    int start, stop; /* count from the end of batch start to the end of batch stop */
+    long seen;
+    int batches;
+} window;
+
+static int count_window(void *ctx, mx_model *m, int epoch, int batch)
+{
+    (void)m;
+    window *w = ctx;
+#if HOTPATH_COUNTING
+    if (epoch == 1 && batch == w->start) {
+        atomic_store(&calls, 0);
+        atomic_store(&counting, 1);
+    }
+    if (epoch == 1 && batch == w->stop) {
+        atomic_store(&counting, 0);
+        w->seen = atomic_load(&calls);
+        w->batches = w->stop - w->start;
+    }
+#else
+    (void)epoch; (void)batch; (void)w;
+#endif
+    return 0;
+}
+
+static void test_hotpath_wrapper_counts_allocations(void)
+{
+#if HOTPATH_COUNTING
+    atomic_store(&calls, 0);
+    atomic_store(&counting, 1);
+    void *p = malloc(16);
+    p = realloc(p, 32);
+    free(p);
+    atomic_store(&counting, 0);
+    CU_ASSERT_EQUAL(atomic_load(&calls), 3);
+#else
+    printf("\n  skipped: sanitizer build replaces malloc; counted in the plain build\n");
+#endif
+}
+
+static void test_hotpath_training_steps_make_no_allocation(void)
+{
+#if HOTPATH_COUNTING
+    if (!mx_test_have_mnist("hot-path allocations")) return;
+    for (int threads = 1; threads <= 2; threads++) {
+        char img[512], lab[512];
+        mx_mnist_opts tr = mx_mnist_defaults();
+        tr.image = mx_test_mnist_path("train-images-idx3-ubyte", img, sizeof img);
+        tr.label = mx_test_mnist_path("train-labels-idx1-ubyte", lab, sizeof lab);
+        tr.batch_size = 100;
+        tr.flat = 1;
+        tr.shuffle = 1;
+        tr.limit = 6000;
+        mx_provider *train = mx_mnist_provider(&tr);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(train);
+        mx_engine_set_default(threads, MX_BIND_NONE);
+        mx_sym *net = mx_test_mlp();
+        mx_model *m = mx_model_create(net, NULL, 0);
+        mx_sgd_opts so = mx_sgd_defaults();
+        so.lr = 0.1f;
+        so.momentum = 0.9f;
+        mx_optimizer *opt = mx_sgd_create(&so);
+        window w = {1, 51, -1, 0};
+        mx_fit_opts fo = mx_fit_defaults();
+        fo.n_epoch = 1;
+        fo.batch_callback = count_window;
+        fo.batch_ctx = &w;
+        mx_log_set_quiet(1);
+        CU_ASSERT_EQUAL(mx_model_fit(m, opt, train, &fo), MX_OK);
+        mx_log_set_quiet(0);
+        printf("\n  %d thread(s): %ld allocation calls in %d training steps after the first\n", threads,
+               w.seen, w.batches);
+        CU_ASSERT_EQUAL(w.batches, 50);
+        CU_ASSERT_EQUAL(w.seen, 0);
+        mx_optimizer_free(opt);
+        mx_model_free(m);
+        mx_sym_free(net);
+        mx_provider_free(train);
+    }
+#else
+    printf("\n  skipped: sanitizer build replaces malloc; counted in the plain build\n");
+#endif
+}
+
+CU_ErrorCode mx_test_register_hotpath(void)
+{
+    CU_pSuite s = CU_add_suite("hotpath", NULL, NULL);
+    if (!s) return CU_get_error();
+    CU_add_test(s, "wrapper counts allocations", test_hotpath_wrapper_counts_allocations);
+    CU_add_test(s, "training steps make no allocation", test_hotpath_training_steps_make_no_allocation);
+    return CU_get_error();
+}

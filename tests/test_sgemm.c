@@ -1,0 +1,338 @@
+/* test_sgemm.c — the "sgemm" suite: mx_sgemm against a naive double
+ * reference for every transpose pair, alpha/beta, odd and large sizes and
+ * padded leading dimensions, on each kernel this CPU runs (generic, avx2,
+ * avx512, and whatever "auto" picks) with no engine, 1 and 2 threads; plus
+ * beta = 0 ignoring NaN in C, bit-identical repeats and kernel selection.
+ *
+ * Tolerance: |C − ref| ≤ (k + 2)·FLT_EPSILON·(|alpha|·Σ_p |A(i,p)·B(p,j)|
+ * + |beta·C0(i,j)|) + 1e-30, the classical float dot-product error bound. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <CUnit/CUnit.h>
+
+#include "sgemm.h"
+#include "suites.h"
+
+static const char *const kernels[] = {"auto", "generic", "avx2", "avx512"};
+#define NKERNELS 4
+
+/* Selects kernel i; prints why and returns 0 when this CPU or build lacks it. */
+static int use_kernel(int i)
+{
+    mx_status st = mx_sgemm_select(kernels[i]);
+    if (st == MX_OK) return 1;
+    CU_ASSERT_EQUAL(st, MX_ENOTSUP);
+    if (!strcmp(mx_sgemm_kernel_name(), "openblas"))
+        printf("\n    skipped: %s (this build forwards to OpenBLAS) ", kernels[i]);
+    else
+        printf("\n    skipped: CPU lacks %s ", kernels[i]);
+    return 0;
+}
+
+/* Engines under test: none (inline), 1 and 2 threads. */
+typedef struct engines {
+    mx_engine *e[3];
+} engines;
+
+static engines make_engines(void)
+{
+    engines E = {{NULL, mx_engine_create(1, MX_BIND_NONE), mx_engine_create(2, MX_BIND_NONE)}};
+    CU_ASSERT_PTR_NOT_NULL(E.e[1]);
+    CU_ASSERT_PTR_NOT_NULL(E.e[2]);
+    return E;
+}
+
+static void free_engines(engines *E)
+{
+    mx_engine_free(E->e[1]);
+    mx_engine_free(E->e[2]);
+}
+
+/* Deterministic values in [-1, 1). */
+static void fill(float *x, size_t n, unsigned seed)
+{
+    unsigned s = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (float)((s >> 8) & 0xFFFF) / 32768.0f - 1.0f;
+    }
+}
+
+/* One GEMM problem with its operands in the layout the flags ask for. */
+typedef struct problem {
+    int ta, tb, m, n, k, lda, ldb, ldc;
+    float alpha, beta;
+    float *a, *b, *c0; /* c0: C before the call (ldc stride) */
+} problem;
+
+static problem make_problem(int ta, int tb, int m, int n, int k, int pad, float alpha, float beta)
+{
+    problem P = {ta, tb, m, n, k, (ta ? m : k) + pad, (tb ? k : n) + 2 * pad, n + 3 * pad,
+                 alpha, beta, NULL, NULL, NULL};
+    size_t na = (size_t)(ta ? k : m) * P.lda, nb = (size_t)(tb ? n : k) * P.ldb;
+    size_t nc = (size_t)m * P.ldc;
+    P.a = malloc((na ? na : 1) * sizeof(float));
+    P.b = malloc((nb ? nb : 1) * sizeof(float));
+    P.c0 = malloc((nc ? nc : 1) * sizeof(float));
+    fill(P.a, na, (unsigned)(m * 31 + k));
+    fill(P.b, nb, (unsigned)(n * 17 + k + 7));
+    fill(P.c0, nc, (unsigned)(m + n * 3));
+    return P;
+}
+
+static void free_problem(problem *P)
+{
+    free(P->a);
+    free(P->b);
+    free(P->c0);
+}
+
+static double opa(const problem *P, int i, int p)
+{
+    return P->ta ? P->a[(size_t)p * P->lda + i] : P->a[(size_t)i * P->lda + p];
+}
+
+static double opb(const problem *P, int p, int j)
+{
+    return P->tb ? P->b[(size_t)j * P->ldb + p] : P->b[(size_t)p * P->ldb + j];
+}
+
+/* Checks C(i,j) against the reference; returns 1 if within tolerance. */
+static int entry_ok(const problem *P, const float *c, int i, int j)
+{
+    double sum = 0, mag = 0;
+    for (int p = 0; p < P->k; p++) {
+        double t = opa(P, i, p) * opb(P, p, j);
+        sum += t;
+        mag += fabs(t);
+    }
+    double ref = P->alpha * sum, bound = fabs(P->alpha) * mag;
+    if (P->beta != 0.0f) {
+        double old = P->c0[(size_t)i * P->ldc + j];
+        ref += P->beta * old;
+        bound += fabs(P->beta * old);
+    }
+    double got = c[(size_t)i * P->ldc + j];
+    return isfinite(got) && fabs(got - ref) <= (P->k + 2) * (double)FLT_EPSILON * bound + 1e-30;
+}
+
+/* Runs P on eng into a fresh copy of C0 and checks every entry (or every
+ * step-th row and column, and the last ones) and that the padding past n
+ * is untouched. */
+static int run_and_check(const problem *P, mx_engine *eng, int step, const char *what)
+{
+    size_t nc = (size_t)P->m * P->ldc;
+    float *c = malloc((nc ? nc : 1) * sizeof(float));
+    memcpy(c, P->c0, nc * sizeof(float));
+    mx_sgemm(eng, P->ta, P->tb, P->m, P->n, P->k, P->alpha, P->a, P->lda, P->b, P->ldb, P->beta, c,
+             P->ldc);
+    int bad = 0;
+    for (int i = 0; i < P->m && !bad; i++) {
+        const float *row = c + (size_t)i * P->ldc, *row0 = P->c0 + (size_t)i * P->ldc;
+        bad |= memcmp(row + P->n, row0 + P->n, (size_t)(P->ldc - P->n) * sizeof(float)) != 0;
+        if (i % step && i != P->m - 1) continue;
+        for (int j = 0; j < P->n && !bad; j++)
+            if (j % step == 0 || j == P->n - 1) bad |= !entry_ok(P, c, i, j);
+    }
+    if (bad)
+        printf("\n    FAIL %s: %s ta=%d tb=%d m=%d n=%d k=%d alpha=%g beta=%g threads=%d ",
+               mx_sgemm_kernel_name(), what, P->ta, P->tb, P->m, P->n, P->k, P->alpha, P->beta,
+               mx_engine_threads(eng));
+    free(c);
+    return !bad;
+}
+
+static void test_every_transpose_alpha_beta_matches_reference(void)
+{
+    static const float ab[][2] = {{1, 0}, {1, 1}, {-0.5f, 2}, {2, -1}, {0.25f, 0.5f}};
+    static const int sizes[][3] = {{7, 17, 33}, {100, 128, 64}, {33, 100, 7}, {129, 70, 300}};
+    engines E = make_engines();
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn)) continue;
+        for (int t = 0; t < 4; t++)
+            for (int s = 0; s < 4; s++)
+                for (int v = 0; v < 5; v++) {
+                    problem P = make_problem(t & 1, t >> 1, sizes[s][0], sizes[s][1], sizes[s][2],
+                                             0, ab[v][0], ab[v][1]);
+                    for (int e = 0; e < 3; e++) CU_ASSERT(run_and_check(&P, E.e[e], 1, "alpha/beta"));
+                    free_problem(&P);
+                }
+    }
+    mx_sgemm_select("auto");
+    free_engines(&E);
+}
+
+static void test_odd_sizes_not_multiples_of_the_tile_match_reference(void)
+{
+    static const int dims[] = {1, 7, 17, 33, 100, 129};
+    engines E = make_engines();
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn)) continue;
+        int t = 0;
+        for (int im = 0; im < 6; im++)
+            for (int in = 0; in < 6; in++)
+                for (int ik = 0; ik < 6; ik++, t++) {
+                    /* every transpose pair cycles through the grid */
+                    problem P = make_problem(t & 1, (t >> 1) & 1, dims[im], dims[in], dims[ik], 0,
+                                             1.0f, (t % 3) ? 0.0f : 1.0f);
+                    CU_ASSERT(run_and_check(&P, E.e[t % 3], 1, "odd sizes"));
+                    free_problem(&P);
+                }
+    }
+    mx_sgemm_select("auto");
+    free_engines(&E);
+}
+
+static void test_leading_dimensions_larger_than_minimum_are_honoured(void)
+{
+    engines E = make_engines();
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn)) continue;
+        for (int t = 0; t < 4; t++) {
+            problem P = make_problem(t & 1, t >> 1, 37, 45, 66, 5, 1.5f, -0.5f);
+            for (int e = 0; e < 3; e++) CU_ASSERT(run_and_check(&P, E.e[e], 1, "padded ld"));
+            free_problem(&P);
+        }
+    }
+    mx_sgemm_select("auto");
+    free_engines(&E);
+}
+
+static void test_large_products_through_every_block_match_reference(void)
+{
+    /* Past the in-place limits and every cache block (k > KC, n > NC, m > MC);
+     * a sample of rows and columns is checked against the reference. */
+    engines E = make_engines();
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn)) continue;
+        for (int t = 0; t < 4; t++) {
+            problem P = make_problem(t & 1, t >> 1, 203, 1900, 530, 1, 1.0f, 0.5f);
+            CU_ASSERT(run_and_check(&P, E.e[t % 2 ? 2 : 0], 13, "large"));
+            free_problem(&P);
+        }
+    }
+    mx_sgemm_select("auto");
+    free_engines(&E);
+}
+
+static void test_beta_zero_never_reads_c_nan_does_not_propagate(void)
+{
+    engines E = make_engines();
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn)) continue;
+        for (int t = 0; t < 4; t++) {
+            problem P = make_problem(t & 1, t >> 1, 100, 70, 129, 0, 0.75f, 0.0f);
+            for (size_t i = 0; i < (size_t)P.m * P.ldc; i++) P.c0[i] = NAN;
+            for (int e = 0; e < 3; e++) CU_ASSERT(run_and_check(&P, E.e[e], 1, "NaN in C"));
+            /* alpha = 0, beta = 0: C becomes exact zeros */
+            float *c = malloc((size_t)P.m * P.ldc * sizeof(float));
+            memcpy(c, P.c0, (size_t)P.m * P.ldc * sizeof(float));
+            mx_sgemm(E.e[2], P.ta, P.tb, P.m, P.n, P.k, 0.0f, P.a, P.lda, P.b, P.ldb, 0.0f, c, P.ldc);
+            int zeros = 1;
+            for (size_t i = 0; i < (size_t)P.m * P.ldc; i++) zeros &= c[i] == 0.0f;
+            CU_ASSERT(zeros);
+            free(c);
+            free_problem(&P);
+        }
+    }
+    mx_sgemm_select("auto");
+    free_engines(&E);
+}
+
+static void test_k_zero_scales_c_by_beta_and_empty_c_is_untouched(void)
+{
+    float c[6] = {1, 2, 3, 4, 5, 6}, a[1] = {0}, b[1] = {0};
+    mx_sgemm(NULL, 0, 0, 2, 3, 0, 1.0f, a, 1, b, 3, 2.0f, c, 3);
+    CU_ASSERT(c[0] == 2 && c[5] == 12);
+    mx_sgemm(NULL, 0, 0, 0, 3, 4, 1.0f, a, 4, b, 3, 0.0f, c, 3);
+    mx_sgemm(NULL, 0, 0, 2, 0, 4, 1.0f, a, 4, b, 1, 0.0f, c, 1);
+    CU_ASSERT(c[0] == 2 && c[5] == 12);
+}
+
+static void test_bad_leading_dimension_is_rejected_and_c_untouched(void)
+{
+    float a[16] = {0}, b[16] = {0}, c[16];
+    for (int i = 0; i < 16; i++) c[i] = (float)i;
+    mx_clear_error();
+    mx_sgemm(NULL, 0, 0, 4, 4, 4, 1.0f, a, 3, b, 4, 0.0f, c, 4);
+    CU_ASSERT(strstr(mx_last_error(), "leading dimension") != NULL);
+    CU_ASSERT(c[5] == 5.0f);
+}
+
+static void test_same_thread_count_gives_bit_identical_results(void)
+{
+    engines E = make_engines();
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn)) continue;
+        for (int t = 0; t < 4; t++) {
+            problem P = make_problem(t & 1, t >> 1, 100, 128, 784, 0, 1.0f, 0.0f);
+            size_t nc = (size_t)P.m * P.ldc * sizeof(float);
+            float *first = malloc(nc), *again = malloc(nc);
+            for (int e = 0; e < 3; e++) {
+                mx_sgemm(E.e[e], P.ta, P.tb, P.m, P.n, P.k, 1.0f, P.a, P.lda, P.b, P.ldb, 0.0f,
+                         first, P.ldc);
+                for (int rep = 0; rep < 3; rep++) {
+                    mx_sgemm(E.e[e], P.ta, P.tb, P.m, P.n, P.k, 1.0f, P.a, P.lda, P.b, P.ldb, 0.0f,
+                             again, P.ldc);
+                    CU_ASSERT(memcmp(first, again, nc) == 0);
+                }
+            }
+            /* no engine and a 1-thread engine are the same thread count */
+            mx_sgemm(E.e[0], P.ta, P.tb, P.m, P.n, P.k, 1.0f, P.a, P.lda, P.b, P.ldb, 0.0f, first, P.ldc);
+            mx_sgemm(E.e[1], P.ta, P.tb, P.m, P.n, P.k, 1.0f, P.a, P.lda, P.b, P.ldb, 0.0f, again, P.ldc);
+            CU_ASSERT(memcmp(first, again, nc) == 0);
+            free(first);
+            free(again);
+            free_problem(&P);
+        }
+    }
+    mx_sgemm_select("auto");
+    free_engines(&E);
+}
+
+static void test_select_rejects_unknown_name_and_keeps_kernel(void)
+{
+    CU_ASSERT_EQUAL(mx_sgemm_select("auto"), MX_OK);
+    const char *before = mx_sgemm_kernel_name();
+    CU_ASSERT_EQUAL(mx_sgemm_select("bogus"), MX_EINVAL);
+    CU_ASSERT(strstr(mx_last_error(), "bogus") != NULL);
+    CU_ASSERT_EQUAL(mx_sgemm_select(""), MX_EINVAL);
+    CU_ASSERT_STRING_EQUAL(mx_sgemm_kernel_name(), before);
+}
+
+static void test_kernel_name_is_one_of_the_known_kernels(void)
+{
+    const char *name = mx_sgemm_kernel_name();
+    CU_ASSERT(!strcmp(name, "avx512") || !strcmp(name, "avx2") || !strcmp(name, "generic") ||
+              !strcmp(name, "openblas"));
+}
+
+CU_ErrorCode mx_test_register_sgemm(void)
+{
+    CU_pSuite s = CU_add_suite("sgemm", NULL, NULL);
+    if (!s) return CU_get_error();
+    CU_add_test(s, "every transpose, alpha and beta matches the double reference",
+                test_every_transpose_alpha_beta_matches_reference);
+    CU_add_test(s, "odd sizes (not multiples of the tile) match the reference",
+                test_odd_sizes_not_multiples_of_the_tile_match_reference);
+    CU_add_test(s, "leading dimensions larger than the minimum are honoured",
+                test_leading_dimensions_larger_than_minimum_are_honoured);
+    CU_add_test(s, "large products through every cache block match the reference",
+                test_large_products_through_every_block_match_reference);
+    CU_add_test(s, "beta = 0 never reads C: NaN in C does not propagate",
+                test_beta_zero_never_reads_c_nan_does_not_propagate);
+    CU_add_test(s, "k = 0 scales C by beta; empty C is untouched",
+                test_k_zero_scales_c_by_beta_and_empty_c_is_untouched);
+    CU_add_test(s, "a too-small leading dimension is rejected, C untouched",
+                test_bad_leading_dimension_is_rejected_and_c_untouched);
+    CU_add_test(s, "same inputs and thread count give bit-identical C",
+                test_same_thread_count_gives_bit_identical_results);
+    CU_add_test(s, "select rejects an unknown name with MX_EINVAL, keeps the kernel",
+                test_select_rejects_unknown_name_and_keeps_kernel);
+    CU_add_test(s, "kernel name is one of the known kernels",
+                test_kernel_name_is_one_of_the_known_kernels);
+    return CU_get_error();
+}

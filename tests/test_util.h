@@ -1,0 +1,30 @@
+/* test_util.h — small helpers shared by the test suites. */
+#ifndef MX_TEST_UTIL_H
+#define MX_TEST_UTIL_H
+
+#include <string.h>
+#include <CUnit/CUnit.h>
+
+#include "mx/mx.h"
+
+/* Asserts the last error mentions needle. */
+#define ASSERT_ERROR_HAS(needle)                                                   \
+    do {                                                                           \
+        if (!strstr(mx_last_error(), (needle)))                                    \
+            fprintf(stderr, "\n  last error: '%s' lacks '%s'\n", mx_last_error(), (needle)); \
+        CU_ASSERT_PTR_NOT_NULL(strstr(mx_last_error(), (needle)));                 \
+    } while (0)
+
+/* The tutorial's MLP (784-128-64-10), built fresh. */
+mx_sym *mx_test_mlp(void);
+
+/* Fills an array with U(lo, hi) from a fixed seed. */
+void mx_test_fill(mx_nd *a, float lo, float hi, unsigned seed);
+
+/* 1 if the MNIST files are in mx_test_data_dir(); else prints 'skipped: …'. */
+int mx_test_have_mnist(const char *what);
+
+/* Path of an MNIST file in the test data folder. */
+const char *mx_test_mnist_path(const char *name, char *buf, size_t cap);
+
+#endif
