@@ -51,7 +51,7 @@ static int die(const char *what)
 
 int main(int argc, char **argv)
 {
-    options o = {"data/mnist", 20, 100, 0, 0, 0, 0, 0.1f, 0.9f, 1e-5f, "core"};
+    options o = {"data/mnist", 20, 100, 0, 0, 0, 0, 0.1f, 0.9f, 1e-5f, NULL};
     app_arg args[] = {
         {"data-dir", APP_STRING, &o.data_dir, 0, 0, "folder with the four MNIST IDX files (raw or .gz)"},
         {"epochs", APP_INT, &o.epochs, 1, 100000, "training epochs"},
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
         {"momentum", APP_FLOAT, &o.momentum, 0, 0.999999, "SGD momentum"},
         {"wd", APP_FLOAT, &o.wd, 0, 1e3, "weight decay"},
         {"threads", APP_INT, &o.threads, 0, 1024, "CPU threads, 0 = one per core (MX_NUM_THREADS)"},
-        {"bind", APP_STRING, &o.bind, 0, 0, "thread pinning: core or none (MX_BIND)"},
+        {"bind", APP_STRING, &o.bind, 0, 0, "thread pinning: core or none (default MX_BIND, else core)"},
         {"seed", APP_INT, &o.seed, 0, 2147483647, "random seed (initialization and shuffling)"},
         {"limit", APP_INT, &o.limit, 0, 60000, "train on the first N samples only (0 = all)"},
         {"quiet", APP_FLAG, &o.quiet, 0, 0, "print only the final accuracy"},
@@ -68,18 +68,26 @@ int main(int argc, char **argv)
     int rc = app_parse_args("mnist_mlp", "Trains the MXNet.jl tutorial's MLP on MNIST and reports validation accuracy.",
                             args, (int)(sizeof args / sizeof args[0]), argc, argv);
     if (rc != 0) return rc > 0 ? 0 : 2;
-    mx_bind_policy bind = MX_BIND_CORE;
-    if (!strcmp(o.bind, "none")) bind = MX_BIND_NONE;
-    else if (strcmp(o.bind, "core")) {
-        fprintf(stderr, "mnist_mlp: --bind: bad value '%s' (expected core or none)\n", o.bind);
+    /* Flags win over MX_NUM_THREADS / MX_BIND, which win over the defaults. */
+    const char *bind_s = o.bind ? o.bind : getenv("MX_BIND") && *getenv("MX_BIND") ? getenv("MX_BIND") : "core";
+    if (strcmp(bind_s, "core") && strcmp(bind_s, "none")) {
+        fprintf(stderr, "mnist_mlp: %s: bad value '%s' (expected core or none)\n",
+                o.bind ? "--bind" : "MX_BIND", bind_s);
         return 2;
     }
-    if (o.threads > 0 || getenv("MX_NUM_THREADS") == NULL || bind == MX_BIND_NONE) {
-        int n = o.threads;
-        if (n == 0 && getenv("MX_NUM_THREADS")) n = atoi(getenv("MX_NUM_THREADS"));
-        if (mx_engine_set_default(n, bind) != MX_OK) return die("threads");
+    int threads = o.threads;
+    const char *env_threads = getenv("MX_NUM_THREADS");
+    if (threads == 0 && env_threads && *env_threads) {
+        char *end;
+        long v = strtol(env_threads, &end, 10);
+        if (*end || v < 1 || v > 1024) {
+            fprintf(stderr, "mnist_mlp: MX_NUM_THREADS: bad value '%s' (expected 1..1024)\n", env_threads);
+            return 2;
+        }
+        threads = (int)v;
     }
-    if (!mx_engine_default()) return die("engine");
+    if (mx_engine_set_default(threads, strcmp(bind_s, "none") ? MX_BIND_CORE : MX_BIND_NONE) != MX_OK)
+        return die("threads");
     mx_log_set_quiet(o.quiet);
     mx_random_seed((uint64_t)o.seed);
 

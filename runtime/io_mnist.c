@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_kernels.h"
 #include "io_sampler.h"
 #include "mx/idx.h"
 #include "mx/io.h"
@@ -54,8 +55,7 @@ static int mn_next(mx_provider *p, mx_batch *b)
     float *dst = b->data[0];
     for (int i = 0; i < got && dst; i++) {
         const uint8_t *src = m->images.data + (size_t)(m->first + idx[i]) * m->pixels;
-        float *row = dst + (size_t)i * m->pixels;
-        for (size_t j = 0; j < m->pixels; j++) row[j] = (float)src[j] * scale;
+        mx_cpu_u8_to_f32(dst + (size_t)i * m->pixels, src, m->pixels, scale);
     }
     if (dst) memset(dst + (size_t)got * m->pixels, 0, (size_t)(p->batch_size - got) * m->pixels * sizeof(float));
     if (b->label[0]) {

@@ -11,6 +11,9 @@ jobs=$(nproc)
 echo "== release build: unit suites and app tests"
 scons -Q -j"$jobs" test
 echo "== sanitizer build (address,undefined): unit suites"
-scons -Q -j"$jobs" mode=debug sanitize=address,undefined build/debug-san/run_tests
-MX_TEST_DATA=data/mnist ASAN_OPTIONS=detect_leaks=1 build/debug-san/run_tests
+scons -Q -j"$jobs" sanitize=address,undefined build/release-san/run_tests
+MX_TEST_DATA=data/mnist ASAN_OPTIONS=detect_leaks=1 build/release-san/run_tests
+echo "== build without hwloc (threads pinned with sched_setaffinity): unit suites"
+scons -Q -j"$jobs" hwloc=0 build/release-nohwloc/run_tests
+MX_TEST_DATA=data/mnist build/release-nohwloc/run_tests
 echo "test.sh: all tests passed"

@@ -21,6 +21,7 @@ const char *mx_test_tmp_dir(void);
     X(executor)      \
     X(gradcheck)     \
     X(optimizer)     \
+    X(training)      \
     X(idx)           \
     X(io)            \
     X(model)         \

@@ -34,7 +34,8 @@ expect "zero epochs is refused" 2 "--epochs: bad value '0'" "$app" --epochs 0
 expect "missing value is named" 2 "--lr needs a value" "$app" --lr
 expect "bad --bind is named" 2 "--bind: bad value 'sometimes'" "$app" --bind sometimes
 expect "stray argument is refused" 2 "unexpected argument 'extra'" "$app" extra
-expect "bad MX_NUM_THREADS is named" 1 "MX_NUM_THREADS" env MX_NUM_THREADS=lots "$app" --data-dir "$tmp"
+expect "bad MX_NUM_THREADS is named" 2 "MX_NUM_THREADS: bad value 'lots'" env MX_NUM_THREADS=lots "$app" --data-dir "$tmp"
+expect "bad MX_BIND is named" 2 "MX_BIND: bad value 'often'" env MX_BIND=often "$app"
 expect "missing data names the file" 1 "$tmp/none/train-images-idx3-ubyte" "$app" --data-dir "$tmp/none"
 
 if [ -f "$data/train-images-idx3-ubyte" ]; then

@@ -157,7 +157,8 @@ static void test_every_transpose_alpha_beta_matches_reference(void)
                 for (int v = 0; v < 5; v++) {
                     problem P = make_problem(t & 1, t >> 1, sizes[s][0], sizes[s][1], sizes[s][2],
                                              0, ab[v][0], ab[v][1]);
-                    for (int e = 0; e < 3; e++) CU_ASSERT(run_and_check(&P, E.e[e], 1, "alpha/beta"));
+                    for (int e = 0; e < 3; e++)
+                        CU_ASSERT(run_and_check(&P, E.e[e], 1, "alpha/beta"));
                     free_problem(&P);
                 }
     }
@@ -230,7 +231,8 @@ static void test_beta_zero_never_reads_c_nan_does_not_propagate(void)
             /* alpha = 0, beta = 0: C becomes exact zeros */
             float *c = malloc((size_t)P.m * P.ldc * sizeof(float));
             memcpy(c, P.c0, (size_t)P.m * P.ldc * sizeof(float));
-            mx_sgemm(E.e[2], P.ta, P.tb, P.m, P.n, P.k, 0.0f, P.a, P.lda, P.b, P.ldb, 0.0f, c, P.ldc);
+            mx_sgemm(E.e[2], P.ta, P.tb, P.m, P.n, P.k, 0.0f, P.a, P.lda, P.b, P.ldb, 0.0f, c,
+                     P.ldc);
             int zeros = 1;
             for (size_t i = 0; i < (size_t)P.m * P.ldc; i++) zeros &= c[i] == 0.0f;
             CU_ASSERT(zeros);
@@ -281,13 +283,45 @@ static void test_same_thread_count_gives_bit_identical_results(void)
                 }
             }
             /* no engine and a 1-thread engine are the same thread count */
-            mx_sgemm(E.e[0], P.ta, P.tb, P.m, P.n, P.k, 1.0f, P.a, P.lda, P.b, P.ldb, 0.0f, first, P.ldc);
-            mx_sgemm(E.e[1], P.ta, P.tb, P.m, P.n, P.k, 1.0f, P.a, P.lda, P.b, P.ldb, 0.0f, again, P.ldc);
+            mx_sgemm(E.e[0], P.ta, P.tb, P.m, P.n, P.k, 1.0f, P.a, P.lda, P.b, P.ldb, 0.0f, first,
+                     P.ldc);
+            mx_sgemm(E.e[1], P.ta, P.tb, P.m, P.n, P.k, 1.0f, P.a, P.lda, P.b, P.ldb, 0.0f, again,
+                     P.ldc);
             CU_ASSERT(memcmp(first, again, nc) == 0);
             free(first);
             free(again);
             free_problem(&P);
         }
+    }
+    mx_sgemm_select("auto");
+    free_engines(&E);
+}
+
+static void test_thread_count_does_not_change_c(void)
+{
+    /* Splits never cut k and every entry is computed the same way in any
+     * tile, so 1 and 2 threads agree bit for bit too (all three nests). */
+    static const int sizes[][3] = {{100, 128, 784}, {128, 784, 100}, {203, 1900, 530}, {33, 70, 9}};
+    engines E = make_engines();
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn) || !strcmp(mx_sgemm_kernel_name(), "openblas")) continue;
+        for (int t = 0; t < 4; t++)
+            for (int z = 0; z < 4; z++) {
+                problem P = make_problem(t & 1, t >> 1, sizes[z][0], sizes[z][1], sizes[z][2], 0,
+                                         1.0f, 0.5f);
+                size_t nc = (size_t)P.m * P.ldc * sizeof(float);
+                float *one = malloc(nc), *two = malloc(nc);
+                memcpy(one, P.c0, nc);
+                memcpy(two, P.c0, nc);
+                mx_sgemm(E.e[1], P.ta, P.tb, P.m, P.n, P.k, P.alpha, P.a, P.lda, P.b, P.ldb, P.beta,
+                         one, P.ldc);
+                mx_sgemm(E.e[2], P.ta, P.tb, P.m, P.n, P.k, P.alpha, P.a, P.lda, P.b, P.ldb, P.beta,
+                         two, P.ldc);
+                CU_ASSERT(memcmp(one, two, nc) == 0);
+                free(one);
+                free(two);
+                free_problem(&P);
+            }
     }
     mx_sgemm_select("auto");
     free_engines(&E);
@@ -330,6 +364,7 @@ CU_ErrorCode mx_test_register_sgemm(void)
                 test_bad_leading_dimension_is_rejected_and_c_untouched);
     CU_add_test(s, "same inputs and thread count give bit-identical C",
                 test_same_thread_count_gives_bit_identical_results);
+    CU_add_test(s, "1 and 2 threads give bit-identical C", test_thread_count_does_not_change_c);
     CU_add_test(s, "select rejects an unknown name with MX_EINVAL, keeps the kernel",
                 test_select_rejects_unknown_name_and_keeps_kernel);
     CU_add_test(s, "kernel name is one of the known kernels",

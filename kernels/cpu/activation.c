@@ -4,6 +4,7 @@
 
 #include "cpu_kernels.h"
 #include "cpu_par.h"
+#include "cpu_simd.h"
 
 typedef struct act_job {
     mx_act act;
@@ -12,7 +13,7 @@ typedef struct act_job {
     mx_req req;
 } act_job;
 
-static void forward_range(void *p, size_t lo, size_t hi)
+MX_SIMD_CLONES static void forward_range(void *p, size_t lo, size_t hi)
 {
     act_job *j = p;
     const float *x = j->x;
@@ -48,7 +49,7 @@ static inline float dact(mx_act act, float y)
     return 0.0f;
 }
 
-static void backward_range(void *p, size_t lo, size_t hi)
+MX_SIMD_CLONES static void backward_range(void *p, size_t lo, size_t hi)
 {
     act_job *j = p;
     const float *y = j->x, *dy = j->dy;

@@ -41,6 +41,8 @@ void mx_cpu_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, 
                             float ignore, mx_req req);
 /* Labels different from ignore. */
 size_t mx_cpu_count_not_equal(const float *label, size_t n, float ignore);
+/* dst = src · scale for n bytes turned into floats (dataset pixels). */
+void mx_cpu_u8_to_f32(float *dst, const unsigned char *src, size_t n, float scale);
 /* Fused SGD step. */
 void mx_cpu_sgd_update(mx_engine *eng, float *w, const float *g, float *mom, size_t n, float lr,
                        float momentum, float wd, float rescale, float clip);

@@ -4,6 +4,7 @@
 
 #include "cpu_kernels.h"
 #include "cpu_par.h"
+#include "cpu_simd.h"
 
 static inline float apply(mx_binop op, float a, float b)
 {
@@ -25,7 +26,7 @@ typedef struct bin_job {
     float *y;
 } bin_job;
 
-static void binary_range(void *p, size_t lo, size_t hi)
+MX_SIMD_CLONES static void binary_range(void *p, size_t lo, size_t hi)
 {
     bin_job *j = p;
     switch (j->op) {
@@ -42,7 +43,7 @@ void mx_cpu_binary(mx_engine *eng, mx_binop op, const float *a, const float *b, 
     mx_cpu_parallel(eng, n, MX_CPU_PAR_MIN, binary_range, &j);
 }
 
-static void scalar_range(void *p, size_t lo, size_t hi)
+MX_SIMD_CLONES static void scalar_range(void *p, size_t lo, size_t hi)
 {
     bin_job *j = p;
     for (size_t i = lo; i < hi; i++) j->y[i] = apply(j->op, j->a[i], j->s);
@@ -138,7 +139,7 @@ void mx_cpu_fill_rows(mx_engine *eng, float *y, const float *bias, size_t rows, 
     for (size_t r = 0; r < rows; r++) memcpy(y + r * cols, bias, cols * sizeof *y);
 }
 
-void mx_cpu_sum_rows(mx_engine *eng, float *db, const float *dy, size_t rows, size_t cols, mx_req req)
+MX_SIMD_CLONES void mx_cpu_sum_rows(mx_engine *eng, float *db, const float *dy, size_t rows, size_t cols, mx_req req)
 {
     (void)eng;
     if (req == MX_REQ_NULL) return;
@@ -150,7 +151,7 @@ void mx_cpu_sum_rows(mx_engine *eng, float *db, const float *dy, size_t rows, si
     }
 }
 
-void mx_cpu_scaled_diff(mx_engine *eng, const float *y, const float *label, float *dx, float scale,
+MX_SIMD_CLONES void mx_cpu_scaled_diff(mx_engine *eng, const float *y, const float *label, float *dx, float scale,
                         size_t n, mx_req req)
 {
     (void)eng;

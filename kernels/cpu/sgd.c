@@ -2,6 +2,7 @@
  * normalisation (rescale, clip, weight decay) in one pass. */
 #include "cpu_kernels.h"
 #include "cpu_par.h"
+#include "cpu_simd.h"
 
 typedef struct sgd_job {
     float *w, *mom;
@@ -9,7 +10,7 @@ typedef struct sgd_job {
     float lr, momentum, wd, rescale, clip;
 } sgd_job;
 
-static void sgd_range(void *p, size_t lo, size_t hi)
+MX_SIMD_CLONES static void sgd_range(void *p, size_t lo, size_t hi)
 {
     sgd_job *j = p;
     for (size_t i = lo; i < hi; i++) {

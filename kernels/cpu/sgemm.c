@@ -2,15 +2,17 @@
  * (which loop nest, how C is split between threads) and the packed,
  * cache-blocked path for large products.
  *
- * Three loop nests, picked per call:
+ * Three loop nests, picked per call from the shape alone:
  *  - direct: B not transposed and both operands cache-resident: strip
  *    kernels read A and B in place (no packing; the MLP's TN/NN products);
  *  - dot: C = A·Bᵀ, both operands contiguous along k and cache-resident:
  *    dot kernels read them in place (the MLP's forward products);
- *  - packed: everything else (large or TT): GotoBLAS-style blocking with
- *    A and B packed into the calling worker's scratch.
- * Threads split C statically into row or column ranges of whole register
- * tiles (never k), so a thread count always gives bit-identical C. */
+ *  - packed: everything else (large, TT, or no dot kernel): GotoBLAS-style
+ *    blocking, B (and a large A) packed into the worker's scratch.
+ * Threads split C statically into row ranges or column ranges of whole
+ * vectors, never k. Every entry of C is then computed by the same
+ * operations whichever thread or tile holds it, so C is bit-identical for
+ * any thread count (tested); keep it so when changing the plan. */
 #include "sgemm.h"
 
 #include <stdatomic.h>
@@ -25,15 +27,15 @@
 
 /* Packed-path blocking: KC×NC of B plus MC×KC of A fill the 2 MiB scratch;
  * the A block (192 KiB) stays in L2 while B panels stream. */
-#ifndef KC
 #define KC 256
 #define MC 192
 #define NC 1792
-#endif
+_Static_assert((KC * NC + MC * KC) * sizeof(float) <= MX_ENGINE_SCRATCH_BYTES,
+               "packing blocks must fit a worker's scratch");
 
 /* Below this many flops (2·m·n·k) a call runs on one thread: a dispatch
  * over the pool costs about as much as the work it would split. */
-#define PAR_MIN_FLOPS 300000.0
+#define PAR_MIN_FLOPS 60000.0
 
 /* In-place (direct / dot) loop nests need both operands in L2. */
 #define INPLACE_MAX_BYTES (1536L * 1024)
@@ -58,6 +60,7 @@ const char *mx_sgemm_kernel_name(void) { return "openblas"; }
 
 static _Atomic(const mx_sgemm_kernel *) active;
 
+/* 1 if this CPU (and OS) runs the named kernel. */
 static int cpu_has(const char *name)
 {
 #if defined(__x86_64__)
@@ -70,7 +73,10 @@ static int cpu_has(const char *name)
     return !strcmp(name, "generic");
 }
 
-/* The fastest kernel this CPU runs: see mx_sgemm_select's note on Zen 4. */
+/* The fastest kernel this CPU runs. On Zen 4 (512-bit FMAs run as two
+ * 256-bit halves, so peak is the same) the AVX-512 kernel still wins on
+ * every MLP shape, by 2-40% (bench_sgemm vs MX_SGEMM=avx2 bench_sgemm): 32
+ * registers give a 6×64 tile and a dot kernel, masks give cheap edges. */
 static const mx_sgemm_kernel *best_kernel(void)
 {
 #if defined(__x86_64__)
@@ -134,6 +140,7 @@ typedef struct job {
     float *c;
     long ldc;
     float alpha, beta;
+    int pack_a;     /* packed nest: pack A too (else read it in place) */
     int split_cols; /* threads own column ranges (else row ranges) */
     long unit;      /* split granularity: a register tile's rows or columns */
 } job;
@@ -186,20 +193,46 @@ static void pack_b(const job *J, const float *b, long kc, long nc, float *dst)
         if (!J->tb) {
             for (long p = 0; p < kc; p++) memcpy(d + p * nr, b + p * J->ldb + j0, (size_t)cols * 4);
         } else {
-            for (long j = 0; j < cols; j++) {
-                const float *src = b + (j0 + j) * J->ldb;
-                for (long p = 0; p < kc; p++) d[p * nr + j] = src[p];
+            /* transpose in 16-deep slices: the slice of the panel (16·nr
+             * floats) stays in L1 while each source row is read in order */
+            for (long p0 = 0; p0 < kc; p0 += 16) {
+                long pn = kc - p0 < 16 ? kc - p0 : 16;
+                for (long j = 0; j < cols; j++) {
+                    const float *src = b + (j0 + j) * J->ldb + p0;
+                    for (long p = 0; p < pn; p++) d[(p0 + p) * nr + j] = src[p];
+                }
             }
         }
+        /* zero the tail panel's padding: kernels may then read whole rows */
+        if (cols < nr)
+            for (long p = 0; p < kc; p++) memset(d + p * nr + cols, 0, (size_t)(nr - cols) * 4);
+    }
+}
+
+/* Points s at A from row ic, depth pc: packed panels, or A in place. */
+static void set_a(const job *J, mx_sgemm_strip *s, const float *a, const float *ap, long ic,
+                  long pc, long kc)
+{
+    const long mr = J->kr->mr;
+    if (J->pack_a) {
+        s->a = ap;
+        s->ps_a = mr * kc, s->rs_a = 1, s->cs_a = mr;
+    } else if (J->ta) {
+        s->a = a + pc * J->lda + ic;
+        s->ps_a = mr, s->rs_a = 1, s->cs_a = J->lda;
+    } else {
+        s->a = a + ic * J->lda + pc;
+        s->ps_a = mr * J->lda, s->rs_a = J->lda, s->cs_a = 1;
     }
 }
 
 /* Packed: NC column blocks × KC depth blocks × MC row blocks; the first
- * depth block applies beta, later ones accumulate. */
+ * depth block applies beta, later ones accumulate. B is always packed, A
+ * only when large (a small A is read in place, as in the direct nest). */
 static void run_packed(const job *J, long m, long n, const float *a, const float *b, float *c,
                        float *scratch)
 {
-    const long mr = J->kr->mr, nr = J->kr->nr;
+    const long nr = J->kr->nr;
     float *bp = scratch, *ap = scratch + (long)KC * NC;
     for (long jc = 0; jc < n; jc += NC) {
         long nc = n - jc < NC ? n - jc : NC;
@@ -208,11 +241,13 @@ static void run_packed(const job *J, long m, long n, const float *a, const float
             pack_b(J, J->tb ? b + jc * J->ldb + pc : b + pc * J->ldb + jc, kc, nc, bp);
             for (long ic = 0; ic < m; ic += MC) {
                 long mc = m - ic < MC ? m - ic : MC;
-                pack_a(J, J->ta ? a + pc * J->lda + ic : a + ic * J->lda + pc, mc, kc, ap);
+                if (J->pack_a)
+                    pack_a(J, J->ta ? a + pc * J->lda + ic : a + ic * J->lda + pc, mc, kc, ap);
                 mx_sgemm_strip s = {
-                    .m = mc, .k = kc, .a = ap, .ps_a = mr * kc, .rs_a = 1, .cs_a = mr,
-                    .ldb = nr, .ldc = J->ldc, .alpha = J->alpha, .beta = pc ? 1.0f : J->beta,
+                    .m = mc, .k = kc, .ldb = nr, .b_padded = 1, .ldc = J->ldc, .alpha = J->alpha,
+                    .beta = pc ? 1.0f : J->beta,
                 };
+                set_a(J, &s, a, ap, ic, pc, kc);
                 for (long j = 0; j < nc; j += nr) {
                     s.nr = nc - j < nr ? nc - j : nr;
                     s.b = bp + j * kc;
@@ -222,7 +257,6 @@ static void run_packed(const job *J, long m, long n, const float *a, const float
             }
         }
     }
-    (void)mr;
 }
 
 /* Body of the parallel region: this thread's rows or columns of C. */
@@ -243,7 +277,8 @@ static void sgemm_task(void *ctx, int tid, int nthreads)
     if (J->mode == MODE_DIRECT) {
         run_direct(J, r1 - r0, c1 - c0, a, b, c);
     } else if (J->mode == MODE_DOT) {
-        mx_sgemm_dot d = {r1 - r0, c1 - c0, J->k, a, J->lda, b, J->ldb, c, J->ldc, J->alpha, J->beta};
+        mx_sgemm_dot d = {r1 - r0, c1 - c0, J->k, a, J->lda, b, J->ldb, c, J->ldc,
+                          J->alpha, J->beta};
         J->kr->dot(&d);
     } else {
         run_packed(J, r1 - r0, c1 - c0, a, b, c, mx_engine_scratch(J->eng, tid));
@@ -255,13 +290,13 @@ static void sgemm_task(void *ctx, int tid, int nthreads)
 static double block_cost(const job *J, long r, long c)
 {
     const mx_sgemm_kernel *kr = J->kr;
-    double vk = (double)J->k;
     if (J->mode == MODE_DOT) {
-        double tiles = (double)((r + kr->dr - 1) / kr->dr) * ((c + kr->ds - 1) / kr->ds);
-        return tiles * (kr->dr * kr->ds * (double)((J->k + kr->vw - 1) / kr->vw) + 60.0);
+        long tiles = ((r + kr->dr - 1) / kr->dr) * ((c + kr->ds - 1) / kr->ds);
+        long vecs = (J->k + kr->vw - 1) / kr->vw;
+        return (double)tiles * ((double)(kr->dr * kr->ds * vecs) + 60.0);
     }
-    double tiles = (double)((r + kr->mr - 1) / kr->mr) * ((c + kr->nr - 1) / kr->nr);
-    return vk * r * (double)((c + kr->vw - 1) / kr->vw) + 40.0 * tiles;
+    long tiles = ((r + kr->mr - 1) / kr->mr) * ((c + kr->nr - 1) / kr->nr);
+    return (double)(J->k * r * ((c + kr->vw - 1) / kr->vw)) + 40.0 * (double)tiles;
 }
 
 /* Cost of the busiest thread (worker 0 gets the largest range) when len
@@ -280,25 +315,33 @@ static void plan(job *J, int nthreads)
 {
     const mx_sgemm_kernel *kr = J->kr;
     long bytes = 4 * (J->m * J->k + J->k * J->n);
-    /* Row splits may cut anywhere (the kernels have edge tiles); column
+    /* Row splits may cut anywhere (the kernels have edge tiles), so they
+     * match the row ranges elementwise kernels give each worker; column
      * splits stay on whole vectors. */
     long row_unit = 1, col_unit = kr->vw;
-    if (!J->tb && bytes <= INPLACE_MAX_BYTES) {
+    /* In place when it fits; also for a few rows, where packing B would
+     * cost as much as the product (each B element is used m times). */
+    if (!J->tb && (bytes <= INPLACE_MAX_BYTES || J->m <= 2 * kr->mr)) {
         J->mode = MODE_DIRECT;
     } else if (kr->dot && !J->ta && J->tb && J->k >= 32 && bytes <= INPLACE_MAX_BYTES) {
         J->mode = MODE_DOT;
-        row_unit = kr->dr;
         col_unit = kr->ds;
     } else {
         J->mode = MODE_PACKED;
+        J->pack_a = bytes > INPLACE_MAX_BYTES;
     }
-    /* Columns on a tie: threads then share A but read disjoint B. */
-    J->split_cols = busiest(J, 1, col_unit, nthreads) <= busiest(J, 0, row_unit, nthreads);
+    /* Rows unless columns balance clearly better: a worker then reads and
+     * writes the rows of A and C that the elementwise kernels before and
+     * after it touch on that core (in a training step, moving those cache
+     * lines between cores cost more than the GEMM itself on small shapes). */
+    J->split_cols = nthreads == 1 ||
+                    busiest(J, 1, col_unit, nthreads) < 0.97 * busiest(J, 0, row_unit, nthreads);
     J->unit = J->split_cols ? col_unit : row_unit;
 }
 
 #endif /* !MX_USE_OPENBLAS */
 
+/* C = beta·C (beta 0 writes zeros without reading C). */
 static void scale_c(long m, long n, float beta, float *c, long ldc)
 {
     for (long i = 0; i < m; i++) {

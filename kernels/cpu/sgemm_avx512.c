@@ -17,14 +17,16 @@
 #define MR 6
 #define NV 4
 
-/* One tile of ROWS (≤ MR) rows × VECS vectors; FULL: no column edge, else
- * the last vector is masked (a masked load costs more than a plain one).
- * AROW: A is read as a[i·rs_a + p] (a plain row-major A), else a[i + p·cs_a]. */
-T512 INL void tile(const int ROWS, const int VECS, const int AROW, const int FULL, long k, const float *a, long rs_a,
-                   long cs_a, const float *b, long ldb, float *c, long ldc, float alpha, float beta,
-                   __mmask16 mask)
+/* One tile of ROWS (≤ MR) rows × VECS vectors; the last vector of C is
+ * stored through mask. FULL: B rows may be read whole (no column edge, or
+ * zero-padded panels), else the last B vector is a masked load too, which
+ * costs more than a plain one. AROW: A is read as a[i·rs_a + p] (a plain
+ * row-major A), else a[i + p·cs_a]. */
+T512 INL void tile(const int ROWS, const int VECS, const int AROW, const int FULL, long k,
+                   const float *a, long rs_a, long cs_a, const float *b, long ldb, float *c,
+                   long ldc, float alpha, float beta, __mmask16 mask)
 {
-    __m512 acc[16][4];
+    __m512 acc[MR][NV];
 #pragma GCC unroll 16
     for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 4
@@ -35,15 +37,16 @@ T512 INL void tile(const int ROWS, const int VECS, const int AROW, const int FUL
 #pragma GCC unroll 16
         for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 4
-            for (int j = 0; j < VECS; j++) _mm_prefetch((const char *)(c + i * ldc + 16 * j), _MM_HINT_T0);
+            for (int j = 0; j < VECS; j++)
+                _mm_prefetch((const char *)(c + i * ldc + 16 * j), _MM_HINT_T0);
     for (long p = 0; p < k; p++) {
         const float *bp = b + p * ldb;
         const float *ap = AROW ? a + p : a + p * cs_a;
-        __m512 bv[4];
+        __m512 bv[NV];
 #pragma GCC unroll 4
         for (int j = 0; j < VECS; j++)
             bv[j] = !FULL && j == VECS - 1 ? _mm512_maskz_loadu_ps(mask, bp + 16 * j)
-                                  : _mm512_loadu_ps(bp + 16 * j);
+                                           : _mm512_loadu_ps(bp + 16 * j);
 #pragma GCC unroll 16
         for (int i = 0; i < ROWS; i++) {
             __m512 av = _mm512_set1_ps(AROW ? ap[i * rs_a] : ap[i]);
@@ -73,12 +76,7 @@ T512 INL void tile(const int ROWS, const int VECS, const int AROW, const int FUL
 }
 
 #define TILE_ARGS k, a, s->rs_a, s->cs_a, s->b, s->ldb, c, s->ldc, s->alpha, s->beta, mask
-#define EDGE(R)                                                          \
-    case R:                                                              \
-        if (R < MR) tile(R < MR ? R : 1, VECS, AROW, FULL, TILE_ARGS);   \
-        break;
-
-/* Every row tile of one strip, for a given vector count and A layout. */
+/* Every row tile of one strip, for a vector count, A layout and B kind. */
 T512 INL void strip_body(const int VECS, const int AROW, const int FULL, const mx_sgemm_strip *s,
                          __mmask16 mask)
 {
@@ -93,9 +91,11 @@ T512 INL void strip_body(const int VECS, const int AROW, const int FULL, const m
     const float *a = s->a + (i / MR) * s->ps_a;
     float *c = s->c + i * s->ldc;
     switch (s->m - i) {
-        EDGE(1) EDGE(2) EDGE(3) EDGE(4) EDGE(5) EDGE(6) EDGE(7) EDGE(8)
-        EDGE(9) EDGE(10) EDGE(11) EDGE(12) EDGE(13) EDGE(14) EDGE(15)
-    default: break;
+    case 1: tile(1, VECS, AROW, FULL, TILE_ARGS); break;
+    case 2: tile(2, VECS, AROW, FULL, TILE_ARGS); break;
+    case 3: tile(3, VECS, AROW, FULL, TILE_ARGS); break;
+    case 4: tile(4, VECS, AROW, FULL, TILE_ARGS); break;
+    default: tile(5, VECS, AROW, FULL, TILE_ARGS); break;
     }
 }
 
@@ -105,16 +105,7 @@ T512 INL void strip_body(const int VECS, const int AROW, const int FULL, const m
         strip_body(V, AR, F, s, mask);                                                 \
     }
 #define STRIP_FNS(V) STRIP_FN(V, 0, 0) STRIP_FN(V, 0, 1) STRIP_FN(V, 1, 0) STRIP_FN(V, 1, 1)
-STRIP_FNS(1)
-#if NV >= 2
-STRIP_FNS(2)
-#endif
-#if NV >= 3
-STRIP_FNS(3)
-#endif
-#if NV >= 4
-STRIP_FNS(4)
-#endif
+STRIP_FNS(1) STRIP_FNS(2) STRIP_FNS(3) STRIP_FNS(4)
 
 #define STRIP_CASES(V)                                   \
     case 4 * V: strip_##V##_0_0(s, mask); break;         \
@@ -122,23 +113,15 @@ STRIP_FNS(4)
     case 4 * V + 2: strip_##V##_1_0(s, mask); break;     \
     case 4 * V + 3: strip_##V##_1_1(s, mask); break;
 
+/* Runs a strip with the instance for its vector count, A layout, B kind. */
 T512 static void strip512(const mx_sgemm_strip *s)
 {
     int vecs = (int)((s->nr + 15) / 16);
     int rem = (int)(s->nr % 16);
     __mmask16 mask = rem ? (__mmask16)((1u << rem) - 1) : (__mmask16)0xFFFF;
     int arow = s->rs_a != 1;
-    switch (vecs * 4 + arow * 2 + (rem == 0)) {
-        STRIP_CASES(1)
-#if NV >= 2
-        STRIP_CASES(2)
-#endif
-#if NV >= 3
-        STRIP_CASES(3)
-#endif
-#if NV >= 4
-        STRIP_CASES(4)
-#endif
+    switch (vecs * 4 + arow * 2 + (rem == 0 || s->b_padded)) {
+        STRIP_CASES(1) STRIP_CASES(2) STRIP_CASES(3) STRIP_CASES(4)
     default: break;
     }
 }
@@ -166,81 +149,86 @@ T512 INL __m512 reduce16(const __m512 v[16])
                          _mm512_shuffle_ps(p01, p23, _MM_SHUFFLE(3, 2, 3, 2)));
 }
 
-/* R×S dot tile (R·S = 16 accumulators) over the full depth: rows and
- * columns past the edge read row 0 again and are left out of the store. */
-T512 INL void dot_tile(const int R, const int S, long k, const float *a, long lda,
-                       const float *b, long ldb, float *c, long ldc, float alpha, float beta,
-                       int rows, int cols)
+/* 4×4 dot tile over the full depth (four A rows by four B rows: eight
+ * loads feed sixteen FMAs). Rows and columns past the edge read row 0
+ * again and are left out of the store. */
+T512 static void dot_tile(long k, const float *a, long lda, const float *b, long ldb, float *c,
+                          long ldc, float alpha, float beta, int rows, int cols)
 {
-    const float *ar[16], *br[16];
-#pragma GCC unroll 16
+    enum { R = 4, S = 4 };
+    const float *ar[R], *br[S];
+#pragma GCC unroll 4
     for (int r = 0; r < R; r++) ar[r] = a + (r < rows ? r : 0) * lda;
-#pragma GCC unroll 16
+#pragma GCC unroll 4
     for (int s = 0; s < S; s++) br[s] = b + (s < cols ? s : 0) * ldb;
     __m512 acc[16];
 #pragma GCC unroll 16
     for (int q = 0; q < 16; q++) acc[q] = _mm512_setzero_ps();
     long p = 0;
     for (; p + 16 <= k; p += 16) {
-        __m512 bv[16];
-#pragma GCC unroll 16
+        __m512 bv[S];
+#pragma GCC unroll 4
         for (int s = 0; s < S; s++) bv[s] = _mm512_loadu_ps(br[s] + p);
-#pragma GCC unroll 16
+#pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             __m512 av = _mm512_loadu_ps(ar[r] + p);
-#pragma GCC unroll 16
+#pragma GCC unroll 4
             for (int s = 0; s < S; s++) acc[r * S + s] = _mm512_fmadd_ps(av, bv[s], acc[r * S + s]);
         }
     }
     if (p < k) { /* the depth tail: masked loads read zeros past k */
         __mmask16 m = (__mmask16)((1u << (k - p)) - 1);
-        __m512 bv[16];
-#pragma GCC unroll 16
+        __m512 bv[S];
+#pragma GCC unroll 4
         for (int s = 0; s < S; s++) bv[s] = _mm512_maskz_loadu_ps(m, br[s] + p);
-#pragma GCC unroll 16
+#pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             __m512 av = _mm512_maskz_loadu_ps(m, ar[r] + p);
-#pragma GCC unroll 16
+#pragma GCC unroll 4
             for (int s = 0; s < S; s++) acc[r * S + s] = _mm512_fmadd_ps(av, bv[s], acc[r * S + s]);
         }
     }
-    __m512 f = reduce16(acc); /* lane r·S + s: C[r][s] */
+    __m512 f = reduce16(acc); /* lane 4r + s: C[r][s] */
     if (alpha != 1.0f) f = _mm512_mul_ps(_mm512_set1_ps(alpha), f);
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __mmask16 cm = (__mmask16)((1u << cols) - 1);
-#pragma GCC unroll 16
-    for (int r = 0; r < R; r++) {
+    /* 128-bit accesses, plain unless at the column edge: a wider masked
+     * access would overlap the next tile's C and stall its loads on the
+     * store buffer (measured: beta = 1 ran at half speed). */
+    __mmask8 cm = (__mmask8)((1u << cols) - 1);
+    __m128 vb = _mm_set1_ps(beta);
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) {
         if (r >= rows) break;
-        /* bring lanes r·S.. down to 0 */
-        __m512i idx = _mm512_and_si512(_mm512_add_epi32(iota, _mm512_set1_epi32(r * S)),
-                                       _mm512_set1_epi32(15));
-        __m512 x = _mm512_permutexvar_ps(idx, f);
+        __m128 x = r == 0 ? _mm512_castps512_ps128(f)
+                 : r == 1 ? _mm512_extractf32x4_ps(f, 1)
+                 : r == 2 ? _mm512_extractf32x4_ps(f, 2)
+                          : _mm512_extractf32x4_ps(f, 3);
         float *cp = c + r * ldc;
-        if (beta != 0.0f) {
-            __m512 old = _mm512_maskz_loadu_ps(cm, cp);
-            x = _mm512_fmadd_ps(beta == 1.0f ? _mm512_set1_ps(1.0f) : _mm512_set1_ps(beta), old, x);
+        if (cols == 4) {
+            if (beta != 0.0f) x = _mm_fmadd_ps(vb, _mm_loadu_ps(cp), x);
+            _mm_storeu_ps(cp, x);
+        } else {
+            if (beta != 0.0f) x = _mm_fmadd_ps(vb, _mm_maskz_loadu_ps(cm, cp), x);
+            _mm_mask_storeu_ps(cp, cm, x);
         }
-        _mm512_mask_storeu_ps(cp, cm, x);
     }
 }
 
-/* The block in R×S tiles. */
-T512 INL void dot_body(const int R, const int S, const mx_sgemm_dot *d)
+/* The block in 4×4 tiles. (8×2 tiles need ten loads per sixteen FMAs, and
+ * GCC then folds the A loads into the FMAs twice over: half the speed.) */
+T512 static void dot512(const mx_sgemm_dot *d)
 {
-    for (long j = 0; j < d->n; j += S) {
-        int cols = d->n - j < S ? (int)(d->n - j) : S;
-        for (long i = 0; i < d->m; i += R) {
-            int rows = d->m - i < R ? (int)(d->m - i) : R;
-            dot_tile(R, S, d->k, d->a + i * d->lda, d->lda, d->b + j * d->ldb, d->ldb,
+    for (long j = 0; j < d->n; j += 4) {
+        int cols = d->n - j < 4 ? (int)(d->n - j) : 4;
+        for (long i = 0; i < d->m; i += 4) {
+            int rows = d->m - i < 4 ? (int)(d->m - i) : 4;
+            dot_tile(d->k, d->a + i * d->lda, d->lda, d->b + j * d->ldb, d->ldb,
                      d->c + i * d->ldc + j, d->ldc, d->alpha, d->beta, rows, cols);
         }
     }
 }
 
-/* 4×4 tiles: eight loads feed sixteen FMAs. (8×2 needs ten, and GCC then
- * folds the A loads into the FMAs twice over: half the speed.) */
-T512 static void dot512(const mx_sgemm_dot *d) { dot_body(4, 4, d); }
-
 const mx_sgemm_kernel mx_sgemm_kernel_avx512 = {"avx512", MR, 16 * NV, 16, 4, 4, strip512, dot512};
 
+#else
+typedef int mx_sgemm_avx512_unused; /* ISO C wants a non-empty file */
 #endif

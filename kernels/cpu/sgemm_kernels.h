@@ -13,14 +13,16 @@
 
 /* Column strip: C[i][j] (i < m, j < nr) = alpha·Σ_p A(i,p)·B(p,j) + beta·C,
  * with A(i,p) = a[(i/mr)·ps_a + (i%mr)·rs_a + p·cs_a] (mr: the kernel's),
- * B(p,j) = b[p·ldb + j]. Either rs_a == 1 or cs_a == 1. beta == 0 never
- * reads C. */
+ * B(p,j) = b[p·ldb + j]. Either rs_a == 1 or cs_a == 1. b_padded: every B
+ * row may be read to the kernel's full nr (zero-padded packed panels); else
+ * nothing past column nr may be touched. beta == 0 never reads C. */
 typedef struct mx_sgemm_strip {
     long m, nr, k;
     const float *a;
     long ps_a, rs_a, cs_a;
     const float *b;
     long ldb;
+    int b_padded;
     float *c;
     long ldc;
     float alpha, beta;
@@ -42,11 +44,11 @@ typedef struct mx_sgemm_dot {
 /* One ISA's kernels and their register tiles. */
 typedef struct mx_sgemm_kernel {
     const char *name;
-    int mr, nr;                              /* strip kernel: rows per tile, strip width */
-    int vw;                                  /* floats per vector register */
-    int dr, ds;                              /* dot kernel tile: rows × columns */
+    int mr, nr;                        /* strip kernel: rows per tile, strip width */
+    int vw;                            /* floats per vector register */
+    int dr, ds;                        /* dot kernel tile: rows × columns (0: none) */
     void (*strip)(const mx_sgemm_strip *s);
-    void (*dot)(const mx_sgemm_dot *d);
+    void (*dot)(const mx_sgemm_dot *d); /* NULL: C = A·Bᵀ takes the packed nest */
 } mx_sgemm_kernel;
 
 /* Portable C kernels (always present). */

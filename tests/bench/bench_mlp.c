@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "mx/mx.h"
 
@@ -22,6 +23,22 @@ static int keep_time(void *ctx, mx_model *m, int epoch, const mx_metric *train)
     times *t = ctx;
     if (t->n < MAX_EPOCHS) t->t[t->n++] = mx_model_last_epoch_seconds(m);
     return 0;
+}
+
+static void nothing(void *ctx, int tid, int n) { (void)ctx; (void)tid; (void)n; }
+
+/* Microseconds one empty parallel region costs: the cross-core round
+ * trip that every parallel kernel pays (it varies with where the VM's
+ * vCPUs sit, and explains most run-to-run spread at 2 threads). */
+static double dispatch_us(void)
+{
+    struct timespec a, b;
+    mx_engine *eng = mx_engine_default();
+    for (int i = 0; i < 1000; i++) mx_engine_run(eng, nothing, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < 20000; i++) mx_engine_run(eng, nothing, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / 20000 / 1e3;
 }
 
 static int by_value(const void *a, const void *b)
@@ -85,10 +102,11 @@ int main(int argc, char **argv)
     double median = t.n % 2 ? t.t[t.n / 2] : 0.5 * (t.t[t.n / 2 - 1] + t.t[t.n / 2]);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("%s threads=%d epochs=%d median_epoch_s=%.4f images_per_s=%.0f peak_rss_mb=%.1f planned_kb=%.1f naive_kb=%.1f\n",
+    printf("%s threads=%d epochs=%d median_epoch_s=%.4f images_per_s=%.0f peak_rss_mb=%.1f planned_kb=%.1f "
+           "naive_kb=%.1f dispatch_us=%.2f\n",
            label, threads, t.n, median, (double)mx_provider_num_samples(train) / median,
            (double)ru.ru_maxrss / 1024.0, (double)mx_exec_planned_bytes(mx_model_exec(m)) / 1024.0,
-           (double)mx_exec_naive_bytes(mx_model_exec(m)) / 1024.0);
+           (double)mx_exec_naive_bytes(mx_model_exec(m)) / 1024.0, dispatch_us());
     mx_optimizer_free(opt);
     mx_model_free(m);
     mx_sym_free(net);
