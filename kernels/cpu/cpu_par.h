@@ -7,7 +7,7 @@
 #include "mx/engine.h"
 
 /* Below this many elements an elementwise kernel runs on one thread. */
-#define MX_CPU_PAR_MIN 65536
+#define MX_CPU_PAR_MIN 8192
 
 /* Body over [begin, end). */
 typedef void (*mx_range_fn)(void *ctx, size_t begin, size_t end);
