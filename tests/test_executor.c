@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "executor_internal.h"
+#include "plan.h"
 #include "suites.h"
 #include "test_util.h"
 
@@ -212,6 +213,41 @@ static void test_executor_simple_bind_reports_inference_errors(void)
     mx_sym_free(net);
 }
 
+static void test_executor_planner_never_overlaps_live_buffers(void)
+{
+    mx_rng rng;
+    mx_rng_seed(&rng, 9);
+    for (int trial = 0; trial < 20; trial++) {
+        mx_plan_buf b[120];
+        size_t sum = 0;
+        for (int i = 0; i < 120; i++) {
+            int first = (int)mx_rng_below(&rng, 50);
+            b[i] = (mx_plan_buf){1 + mx_rng_below(&rng, 5000), first, first + (int)mx_rng_below(&rng, 10), 0};
+            sum += mx_arena_round(b[i].bytes);
+        }
+        size_t total = mx_plan_assign(b, 120);
+        CU_ASSERT(total <= sum);
+        int clashes = 0;
+        for (int i = 0; i < 120; i++) {
+            CU_ASSERT(b[i].offset % MX_ARENA_ALIGN == 0);
+            CU_ASSERT(b[i].offset + b[i].bytes <= total);
+            for (int j = i + 1; j < 120; j++) {
+                int live = b[i].first <= b[j].last && b[j].first <= b[i].last;
+                int mem = b[i].offset < b[j].offset + b[j].bytes && b[j].offset < b[i].offset + b[i].bytes;
+                clashes += live && mem;
+            }
+        }
+        CU_ASSERT_EQUAL(clashes, 0);
+    }
+    /* disjoint lifetimes share; a small buffer fills the gap below a big one */
+    mx_plan_buf two[] = {{640, 0, 1, 0}, {640, 2, 3, 0}};
+    CU_ASSERT_EQUAL(mx_plan_assign(two, 2), 640);
+    mx_plan_buf gap[] = {{1024, 0, 9, 0}, {512, 0, 2, 0}, {256, 5, 9, 0}};
+    /* 1024 at 0; 512 at 1024; 256 overlaps only the 1024 (the 512 is dead) -> 1024 */
+    CU_ASSERT_EQUAL(mx_plan_assign(gap, 3), 1536);
+    CU_ASSERT_EQUAL(gap[2].offset, 1024);
+}
+
 CU_ErrorCode mx_test_register_executor(void)
 {
     CU_pSuite s = CU_add_suite("executor", NULL, NULL);
@@ -223,5 +259,6 @@ CU_ErrorCode mx_test_register_executor(void)
     CU_add_test(s, "head gradient used for plain outputs", test_executor_head_gradient_is_used_for_plain_outputs);
     CU_add_test(s, "group output that is also consumed", test_executor_group_output_that_is_also_consumed);
     CU_add_test(s, "simple_bind reports inference errors", test_executor_simple_bind_reports_inference_errors);
+    CU_add_test(s, "planner never overlaps live buffers", test_executor_planner_never_overlaps_live_buffers);
     return CU_get_error();
 }
