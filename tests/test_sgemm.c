@@ -2,6 +2,7 @@
  * reference for every transpose pair, alpha/beta, odd and large sizes and
  * padded leading dimensions, on each kernel this CPU runs (generic, avx2,
  * avx512, and whatever "auto" picks) with no engine, 1 and 2 threads; plus
+ * the small-product paths (narrow dot tiles, shallow depth, few rows),
  * beta = 0 ignoring NaN in C, bit-identical repeats and kernel selection.
  *
  * Tolerance: |C − ref| ≤ (k + 2)·FLT_EPSILON·(|alpha|·Σ_p |A(i,p)·B(p,j)|
@@ -187,6 +188,145 @@ static void test_odd_sizes_not_multiples_of_the_tile_match_reference(void)
     free_engines(&E);
 }
 
+/* Runs P with 1 and 2 threads: each must match the reference and the two
+ * must agree bit for bit. */
+static int check_one_and_two_threads(const problem *P, const engines *E, const char *what)
+{
+    int ok = run_and_check(P, E->e[1], 1, what) && run_and_check(P, E->e[2], 1, what);
+    size_t nc = (size_t)P->m * P->ldc;
+    float *one = malloc(nc * sizeof(float)), *two = malloc(nc * sizeof(float));
+    memcpy(one, P->c0, nc * sizeof(float));
+    memcpy(two, P->c0, nc * sizeof(float));
+    mx_sgemm(E->e[1], P->ta, P->tb, P->m, P->n, P->k, P->alpha, P->a, P->lda, P->b, P->ldb,
+             P->beta, one, P->ldc);
+    mx_sgemm(E->e[2], P->ta, P->tb, P->m, P->n, P->k, P->alpha, P->a, P->lda, P->b, P->ldb,
+             P->beta, two, P->ldc);
+    int same = memcmp(one, two, nc * sizeof(float)) == 0;
+    if (!same)
+        printf("\n    FAIL %s: %s ta=%d tb=%d m=%d n=%d k=%d: 1 and 2 threads differ ",
+               mx_sgemm_kernel_name(), what, P->ta, P->tb, P->m, P->n, P->k);
+    free(one);
+    free(two);
+    return ok && same;
+}
+
+static void test_narrow_products_around_the_dot_tile_widths_match_reference(void)
+{
+    /* C = A·Bᵀ with few columns (the MLP's last layer, n = 10) takes 4×5
+     * dot tiles where they compute fewer columns than 4×4 ones (n = 5, 9,
+     * 10, 13-15, 17…), else 4×4 with a narrow edge; rows not a multiple of
+     * 4, depths with and without a 16-wide tail; beta 0 over NaN. */
+    static const int ns[] = {1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 13, 14, 15, 19, 20, 21};
+    static const int ms[] = {1, 3, 5, 8, 100}, ks[] = {32, 37, 64, 70};
+    engines E = make_engines();
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn)) continue;
+        int t = 0;
+        for (int in = 0; in < 16; in++)
+            for (int im = 0; im < 5; im++)
+                for (int ik = 0; ik < 4; ik++, t++) {
+                    float beta = t % 3 == 0 ? 0.0f : t % 3 == 1 ? 1.0f : -0.5f;
+                    float alpha = t % 4 ? 1.0f : 0.5f;
+                    problem P = make_problem(0, 1, ms[im], ns[in], ks[ik], t % 2, alpha, beta);
+                    if (beta == 0.0f)
+                        for (size_t i = 0; i < (size_t)P.m * P.ldc; i++) P.c0[i] = NAN;
+                    CU_ASSERT(check_one_and_two_threads(&P, &E, "narrow dot"));
+                    free_problem(&P);
+                }
+    }
+    mx_sgemm_select("auto");
+    free_engines(&E);
+}
+
+static void test_an_entry_has_the_same_bits_in_any_tile_width(void)
+{
+    /* The same A and B rows through n = 10 (two 4×5 dot tiles), n = 8
+     * (4×4 tiles), n = 9 (4×5 + a 4-wide edge) and n = 13 (4×5, 4×5, a
+     * 3-wide edge): the shared columns of C must agree bit for bit, or
+     * thread splits that change the tiling would change C. Rows 37: a
+     * 1-row edge tile too. */
+    static const int widths[] = {8, 9, 10, 13};
+    engines E = make_engines();
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn)) continue;
+        for (int v = 0; v < 2; v++) {
+            problem P = make_problem(0, 1, 37, 13, 70, 0, v ? 0.75f : 1.0f, v ? 0.5f : 0.0f);
+            float *c[4];
+            for (int w = 0; w < 4; w++) {
+                c[w] = malloc((size_t)P.m * P.ldc * sizeof(float));
+                memcpy(c[w], P.c0, (size_t)P.m * P.ldc * sizeof(float));
+                mx_sgemm(E.e[0], 0, 1, P.m, widths[w], P.k, P.alpha, P.a, P.lda, P.b, P.ldb, P.beta,
+                         c[w], P.ldc);
+            }
+            int same = 1;
+            for (int i = 0; i < P.m; i++)
+                for (int w = 1; w < 4; w++)
+                    same &= !memcmp(c[0] + (size_t)i * P.ldc, c[w] + (size_t)i * P.ldc,
+                                    8 * sizeof(float));
+            CU_ASSERT(same);
+            for (int w = 0; w < 4; w++) free(c[w]);
+            free_problem(&P);
+        }
+    }
+    mx_sgemm_select("auto");
+    free_engines(&E);
+}
+
+static void test_shallow_and_few_row_products_match_reference(void)
+{
+    /* Small depth (the MLP's k = 10) and few rows (m = 10) in every
+     * transpose pair: row tails around the 6-row tile, column tails
+     * around the 16-wide vectors, beta 0 over NaN; 1 and 2 threads. */
+    static const int ms[] = {1, 5, 6, 7, 10, 12, 13, 100}, ns[] = {1, 15, 16, 17, 64, 65};
+    static const int ks[] = {1, 2, 10, 100};
+    engines E = make_engines();
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn)) continue;
+        int t = 0;
+        for (int im = 0; im < 8; im++)
+            for (int in = 0; in < 6; in++)
+                for (int ik = 0; ik < 4; ik++, t++) {
+                    float beta = t % 2 ? 0.0f : 1.0f;
+                    problem P = make_problem(t & 1, (t >> 1) & 1, ms[im], ns[in], ks[ik], t % 3,
+                                             t % 5 ? 1.0f : -2.0f, beta);
+                    if (beta == 0.0f)
+                        for (size_t i = 0; i < (size_t)P.m * P.ldc; i++) P.c0[i] = NAN;
+                    CU_ASSERT(check_one_and_two_threads(&P, &E, "shallow / few rows"));
+                    free_problem(&P);
+                }
+    }
+    mx_sgemm_select("auto");
+    free_engines(&E);
+}
+
+static void test_mlp_products_on_a_pool_give_the_same_bits_on_every_call(void)
+{
+    /* A pool runs a small product on one thread or two, as its measured
+     * dispatch cost decides, call by call; C must not depend on it. */
+    static const int shapes[][5] = {{0, 1, 100, 10, 64}, {0, 0, 100, 64, 10}, {1, 0, 10, 64, 100},
+                                    {0, 1, 100, 64, 128}, {1, 0, 64, 128, 100}};
+    engines E = make_engines();
+    for (int z = 0; z < 5; z++) {
+        const int *sh = shapes[z];
+        problem P = make_problem(sh[0], sh[1], sh[2], sh[3], sh[4], 0, 1.0f, 0.0f);
+        size_t nc = (size_t)P.m * P.ldc * sizeof(float);
+        float *first = malloc(nc), *again = malloc(nc);
+        mx_sgemm(E.e[1], P.ta, P.tb, P.m, P.n, P.k, 1.0f, P.a, P.lda, P.b, P.ldb, 0.0f, first,
+                 P.ldc);
+        int same = 1;
+        for (int rep = 0; rep < 300; rep++) {
+            mx_sgemm(E.e[2], P.ta, P.tb, P.m, P.n, P.k, 1.0f, P.a, P.lda, P.b, P.ldb, 0.0f, again,
+                     P.ldc);
+            same &= memcmp(first, again, nc) == 0;
+        }
+        CU_ASSERT(same);
+        free(first);
+        free(again);
+        free_problem(&P);
+    }
+    free_engines(&E);
+}
+
 static void test_leading_dimensions_larger_than_minimum_are_honoured(void)
 {
     engines E = make_engines();
@@ -352,6 +492,14 @@ CU_ErrorCode mx_test_register_sgemm(void)
                 test_every_transpose_alpha_beta_matches_reference);
     CU_add_test(s, "odd sizes (not multiples of the tile) match the reference",
                 test_odd_sizes_not_multiples_of_the_tile_match_reference);
+    CU_add_test(s, "narrow C = A·Bᵀ around the 4×4 / 4×5 dot tiles matches the reference",
+                test_narrow_products_around_the_dot_tile_widths_match_reference);
+    CU_add_test(s, "an entry of C has the same bits whatever the tile width",
+                test_an_entry_has_the_same_bits_in_any_tile_width);
+    CU_add_test(s, "shallow and few-row products (every transpose) match the reference",
+                test_shallow_and_few_row_products_match_reference);
+    CU_add_test(s, "MLP products on a pool give the same bits on every call",
+                test_mlp_products_on_a_pool_give_the_same_bits_on_every_call);
     CU_add_test(s, "leading dimensions larger than the minimum are honoured",
                 test_leading_dimensions_larger_than_minimum_are_honoured);
     CU_add_test(s, "large products through every cache block match the reference",

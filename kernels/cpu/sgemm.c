@@ -12,7 +12,9 @@
  * Threads split C statically into row ranges or column ranges of whole
  * vectors, never k. Every entry of C is then computed by the same
  * operations whichever thread or tile holds it, so C is bit-identical for
- * any thread count (tested); keep it so when changing the plan. */
+ * any thread count (tested); keep it so when changing the plan. That is
+ * also what lets a small call choose one thread or the pool from a
+ * measured dispatch cost (plan, dispatch_seen) without changing C. */
 #include "sgemm.h"
 
 #include <stdatomic.h>
@@ -20,6 +22,13 @@
 #include <string.h>
 
 #include "sgemm_kernels.h"
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#define HAVE_TICKS 1
+#else
+#define HAVE_TICKS 0 /* no cheap clock: the dispatch cost stays the default */
+#endif
 
 #ifdef MX_USE_OPENBLAS
 #include <cblas.h>
@@ -33,9 +42,21 @@
 _Static_assert((KC * NC + MC * KC) * sizeof(float) <= MX_ENGINE_SCRATCH_BYTES,
                "packing blocks must fit a worker's scratch");
 
-/* Below this many flops (2·m·n·k) a call runs on one thread: a dispatch
- * over the pool costs about as much as the work it would split. */
-#define PAR_MIN_FLOPS 60000.0
+/* A call runs on the pool only when splitting C saves clearly more of the
+ * one-thread time than going parallel costs (dispatch, wake-up, moving
+ * cache lines between cores), both in block_cost units (about a cycle
+ * each). A flop count cannot tell: 10×64×100 and 100×10×64 are the same
+ * flops but tile and split very differently. The cost is measured (see
+ * dispatch_seen) because it is not a constant: about 230 ns on the Zen 4
+ * VM (60×64×10 gains 120 ns of an ideal 350), but in spells of several
+ * times that two threads lose to one on the MLP's small products (a
+ * quarter of 3700 blocks of 20000 calls over five minutes; the measured
+ * choice was within 5% of the faster of one and two threads in 99%). */
+#define PAR_MIN_SAVING 1200.0  /* never parallel below this saving */
+#define PAR_MARGIN 1.5         /* the saving must beat the cost by this */
+#define PAR_COST_MAX (4 * PAR_MIN_SAVING) /* one timed call counts at most this */
+#define PAR_PROBE_EVERY 64     /* refused small calls run parallel anyway */
+#define PAR_TIME_EVERY 8       /* parallel calls timed (rdtsc costs 10 ns) */
 
 /* In-place (direct / dot) loop nests need both operands in L2. */
 #define INPLACE_MAX_BYTES (1536L * 1024)
@@ -143,6 +164,9 @@ typedef struct job {
     int pack_a;     /* packed nest: pack A too (else read it in place) */
     int split_cols; /* threads own column ranges (else row ranges) */
     long unit;      /* split granularity: a register tile's rows or columns */
+    int timed;      /* parallel call whose dispatch cost is measured */
+    double busy;    /* block_cost of worker 0's part */
+    unsigned long long own_ticks; /* timed: worker 0's time in its part */
 } job;
 
 /* Direct: every NR-wide strip of the sub-block, A and B read in place. */
@@ -162,23 +186,24 @@ static void run_direct(const job *J, long m, long n, const float *a, const float
     }
 }
 
-/* Packs op(A)[0:mc, 0:kc] into MR-row panels: panel t holds A(t·MR + i, p)
- * at t·MR·kc + p·MR + i (the tail panel keeps the stride MR). */
+/* Packs op(A)[0:mc, 0:kc] into MR-row panels. A transposed: panel t holds
+ * A(t·MR + i, p) at t·MR·kc + p·MR + i (the tail panel keeps the stride
+ * MR). A plain: row i at i·kc, a copy of each row (kernels broadcast from
+ * MR rows as in the direct nest); interleaving its rows instead cost a
+ * strided scalar store per element, 8% of a 2048³ product. Either way the
+ * block is contiguous: rows lda apart would share cache sets. */
 static void pack_a(const job *J, const float *a, long mc, long kc, float *dst)
 {
     const long mr = J->kr->mr;
+    if (!J->ta) {
+        for (long i = 0; i < mc; i++) memcpy(dst + i * kc, a + i * J->lda, (size_t)kc * 4);
+        return;
+    }
     for (long i0 = 0; i0 < mc; i0 += mr) {
         long rows = mc - i0 < mr ? mc - i0 : mr;
         float *d = dst + i0 * kc;
-        if (J->ta) {
-            for (long p = 0; p < kc; p++)
-                for (long i = 0; i < rows; i++) d[p * mr + i] = a[p * J->lda + i0 + i];
-        } else {
-            for (long i = 0; i < rows; i++) {
-                const float *src = a + (i0 + i) * J->lda;
-                for (long p = 0; p < kc; p++) d[p * mr + i] = src[p];
-            }
-        }
+        for (long p = 0; p < kc; p++)
+            for (long i = 0; i < rows; i++) d[p * mr + i] = a[p * J->lda + i0 + i];
     }
 }
 
@@ -214,9 +239,12 @@ static void set_a(const job *J, mx_sgemm_strip *s, const float *a, const float *
                   long pc, long kc)
 {
     const long mr = J->kr->mr;
-    if (J->pack_a) {
+    if (J->pack_a && J->ta) {
         s->a = ap;
         s->ps_a = mr * kc, s->rs_a = 1, s->cs_a = mr;
+    } else if (J->pack_a) {
+        s->a = ap;
+        s->ps_a = mr * kc, s->rs_a = kc, s->cs_a = 1;
     } else if (J->ta) {
         s->a = a + pc * J->lda + ic;
         s->ps_a = mr, s->rs_a = 1, s->cs_a = J->lda;
@@ -259,15 +287,16 @@ static void run_packed(const job *J, long m, long n, const float *a, const float
     }
 }
 
-/* Body of the parallel region: this thread's rows or columns of C. */
-static void sgemm_task(void *ctx, int tid, int nthreads)
+/* This thread's rows or columns of C. */
+static void sgemm_part(const job *J, int tid, int nthreads)
 {
-    const job *J = ctx;
-    long len = J->split_cols ? J->n : J->m;
-    long u0, u1;
-    mx_split_range((len + J->unit - 1) / J->unit, tid, nthreads, &u0, &u1);
-    long lo = u0 * J->unit, hi = u1 * J->unit < len ? u1 * J->unit : len;
-    if (lo >= hi) return;
+    long len = J->split_cols ? J->n : J->m, lo = 0, hi = len;
+    if (nthreads > 1) { /* (the divisions cost a tiny call a few percent) */
+        long u0, u1;
+        mx_split_range((len + J->unit - 1) / J->unit, tid, nthreads, &u0, &u1);
+        lo = u0 * J->unit, hi = u1 * J->unit < len ? u1 * J->unit : len;
+        if (lo >= hi) return;
+    }
     long r0 = 0, r1 = J->m, c0 = 0, c1 = J->n;
     if (J->split_cols) { c0 = lo; c1 = hi; }
     else { r0 = lo; r1 = hi; }
@@ -283,6 +312,21 @@ static void sgemm_task(void *ctx, int tid, int nthreads)
     } else {
         run_packed(J, r1 - r0, c1 - c0, a, b, c, mx_engine_scratch(J->eng, tid));
     }
+}
+
+/* Body of the parallel region; worker 0 times its part when asked. */
+static void sgemm_task(void *ctx, int tid, int nthreads)
+{
+#if HAVE_TICKS
+    job *J = ctx;
+    if (tid == 0 && J->timed) {
+        unsigned long long t0 = __rdtsc();
+        sgemm_part(J, tid, nthreads);
+        J->own_ticks = __rdtsc() - t0; /* worker 0 is the caller: no race */
+        return;
+    }
+#endif
+    sgemm_part(ctx, tid, nthreads);
 }
 
 /* Rough cycles of one thread's r×c block of C, in vector FMAs plus a fixed
@@ -310,8 +354,43 @@ static double busiest(const job *J, int split_cols, long unit, int nthreads)
     return split_cols ? block_cost(J, J->m, part) : block_cost(J, part, J->n);
 }
 
-/* Picks the loop nest and how threads split C. */
-static void plan(job *J, int nthreads)
+/* Cost of a parallel call beyond worker 0's own part, in block_cost
+ * units: a running average of timed calls, starting where the margin
+ * puts the threshold at PAR_MIN_SAVING. Races between callers only lose
+ * an update. */
+static atomic_uint dispatch_cost = (unsigned)(PAR_MIN_SAVING / PAR_MARGIN);
+static atomic_uint par_calls, refused_calls;
+
+#if HAVE_TICKS
+/* Folds one timed call (total ticks from dispatch to return) into the
+ * average; worker 0's ticks per unit of its part convert the excess. */
+static void dispatch_seen(const job *J, unsigned long long total)
+{
+    if (!J->own_ticks || total <= J->own_ticks) return;
+    double seen = (double)(total - J->own_ticks) * J->busy / (double)J->own_ticks;
+    /* Bounded, and averaged over about eight calls: a pool gone to sleep
+     * (a futex wake) or a preempted worker costs 10-1000× the usual, once;
+     * it must not make small products serial. A slow spell (every call
+     * costs 3-5×) moves the average within a few hundred calls. */
+    if (seen > PAR_COST_MAX) seen = PAR_COST_MAX;
+    double avg = atomic_load_explicit(&dispatch_cost, memory_order_relaxed);
+    atomic_store_explicit(&dispatch_cost, (unsigned)(avg + 0.125 * (seen - avg)),
+                          memory_order_relaxed);
+}
+#endif
+
+/* Counts a call refused the pool; 1 if it is to run (and be timed) there
+ * anyway: now and then one must, or a cost measured in a slow spell would
+ * keep such calls serial after it ends. */
+static int refusal_probes(void)
+{
+    unsigned seq = atomic_fetch_add_explicit(&refused_calls, 1, memory_order_relaxed);
+    return HAVE_TICKS && seq % PAR_PROBE_EVERY == 0;
+}
+
+/* Picks the loop nest and how threads split C; returns the thread count
+ * to run on (1 when the split would save less than going parallel costs). */
+static int plan(job *J, int nthreads)
 {
     const mx_sgemm_kernel *kr = J->kr;
     long bytes = 4 * (J->m * J->k + J->k * J->n);
@@ -334,9 +413,35 @@ static void plan(job *J, int nthreads)
      * writes the rows of A and C that the elementwise kernels before and
      * after it touch on that core (in a training step, moving those cache
      * lines between cores cost more than the GEMM itself on small shapes). */
-    J->split_cols = nthreads == 1 ||
-                    busiest(J, 1, col_unit, nthreads) < 0.97 * busiest(J, 0, row_unit, nthreads);
+    J->split_cols = 1, J->unit = col_unit;
+    if (nthreads == 1) return 1;
+    /* The saving it takes: PAR_MARGIN times the measured cost (which is
+     * at most PAR_COST_MAX, so larger savings always go parallel). */
+    double need = PAR_MARGIN * atomic_load_explicit(&dispatch_cost, memory_order_relaxed);
+    if (need < PAR_MIN_SAVING) need = PAR_MIN_SAVING;
+    /* A split saves at most (1 − 1/nthreads) of the whole: calls that
+     * cannot reach the need stop here, before the divisions below (in a
+     * slow spell they cost the MLP's serial 10×64×100 2%). */
+    double whole = block_cost(J, J->m, J->n), most = whole * (nthreads - 1) / nthreads;
+    if (most < PAR_MIN_SAVING) return 1;
+    int probe = 0;
+    if (most < need && !(probe = refusal_probes())) return 1;
+    double by_cols = busiest(J, 1, col_unit, nthreads), by_rows = busiest(J, 0, row_unit, nthreads);
+    J->split_cols = by_cols < 0.97 * by_rows;
     J->unit = J->split_cols ? col_unit : row_unit;
+    J->busy = J->split_cols ? by_cols : by_rows;
+    double saving = whole - J->busy;
+    if (saving < PAR_MIN_SAVING) return 1;
+    if (!probe && saving < need && !(probe = refusal_probes())) return 1;
+    /* One small parallel call in PAR_TIME_EVERY is timed. Large calls are
+     * not: a microsecond of imbalance in a 100 µs product is no dispatch
+     * cost, and counted as one it kept the MLP's 100×10×64 serial. */
+    if (!probe && saving < PAR_MARGIN * PAR_COST_MAX) {
+        unsigned seq = atomic_fetch_add_explicit(&par_calls, 1, memory_order_relaxed);
+        probe = seq % PAR_TIME_EVERY == 0;
+    }
+    J->timed = HAVE_TICKS && probe;
+    return nthreads;
 }
 
 #endif /* !MX_USE_OPENBLAS */
@@ -380,14 +485,24 @@ void mx_sgemm(mx_engine *eng, int trans_a, int trans_b, int m, int n, int k, flo
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #else
-    job J = {
-        .kr = kernel(), .eng = eng, .ta = !!trans_a, .tb = !!trans_b, .m = m, .n = n, .k = k,
-        .a = a, .b = b, .lda = lda, .ldb = ldb, .c = c, .ldc = ldc, .alpha = alpha, .beta = beta,
-    };
-    int nthreads = mx_engine_threads(eng);
-    if (2.0 * m * n * k < PAR_MIN_FLOPS) nthreads = 1;
-    plan(&J, nthreads);
-    if (nthreads == 1) sgemm_task(&J, 0, 1); /* the caller is worker 0: its scratch */
-    else mx_engine_run(eng, sgemm_task, &J);
+    /* Every field set one by one: an initialiser list would zero the
+     * struct first with rep stosq, a tenth of a tiny call's time. */
+    job J;
+    J.kr = kernel(), J.eng = eng, J.ta = !!trans_a, J.tb = !!trans_b;
+    J.m = m, J.n = n, J.k = k, J.a = a, J.b = b, J.lda = lda, J.ldb = ldb;
+    J.c = c, J.ldc = ldc, J.alpha = alpha, J.beta = beta;
+    J.pack_a = 0, J.timed = 0, J.own_ticks = 0;
+    int nthreads = plan(&J, mx_engine_threads(eng));
+    if (nthreads == 1) {
+        sgemm_part(&J, 0, 1); /* the caller is worker 0: its scratch */
+    } else {
+#if HAVE_TICKS
+        unsigned long long t0 = J.timed ? __rdtsc() : 0;
+#endif
+        mx_engine_run(eng, sgemm_task, &J);
+#if HAVE_TICKS
+        if (J.timed) dispatch_seen(&J, __rdtsc() - t0);
+#endif
+    }
 #endif
 }

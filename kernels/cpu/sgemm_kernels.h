@@ -29,7 +29,8 @@ typedef struct mx_sgemm_strip {
 } mx_sgemm_strip;
 
 /* Dot block: C[i][j] (i < m, j < n) = alpha·Σ_p a[i·lda + p]·b[j·ldb + p]
- * + beta·C. beta == 0 never reads C. */
+ * + beta·C, with k ≥ 16 (the driver sends only k ≥ 32). beta == 0 never
+ * reads C. Each entry must get the same bits in any tile of any block. */
 typedef struct mx_sgemm_dot {
     long m, n, k;
     const float *a;
