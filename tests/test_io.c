@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_kernels.h"
 #include "suites.h"
 #include "test_util.h"
 
@@ -183,11 +184,31 @@ static void test_io_mnist_provider_names_missing_and_bad_files(void)
     ASSERT_ERROR_HAS("1 dimension");
 }
 
+static void test_io_byte_conversion_at_every_alignment_and_length(void)
+{
+    unsigned char src[300];
+    _Alignas(64) float dst[320];
+    for (int i = 0; i < 300; i++) src[i] = (unsigned char)(i * 37 + 11);
+    int bad = 0;
+    for (int off = 0; off < 17; off++) {
+        for (int n = 0; n < 280; n += (n < 40 ? 1 : 13)) {
+            for (int i = 0; i < 320; i++) dst[i] = -7.0f;
+            mx_cpu_u8_to_f32(dst + off, src + 3, (size_t)n, 1.0f / 255.0f);
+            for (int i = 0; i < 320; i++) {
+                float want = i >= off && i < off + n ? (float)src[3 + i - off] * (1.0f / 255.0f) : -7.0f;
+                bad += dst[i] != want;
+            }
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 CU_ErrorCode mx_test_register_io(void)
 {
     CU_pSuite s = CU_add_suite("io", NULL, NULL);
     if (!s) return CU_get_error();
     CU_add_test(s, "array provider pads last batch", test_io_array_provider_pads_last_batch);
+    CU_add_test(s, "byte conversion at every alignment and length", test_io_byte_conversion_at_every_alignment_and_length);
     CU_add_test(s, "shuffled epoch covers every sample once", test_io_shuffled_epoch_covers_every_sample_once);
     CU_add_test(s, "array provider rejects bad input", test_io_array_provider_rejects_bad_input);
     CU_add_test(s, "MNIST provider reads scaled batches", test_io_mnist_provider_reads_scaled_batches);
