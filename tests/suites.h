@@ -22,7 +22,10 @@ const char *mx_test_tmp_dir(void);
     X(gradcheck)     \
     X(optimizer)     \
     X(training)      \
+    X(metric)        \
     X(idx)           \
+    X(ndfile)        \
+    X(symjson)       \
     X(io)            \
     X(model)         \
     X(hotpath)
