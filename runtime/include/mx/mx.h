@@ -14,6 +14,7 @@
 #include "mx/metric.h"
 #include "mx/model.h"
 #include "mx/ndarray.h"
+#include "mx/ndfile.h"
 #include "mx/optimizer.h"
 #include "mx/random.h"
 #include "mx/shape.h"
