@@ -15,6 +15,17 @@ typedef enum mx_act { MX_ACT_RELU, MX_ACT_SIGMOID, MX_ACT_TANH, MX_ACT_SOFTRELU,
 
 typedef enum mx_binop { MX_BIN_ADD, MX_BIN_SUB, MX_BIN_MUL, MX_BIN_DIV, MX_BIN_RSUB, MX_BIN_RDIV } mx_binop;
 
+/* MXNet.jl's gradient normalisation, fused into every optimizer kernel:
+ * g ← g·rescale; clamp to ±clip when clip > 0; g ← g + wd·W. */
+typedef struct mx_gnorm {
+    float rescale, clip, wd;
+} mx_gnorm;
+
+/* Nadam's per-step bias corrections (see nadam_update). */
+typedef struct mx_nadam_coef {
+    float g, m, v;
+} mx_nadam_coef;
+
 typedef struct mx_kernels {
     const char *name;
     /* C = alpha·op(A)·op(B) + beta·C, row-major (see kernels/cpu/sgemm.h). */
@@ -57,9 +68,39 @@ typedef struct mx_kernels {
     /* dx (req) = scale · (y − label). */
     void (*scaled_diff)(mx_engine *eng, const float *y, const float *label, float *dx, float scale,
                         size_t n, mx_req req);
-    /* SGD step with MXNet.jl's normalisation (see optimizer.h). mom may be NULL. */
+    /* Optimizer steps (see mx/optimizer.h), each one fused pass that first
+     * normalises g as MXNet.jl does (mx_gnorm), then updates W and the
+     * state arrays; scalars that depend on the step count (bias
+     * corrections) are folded in by the caller. */
+    /* SGD: mom NULL: W −= lr·g; else mom = μ·mom − lr·g, W += mom. */
     void (*sgd_update)(mx_engine *eng, float *w, const float *g, float *mom, size_t n, float lr,
-                       float momentum, float wd, float rescale, float clip);
+                       float momentum, mx_gnorm gn);
+    /* NAG (libmxnet): mom = μ·mom + g, W −= lr·(g + μ·mom); mom NULL: W −= lr·g. */
+    void (*nag_update)(mx_engine *eng, float *w, const float *g, float *mom, size_t n, float lr,
+                       float momentum, mx_gnorm gn);
+    /* ADAM: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; W −= lr·m/(√v + ϵ),
+     * lr holding η·√(1−β2ᵗ)/(1−β1ᵗ). */
+    void (*adam_update)(mx_engine *eng, float *w, const float *g, float *m, float *v, size_t n,
+                        float lr, float beta1, float beta2, float eps, mx_gnorm gn);
+    /* AdaGrad: s += g²; W −= lr·g/√(s + ϵ). */
+    void (*adagrad_update)(mx_engine *eng, float *w, const float *g, float *s, size_t n, float lr,
+                           float eps, mx_gnorm gn);
+    /* AdaDelta: r = ρ·r + (1−ρ)·g²; d = g·√(s + ϵ)/√(r + ϵ); W −= lr·d;
+     * s = ρ·s + (1−ρ)·d². */
+    void (*adadelta_update)(mx_engine *eng, float *w, const float *g, float *r, float *s, size_t n,
+                            float lr, float rho, float eps, mx_gnorm gn);
+    /* AdaMax: m = β1·m + (1−β1)·g; u = max(β2·u, |g|); W −= lr·m/(u + ϵ),
+     * lr holding η/(1−β1ᵗ). */
+    void (*adamax_update)(mx_engine *eng, float *w, const float *g, float *m, float *u, size_t n,
+                          float lr, float beta1, float beta2, float eps, mx_gnorm gn);
+    /* RMSProp: s = ρ·s + (1−ρ)·g²; W −= lr·g/√(s + ϵ). */
+    void (*rmsprop_update)(mx_engine *eng, float *w, const float *g, float *s, size_t n, float lr,
+                           float rho, float eps, mx_gnorm gn);
+    /* Nadam: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+     * W −= lr·(c.g·g + c.m·m)/(√(c.v·v) + ϵ) with the caller's bias
+     * corrections c.g = (1−μₜ)/(1−Πμ), c.m = μₜ₊₁/(1−Πμ·μₜ₊₁), c.v = 1/(1−β2ᵗ). */
+    void (*nadam_update)(mx_engine *eng, float *w, const float *g, float *m, float *v, size_t n,
+                         float lr, float beta1, float beta2, float eps, mx_nadam_coef c, mx_gnorm gn);
 } mx_kernels;
 
 /* The kernel table of a context, or NULL with an error if unsupported. */

@@ -43,8 +43,30 @@ void mx_cpu_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, 
 size_t mx_cpu_count_not_equal(const float *label, size_t n, float ignore);
 /* dst = src · scale for n bytes turned into floats (dataset pixels). */
 void mx_cpu_u8_to_f32(float *dst, const unsigned char *src, size_t n, float scale);
-/* Fused SGD step. */
+/* Optimizer steps, each fused with the gradient normalisation
+ * (kernels/cpu/optimizers.c; contracts in runtime/kernels.h). */
 void mx_cpu_sgd_update(mx_engine *eng, float *w, const float *g, float *mom, size_t n, float lr,
-                       float momentum, float wd, float rescale, float clip);
+                       float momentum, mx_gnorm gn);
+/* NAG step. */
+void mx_cpu_nag_update(mx_engine *eng, float *w, const float *g, float *mom, size_t n, float lr,
+                       float momentum, mx_gnorm gn);
+/* ADAM step. */
+void mx_cpu_adam_update(mx_engine *eng, float *w, const float *g, float *m, float *v, size_t n,
+                        float lr, float beta1, float beta2, float eps, mx_gnorm gn);
+/* AdaGrad step. */
+void mx_cpu_adagrad_update(mx_engine *eng, float *w, const float *g, float *s, size_t n, float lr,
+                           float eps, mx_gnorm gn);
+/* AdaDelta step. */
+void mx_cpu_adadelta_update(mx_engine *eng, float *w, const float *g, float *r, float *s, size_t n,
+                            float lr, float rho, float eps, mx_gnorm gn);
+/* AdaMax step. */
+void mx_cpu_adamax_update(mx_engine *eng, float *w, const float *g, float *m, float *u, size_t n,
+                          float lr, float beta1, float beta2, float eps, mx_gnorm gn);
+/* RMSProp step. */
+void mx_cpu_rmsprop_update(mx_engine *eng, float *w, const float *g, float *s, size_t n, float lr,
+                           float rho, float eps, mx_gnorm gn);
+/* Nadam step. */
+void mx_cpu_nadam_update(mx_engine *eng, float *w, const float *g, float *m, float *v, size_t n,
+                         float lr, float beta1, float beta2, float eps, mx_nadam_coef c, mx_gnorm gn);
 
 #endif

@@ -20,4 +20,11 @@ const mx_kernels mx_cpu_kernels = {
     .fill = mx_cpu_fill,
     .scaled_diff = mx_cpu_scaled_diff,
     .sgd_update = mx_cpu_sgd_update,
+    .nag_update = mx_cpu_nag_update,
+    .adam_update = mx_cpu_adam_update,
+    .adagrad_update = mx_cpu_adagrad_update,
+    .adadelta_update = mx_cpu_adadelta_update,
+    .adamax_update = mx_cpu_adamax_update,
+    .rmsprop_update = mx_cpu_rmsprop_update,
+    .nadam_update = mx_cpu_nadam_update,
 };
