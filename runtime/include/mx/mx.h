@@ -7,6 +7,7 @@
 #include "mx/engine.h"
 #include "mx/error.h"
 #include "mx/executor.h"
+#include "mx/graphviz.h"
 #include "mx/idx.h"
 #include "mx/initializer.h"
 #include "mx/io.h"
@@ -15,10 +16,12 @@
 #include "mx/model.h"
 #include "mx/ndarray.h"
 #include "mx/ndfile.h"
+#include "mx/nn_factory.h"
 #include "mx/optimizer.h"
 #include "mx/random.h"
 #include "mx/shape.h"
 #include "mx/symbol.h"
+#include "mx/symbol_json.h"
 #include "mx/version.h"
 
 #endif
