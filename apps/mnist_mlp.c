@@ -27,19 +27,11 @@ static const char *data_file(const char *dir, const char *name, char *buf, size_
     return buf;
 }
 
-static int speed_line(void *ctx, mx_model *m, int epoch, const mx_metric *train)
+static int keep_accuracy(void *ctx, mx_model *m, const mx_cb_info *info)
 {
-    (void)epoch; (void)train;
-    long samples = *(const long *)ctx;
-    mx_log_info("%18s = %.1f samples/sec", "speed", (double)samples / mx_model_last_epoch_seconds(m));
-    return 0;
-}
-
-static int keep_accuracy(void *ctx, mx_model *m, int epoch, const mx_metric *eval)
-{
-    (void)m; (void)epoch;
+    (void)m;
     const char *name;
-    mx_metric_get(eval, &name, (double *)ctx, 1);
+    if (info->eval) mx_metric_get(info->eval, &name, (double *)ctx, 1);
     return 0;
 }
 
@@ -134,16 +126,15 @@ int main(int argc, char **argv)
     mx_optimizer *sgd = mx_sgd_create(&so);
     if (!model || !sgd) return die("model");
     mx_log_info("%s; %s", mx_build_info(), mx_engine_describe(mx_engine_default()));
-    long samples = mx_provider_num_samples(train);
     double accuracy = 0.0;
+    mx_callback *cbs[] = {mx_every_n_epoch(keep_accuracy, &accuracy, 1, 0), mx_progress_line(stdout)};
     mx_fit_opts fo = mx_fit_defaults();
     fo.n_epoch = o.epochs;
     fo.eval_data = eval;
-    fo.epoch_callback = speed_line;
-    fo.epoch_ctx = &samples;
-    fo.eval_callback = keep_accuracy;
-    fo.eval_ctx = &accuracy;
+    fo.callbacks = cbs;
+    fo.ncallbacks = 2;
     if (mx_model_fit(model, sgd, train, &fo) != MX_OK) return die("fit");
+    for (int i = 0; i < 2; i++) mx_callback_free(cbs[i]);
     printf("final validation accuracy = %.4f\n", accuracy);
     mx_optimizer_free(sgd);
     mx_model_free(model);

@@ -92,6 +92,14 @@ static void *worker_main(void *arg)
 
 mx_engine *mx_engine_create(int nthreads, mx_bind_policy bind)
 {
+    mx_engine_opts o = {nthreads, bind, 0, 1, 1};
+    return mx_engine_create_ex(&o);
+}
+
+mx_engine *mx_engine_create_ex(const mx_engine_opts *opts)
+{
+    int nthreads = opts->nthreads;
+    mx_bind_policy bind = opts->bind;
     if (nthreads < 1 || nthreads > 1024) {
         mx_set_error(MX_EINVAL, "engine: thread count %d out of range 1..1024", nthreads);
         return NULL;
@@ -108,8 +116,9 @@ mx_engine *mx_engine_create(int nthreads, mx_bind_policy bind)
     pthread_mutex_init(&eng->mu, NULL);
     pthread_cond_init(&eng->wake, NULL);
     pthread_cond_init(&eng->done, NULL);
-    eng->pin = mx_pin_create(nthreads, bind == MX_BIND_CORE);
-    mx_pin_thread(eng->pin, 0);
+    eng->pin = mx_pin_create(nthreads, bind == MX_BIND_CORE, opts->first_core > 0 ? opts->first_core : 0,
+                             opts->core_stride > 0 ? opts->core_stride : 1);
+    if (opts->pin_caller) mx_pin_thread(eng->pin, 0);
     for (int i = 0; i < nthreads; i++) {
         eng->workers[i].eng = eng;
         eng->workers[i].tid = i;

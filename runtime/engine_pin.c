@@ -65,7 +65,7 @@ static int topo_open(hwloc_topology_t *t)
     return 0;
 }
 
-mx_pin *mx_pin_create(int nthreads, int bind)
+mx_pin *mx_pin_create(int nthreads, int bind, int first, int stride)
 {
     mx_pin *p = calloc(1, sizeof *p);
     if (!p) return NULL;
@@ -82,8 +82,9 @@ mx_pin *mx_pin_create(int nthreads, int bind)
     for (int i = 0; i < nthreads; i++) {
         /* One worker per core while there are cores; more threads than
          * cores wrap round onto the PUs so nothing is left unpinned. */
-        hwloc_obj_t obj = ncores > 0 ? hwloc_get_obj_by_type(p->topo, HWLOC_OBJ_CORE, i % ncores)
-                                     : hwloc_get_obj_by_type(p->topo, HWLOC_OBJ_PU, i % (npus > 0 ? npus : 1));
+        int slot = first + i * stride;
+        hwloc_obj_t obj = ncores > 0 ? hwloc_get_obj_by_type(p->topo, HWLOC_OBJ_CORE, slot % ncores)
+                                     : hwloc_get_obj_by_type(p->topo, HWLOC_OBJ_PU, slot % (npus > 0 ? npus : 1));
         p->cpu[i] = -1;
         if (!obj) continue;
         p->sets[i] = hwloc_bitmap_dup(obj->cpuset);
@@ -122,7 +123,7 @@ int mx_pin_count_cores(void)
     return n > 0 ? n : 1;
 }
 #else
-mx_pin *mx_pin_create(int nthreads, int bind)
+mx_pin *mx_pin_create(int nthreads, int bind, int first, int stride)
 {
     mx_pin *p = calloc(1, sizeof *p);
     if (!p) return NULL;
@@ -131,7 +132,7 @@ mx_pin *mx_pin_create(int nthreads, int bind)
     p->cpu = calloc((size_t)nthreads, sizeof *p->cpu);
     int list[CPU_SETSIZE];
     int n = allowed_cpus(list, CPU_SETSIZE);
-    for (int i = 0; i < nthreads; i++) p->cpu[i] = n > 0 ? list[i % n] : -1;
+    for (int i = 0; i < nthreads; i++) p->cpu[i] = n > 0 ? list[(first + i * stride) % n] : -1;
     describe_cpus(p, "sched_setaffinity");
     return p;
 }

@@ -7,8 +7,9 @@
 
 typedef struct mx_pin mx_pin;
 
-/* Prepares pinning for nthreads workers; bind 0 only describes. */
-mx_pin *mx_pin_create(int nthreads, int bind);
+/* Prepares pinning for nthreads workers: worker i goes to core
+ * first + i·stride (wrapping round the machine); bind 0 only describes. */
+mx_pin *mx_pin_create(int nthreads, int bind, int first, int stride);
 
 /* Pins the calling thread as worker tid (no-op when not binding). */
 void mx_pin_thread(mx_pin *pin, int tid);

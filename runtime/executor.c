@@ -431,6 +431,12 @@ mx_exec *mx_bind(const mx_sym *sym, mx_ctx ctx, mx_nd *const *args, mx_nd *const
 mx_exec *mx_simple_bind(const mx_sym *sym, mx_ctx ctx, int n, const char *const *names,
                         const mx_shape *shapes, const mx_grad_req *reqs)
 {
+    return mx_simple_bind_ex(sym, ctx, n, names, shapes, reqs, 0);
+}
+
+mx_exec *mx_simple_bind_ex(const mx_sym *sym, mx_ctx ctx, int n, const char *const *names,
+                           const mx_shape *shapes, const mx_grad_req *reqs, size_t extra_bytes)
+{
     mx_exec *e = exec_new(sym, ctx);
     if (!e) return NULL;
     bind_state s;
@@ -442,7 +448,8 @@ mx_exec *mx_simple_bind(const mx_sym *sym, mx_ctx ctx, int n, const char *const 
         e->reqs[i] = reqs ? reqs[i] : (named ? MX_GRAD_NULL : MX_GRAD_WRITE);
     }
     if (st == MX_OK) st = plan_graph(e, &s);
-    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, owned_bytes(e, &s, 1), 1);
+    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, owned_bytes(e, &s, 1) + mx_arena_round(extra_bytes), 1);
+    if (st == MX_OK && extra_bytes && !(e->extra = mx_arena_calloc(&e->arena, extra_bytes))) st = MX_ENOMEM;
     if (st == MX_OK) st = build_steps(e, &s);
     free_state(&s);
     if (st != MX_OK) { mx_exec_free(e); return NULL; }

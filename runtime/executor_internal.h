@@ -43,6 +43,7 @@ struct mx_exec {
     mx_head_seed *seeds;
     mx_arena arena;
     unsigned char *planned_base;
+    void *extra;              /* caller's share of the arena (optimizer states) */
     size_t planned, naive;
 };
 

@@ -103,6 +103,8 @@ size_t mx_exec_planned_bytes(const mx_exec *e) { return e->planned; }
 size_t mx_exec_naive_bytes(const mx_exec *e) { return e->naive; }
 size_t mx_exec_arena_bytes(const mx_exec *e) { return e->arena.size; }
 void mx_exec_set_engine(mx_exec *e, mx_engine *eng) { e->eng = eng; }
+void *mx_exec_extra(const mx_exec *e) { return e->extra; }
+mx_rng *mx_exec_rng(mx_exec *e) { return &e->rng; }
 
 int mx_exec_arg_index(const mx_exec *e, const char *name)
 {

@@ -13,6 +13,11 @@ int mx_provider_num_label(const mx_provider *p) { return p->v->num_label(p); }
 mx_io_desc mx_provider_label_desc(const mx_provider *p, int i) { return p->v->label_desc(p, i); }
 long mx_provider_num_samples(const mx_provider *p) { return p->v->num_samples(p); }
 mx_status mx_provider_reset(mx_provider *p) { return p->v->reset(p); }
+
+void mx_provider_set_epoch(mx_provider *p, long epochs)
+{
+    if (p->v->set_epoch) p->v->set_epoch(p, epochs);
+}
 int mx_provider_next(mx_provider *p, mx_batch *b) { return p->v->next(p, b); }
 
 void mx_provider_free(mx_provider *p)
@@ -27,18 +32,26 @@ mx_status mx_sampler_init(mx_sampler *s, long n, int shuffle, uint64_t seed)
     if (!s->perm) return mx_set_error(MX_ENOMEM, "provider: out of memory for %ld samples", n);
     s->n = n;
     s->shuffle = shuffle;
-    mx_rng_seed(&s->rng, seed);
+    s->seed = seed;
     for (long i = 0; i < n; i++) s->perm[i] = i;
     s->cursor = n; /* nothing until the first reset */
     return MX_OK;
 }
 
+void mx_sampler_set_epoch(mx_sampler *s, long epochs) { s->epochs = epochs; }
+
 void mx_sampler_reset(mx_sampler *s)
 {
+    s->epochs++;
     if (s->shuffle) {
-        /* Fisher–Yates, in place: a fresh order every epoch. */
+        /* Fisher–Yates from the identity with a generator seeded by (seed,
+         * epoch): an epoch's order does not depend on earlier epochs, so a
+         * resumed run sees the same orders as an uninterrupted one. */
+        mx_rng rng;
+        mx_rng_seed(&rng, s->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)s->epochs));
+        for (long i = 0; i < s->n; i++) s->perm[i] = i;
         for (long i = s->n - 1; i > 0; i--) {
-            long j = (long)mx_rng_below(&s->rng, (uint64_t)i + 1);
+            long j = (long)mx_rng_below(&rng, (uint64_t)i + 1);
             long t = s->perm[i];
             s->perm[i] = s->perm[j];
             s->perm[j] = t;
@@ -92,6 +105,8 @@ static mx_status ap_reset(mx_provider *p)
     return MX_OK;
 }
 
+static void ap_set_epoch(mx_provider *p, long epochs) { mx_sampler_set_epoch(&((array_provider *)p)->order, epochs); }
+
 static int ap_next(mx_provider *p, mx_batch *b)
 {
     array_provider *a = (array_provider *)p;
@@ -119,7 +134,7 @@ static void ap_free(mx_provider *p)
 }
 
 static const mx_provider_vtbl array_vtbl = {ap_num_data, ap_data_desc, ap_num_label, ap_label_desc,
-                                            ap_num_samples, ap_reset, ap_next, ap_free};
+                                            ap_num_samples, ap_reset, ap_next, ap_free, ap_set_epoch};
 
 mx_provider *mx_array_provider(int ndata, const char *const *data_names, mx_nd *const *data,
                                int nlabel, const char *const *label_names, mx_nd *const *labels,

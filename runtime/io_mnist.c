@@ -45,6 +45,8 @@ static mx_status mn_reset(mx_provider *p)
     return MX_OK;
 }
 
+static void mn_set_epoch(mx_provider *p, long epochs) { mx_sampler_set_epoch(&((mnist_provider *)p)->order, epochs); }
+
 static int mn_next(mx_provider *p, mx_batch *b)
 {
     mnist_provider *m = (mnist_provider *)p;
@@ -76,7 +78,7 @@ static void mn_free(mx_provider *p)
 }
 
 static const mx_provider_vtbl mnist_vtbl = {mn_num_one, mn_data_desc, mn_num_one, mn_label_desc,
-                                            mn_num_samples, mn_reset, mn_next, mn_free};
+                                            mn_num_samples, mn_reset, mn_next, mn_free, mn_set_epoch};
 
 static mx_status check_files(mnist_provider *m, const mx_mnist_opts *o)
 {

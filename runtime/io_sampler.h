@@ -12,7 +12,8 @@ typedef struct mx_sampler {
     long *perm;   /* sample order of this epoch */
     long cursor;  /* next position in perm */
     int shuffle;
-    mx_rng rng;
+    uint64_t seed;
+    long epochs;  /* resets so far: epoch e's order depends on (seed, e) only */
 } mx_sampler;
 
 /* Identity order over n samples; shuffle reorders at every reset. */
@@ -20,6 +21,10 @@ mx_status mx_sampler_init(mx_sampler *s, long n, int shuffle, uint64_t seed);
 
 /* Starts an epoch. */
 void mx_sampler_reset(mx_sampler *s);
+
+/* Declares that epochs epochs have already been run (resumed training):
+ * the next reset gives epoch epochs + 1's order. */
+void mx_sampler_set_epoch(mx_sampler *s, long epochs);
 
 /* Next batch: *idx points at up to batch indices; returns how many (0 at end). */
 int mx_sampler_take(mx_sampler *s, int batch, const long **idx);

@@ -1,64 +1,47 @@
-/* model.c — FeedForward fit/predict with MXNet.jl's log lines. The
+/* model.c — FeedForward: creation, parameters, binding and predict. The
+ * training loop is fit.c; several contexts are model_parallel.c. The
  * model's parameters are the training executor's argument arrays, so a
- * step copies nothing; optimizer states sit in one arena sized at fit. */
-#include "mx/model.h"
-
+ * step copies nothing; optimizer states sit in that executor's arena. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "mx/log.h"
-
-struct mx_model {
-    mx_sym *sym;
-    mx_ctx ctx;
-    mx_exec *exec;
-    int nparams;
-    int *param_arg;        /* argument index in exec of each parameter */
-    int initialized;
-    mx_arena states;       /* optimizer states, one block */
-    float **state;         /* per parameter, into states */
-    double last_epoch_seconds;
-};
+#include "model_internal.h"
 
 mx_fit_opts mx_fit_defaults(void)
 {
     mx_fit_opts o;
     memset(&o, 0, sizeof o);
     o.n_epoch = 10;
+    o.kvstore = "local";
     return o;
 }
 
 mx_model *mx_model_create(const mx_sym *sym, const mx_ctx *ctxs, int nctx)
 {
     if (!sym) { mx_set_error(MX_EINVAL, "FeedForward: symbol is NULL"); return NULL; }
-    if (nctx > 1) {
-        mx_set_error(MX_ENOTSUP, "FeedForward: %d contexts given; data parallel over several contexts is not "
-                                 "supported yet, use one", nctx);
-        return NULL;
-    }
-    mx_ctx ctx = nctx == 1 && ctxs ? ctxs[0] : mx_cpu();
-    if (ctx.dev_type != MX_CPU) {
-        mx_set_error(MX_ENOTSUP, "FeedForward: context GPU%d: this build has no GPU support", ctx.dev_id);
+    if (nctx < 0 || nctx > MX_MAX_CTX) {
+        mx_set_error(MX_EINVAL, "FeedForward: %d contexts (1..%d)", nctx, MX_MAX_CTX);
         return NULL;
     }
     mx_model *m = calloc(1, sizeof *m);
     if (!m) { mx_set_error(MX_ENOMEM, "FeedForward: out of memory"); return NULL; }
+    m->nctx = nctx > 0 && ctxs ? nctx : 1;
+    for (int i = 0; i < m->nctx; i++) {
+        m->ctx[i] = nctx > 0 && ctxs ? ctxs[i] : mx_cpu();
+        if (m->ctx[i].dev_type != MX_CPU) {
+            mx_set_error(MX_ENOTSUP, "FeedForward: context GPU%d: this build has no GPU support", m->ctx[i].dev_id);
+            free(m);
+            return NULL;
+        }
+    }
     m->sym = mx_sym_copy(sym);
-    m->ctx = ctx;
     if (!m->sym) { free(m); return NULL; }
     return m;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Input names and shapes of a provider (data, then labels). */
-static int provider_inputs(const mx_provider *p, const char **names, mx_shape *shapes, int with_labels)
+int mx_model_provider_inputs(const mx_provider *p, const char **names, mx_shape *shapes, int with_labels)
 {
     int n = 0;
     for (int i = 0; i < mx_provider_num_data(p); i++) {
@@ -74,8 +57,88 @@ static int provider_inputs(const mx_provider *p, const char **names, mx_shape *s
     return n;
 }
 
+static int is_input(const char *name, int n, const char *const *names)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(name, names[i])) return 1;
+    return 0;
+}
+
+/* Copies one array by name from the checkpoint list; strict on shapes. */
+static mx_status take_pending(mx_model *m, const char *prefix, const char *name, mx_nd *dst)
+{
+    char key[512];
+    snprintf(key, sizeof key, "%s:%s", prefix, name);
+    int i = mx_nd_list_find(&m->pending, key);
+    if (i < 0) return mx_set_error(MX_EFORMAT, "checkpoint has no parameter '%s'", key);
+    mx_shape want = mx_nd_shape(dst), got = mx_nd_shape(m->pending.arrays[i]);
+    if (!mx_shape_equal(&want, &got)) {
+        char a[128], b[128];
+        return mx_set_error(MX_EFORMAT, "checkpoint parameter '%s' has shape %s, the network needs %s", key,
+                            mx_shape_str(&got, a, sizeof a), mx_shape_str(&want, b, sizeof b));
+    }
+    return mx_nd_copy(dst, m->pending.arrays[i]);
+}
+
+/* Parameters of e (arguments with gradients) and its aux states. */
+static int n_params_of(const mx_exec *e)
+{
+    int n = 0;
+    for (int a = 0; a < mx_exec_num_args(e); a++) n += mx_exec_grad_req(e, a) != MX_GRAD_NULL;
+    return n;
+}
+
+static int pending_key(const mx_nd_list *l, const char *kind, const char *name)
+{
+    char key[512];
+    snprintf(key, sizeof key, "%s:%s", kind, name);
+    return mx_nd_list_find(l, key);
+}
+
+mx_status mx_model_apply_params(mx_model *m, mx_exec *e, const mx_exec *src, int n_inputs,
+                                const char *const *inputs)
+{
+    if (src) {
+        /* Same network, other shapes: copy by name. */
+        for (int a = 0; a < mx_exec_num_args(src); a++) {
+            if (is_input(mx_exec_arg_name(src, a), n_inputs, inputs)) continue;
+            int j = mx_exec_arg_index(e, mx_exec_arg_name(src, a));
+            if (j >= 0) mx_nd_copy(mx_exec_arg(e, j), mx_exec_arg(src, a));
+        }
+        for (int i = 0; i < mx_exec_num_aux(src) && i < mx_exec_num_aux(e); i++)
+            mx_nd_copy(mx_exec_aux(e, i), mx_exec_aux(src, i));
+        return MX_OK;
+    }
+    if (!m->has_pending) return MX_OK;
+    /* From a checkpoint: every argument that is not an input (data,
+     * labels) and every aux state must be there, and nothing else. */
+    int used = 0;
+    for (int a = 0; a < mx_exec_num_args(e); a++) {
+        if (is_input(mx_exec_arg_name(e, a), n_inputs, inputs)) continue;
+        mx_status st = take_pending(m, "arg", mx_exec_arg_name(e, a), mx_exec_arg(e, a));
+        if (st != MX_OK) return st;
+        used++;
+    }
+    for (int i = 0; i < mx_exec_num_aux(e); i++) {
+        mx_status st = take_pending(m, "aux", mx_exec_aux_name(e, i), mx_exec_aux(e, i));
+        if (st != MX_OK) return st;
+        used++;
+    }
+    for (int k = 0; used != m->pending.n && k < m->pending.n; k++) {
+        const char *key = m->pending.names ? m->pending.names[k] : "(unnamed)";
+        int known = 0;
+        for (int a = 0; a < mx_exec_num_args(e) && !known; a++)
+            known = !is_input(mx_exec_arg_name(e, a), n_inputs, inputs) &&
+                    pending_key(&m->pending, "arg", mx_exec_arg_name(e, a)) == k;
+        for (int i = 0; i < mx_exec_num_aux(e) && !known; i++)
+            known = pending_key(&m->pending, "aux", mx_exec_aux_name(e, i)) == k;
+        if (!known) return mx_set_error(MX_EFORMAT, "checkpoint parameter '%s' is not in the network", key);
+    }
+    return MX_OK;
+}
+
 /* Same input shapes as the bound executor? */
-static int exec_matches(const mx_exec *e, int n, const char **names, const mx_shape *shapes)
+static int exec_matches(const mx_exec *e, int n, const char *const *names, const mx_shape *shapes)
 {
     for (int i = 0; i < n; i++) {
         int a = mx_exec_arg_index(e, names[i]);
@@ -86,192 +149,134 @@ static int exec_matches(const mx_exec *e, int n, const char **names, const mx_sh
     return 1;
 }
 
-/* Copies same-named parameters from one executor to another. */
-static void copy_params(mx_exec *dst, const mx_exec *src)
+/* Splits a batch as MXNet.jl's _split_inputs: near-equal slices, the
+ * first batch % n one sample larger. */
+static void split_batch(int batch, int n, int *slice)
 {
-    for (int i = 0; i < mx_exec_num_args(src); i++) {
-        int j = mx_exec_arg_index(dst, mx_exec_arg_name(src, i));
-        if (j >= 0 && mx_nd_size(mx_exec_arg(dst, j)) == mx_nd_size(mx_exec_arg(src, i)))
-            mx_nd_copy(mx_exec_arg(dst, j), mx_exec_arg(src, i));
-    }
-    for (int i = 0; i < mx_exec_num_aux(src) && i < mx_exec_num_aux(dst); i++)
-        mx_nd_copy(mx_exec_aux(dst, i), mx_exec_aux(src, i));
+    for (int k = 0; k < n; k++) slice[k] = batch / n + (k < batch % n ? 1 : 0);
 }
 
-/* Binds (or rebinds) the training executor for the provider's shapes. */
-static mx_status bind_training(mx_model *m, mx_provider *train)
-{
-    const char *names[2 * MX_IO_MAX];
-    mx_shape shapes[2 * MX_IO_MAX];
-    int n = provider_inputs(train, names, shapes, 1);
-    if (m->exec && exec_matches(m->exec, n, names, shapes)) return MX_OK;
-    mx_exec *e = mx_simple_bind(m->sym, m->ctx, n, names, shapes, NULL);
-    if (!e) return MX_EINVAL;
-    if (m->exec) copy_params(e, m->exec);
-    mx_exec_free(m->exec);
-    m->exec = e;
-    free(m->param_arg);
-    m->param_arg = malloc((size_t)(mx_exec_num_args(e) + 1) * sizeof *m->param_arg);
-    if (!m->param_arg) return mx_set_error(MX_ENOMEM, "fit: out of memory");
-    m->nparams = 0;
-    for (int a = 0; a < mx_exec_num_args(e); a++)
-        if (mx_exec_grad_req(e, a) != MX_GRAD_NULL) m->param_arg[m->nparams++] = a;
-    return MX_OK;
-}
-
-static mx_status init_states(mx_model *m, mx_optimizer *opt)
+/* Floats of optimizer state for every parameter, given argument shapes. */
+static size_t state_bytes(mx_optimizer *opt, int nargs, const char *const *argn, const mx_shape *shapes, int n,
+                          const char *const *inputs)
 {
     size_t total = 0;
-    for (int i = 0; i < m->nparams; i++)
-        total += mx_arena_round(mx_optimizer_state_size(opt, mx_nd_size(mx_model_param(m, i))) * sizeof(float));
-    mx_arena_release(&m->states);
-    free(m->state);
-    m->state = calloc((size_t)(m->nparams + 1), sizeof *m->state);
-    if (!m->state) return mx_set_error(MX_ENOMEM, "fit: out of memory");
-    mx_status st = mx_arena_init(&m->states, "optimizer states", total + MX_ARENA_ALIGN);
-    for (int i = 0; st == MX_OK && i < m->nparams; i++) {
-        size_t n = mx_optimizer_state_size(opt, mx_nd_size(mx_model_param(m, i)));
-        if (n && !(m->state[i] = mx_arena_calloc(&m->states, n * sizeof(float)))) st = MX_ENOMEM;
-    }
-    return st;
+    for (int a = 0; a < nargs; a++)
+        if (!is_input(argn[a], n, inputs))
+            total += mx_arena_round(mx_optimizer_state_size(opt, mx_shape_size(&shapes[a])) * sizeof(float));
+    return total;
 }
 
-static void log_metric(const mx_metric *metric)
-{
-    const char *names[16];
-    double values[16];
-    int n = mx_metric_get(metric, names, values, 16);
-    for (int i = 0; i < n && i < 16; i++) mx_log_info("%18s = %.4f", names[i], values[i]);
-}
-
-/* Points a batch at the executor's input arrays. */
-static mx_status batch_targets(const mx_exec *e, const mx_provider *p, mx_batch *b, mx_nd **label0)
-{
-    memset(b, 0, sizeof *b);
-    for (int i = 0; i < mx_provider_num_data(p); i++) {
-        int a = mx_exec_arg_index(e, mx_provider_data_desc(p, i).name);
-        if (a < 0) return mx_set_error(MX_EINVAL, "provider data '%s' is not an argument of the network",
-                                       mx_provider_data_desc(p, i).name);
-        b->data[i] = mx_nd_data(mx_exec_arg(e, a));
-    }
-    for (int i = 0; i < mx_provider_num_label(p); i++) {
-        int a = mx_exec_arg_index(e, mx_provider_label_desc(p, i).name);
-        if (a < 0) return mx_set_error(MX_EINVAL, "provider label '%s' is not an argument of the network",
-                                       mx_provider_label_desc(p, i).name);
-        b->label[i] = mx_nd_data(mx_exec_arg(e, a));
-        if (i == 0 && label0) *label0 = mx_exec_arg(e, a);
-    }
-    return MX_OK;
-}
-
-static mx_status evaluate(mx_model *m, mx_provider *eval, mx_metric *metric)
+mx_status mx_model_bind_training(mx_model *m, mx_provider *train, mx_optimizer *opt)
 {
     const char *names[2 * MX_IO_MAX];
     mx_shape shapes[2 * MX_IO_MAX];
-    int n = provider_inputs(eval, names, shapes, 1);
-    if (!exec_matches(m->exec, n, names, shapes))
-        return mx_set_error(MX_EINVAL, "fit: eval_data batch shapes differ from the training data's "
-                                       "(use the same batch size)");
-    mx_batch b;
-    mx_nd *label = NULL;
-    mx_status st = batch_targets(m->exec, eval, &b, &label);
+    int n = mx_model_provider_inputs(train, names, shapes, 1);
+    int batch = mx_provider_batch_size(train);
+    if (batch < m->nctx)
+        return mx_set_error(MX_EINVAL, "fit: batch size %d is smaller than the %d contexts", batch, m->nctx);
+    int slice[MX_MAX_CTX];
+    split_batch(batch, m->nctx, slice);
+    mx_shape first[2 * MX_IO_MAX];
+    for (int i = 0; i < n; i++) { first[i] = shapes[i]; first[i].dims[0] = slice[0]; }
+    const char *const *argn;
+    int nargs = mx_list_arguments(m->sym, &argn);
+    mx_shape *arg_shapes = calloc((size_t)nargs + 1, sizeof *arg_shapes);
+    if (!arg_shapes) return mx_set_error(MX_ENOMEM, "fit: out of memory");
+    mx_status st = mx_infer_shape(m->sym, n, names, first, arg_shapes, NULL, NULL);
+    size_t want_state = m->nctx == 1 ? state_bytes(opt, nargs, argn, arg_shapes, n, names) : 0;
+    free(arg_shapes);
     if (st != MX_OK) return st;
-    mx_metric_reset(metric);
-    mx_provider_reset(eval);
-    while (mx_provider_next(eval, &b) > 0) {
-        mx_exec_forward(m->exec, 0);
-        mx_metric_update(metric, label, mx_exec_output(m->exec, 0), b.count);
+    if (m->exec[0] && exec_matches(m->exec[0], n, names, first) && want_state == m->state_bytes) {
+        if (m->state_bytes) memset(mx_exec_extra(m->exec[0]), 0, m->state_bytes);
+        if (m->pending_fresh) { /* resumed into a model that was already bound */
+            if ((st = mx_model_apply_params(m, m->exec[0], NULL, n, names)) != MX_OK) return st;
+            m->pending_fresh = 0;
+            m->initialized = 1;
+        }
+        return MX_OK;
+    }
+    mx_exec *old = m->exec[0];
+    mx_exec *fresh[MX_MAX_CTX] = {0};
+    for (int k = 0; k < m->nctx && st == MX_OK; k++) {
+        mx_shape mine[2 * MX_IO_MAX];
+        for (int i = 0; i < n; i++) { mine[i] = shapes[i]; mine[i].dims[0] = slice[k]; }
+        fresh[k] = mx_simple_bind_ex(m->sym, m->ctx[k], n, names, mine, NULL, k == 0 ? want_state : 0);
+        if (!fresh[k]) st = MX_EINVAL;
+    }
+    if (st == MX_OK && old) st = mx_model_apply_params(m, fresh[0], m->pending_fresh ? NULL : old, n, names);
+    if (st == MX_OK && old && m->pending_fresh) { m->pending_fresh = 0; m->initialized = 1; }
+    if (st == MX_OK && !old) {
+        m->nparams = n_params_of(fresh[0]);
+        free(m->param_arg);
+        m->param_arg = malloc((size_t)(m->nparams + 1) * sizeof *m->param_arg);
+        if (!m->param_arg) st = mx_set_error(MX_ENOMEM, "fit: out of memory");
+        for (int a = 0, i = 0; st == MX_OK && a < mx_exec_num_args(fresh[0]); a++)
+            if (mx_exec_grad_req(fresh[0], a) != MX_GRAD_NULL) m->param_arg[i++] = a;
+        if (st == MX_OK && m->has_pending) {
+            st = mx_model_apply_params(m, fresh[0], NULL, n, names);
+            if (st == MX_OK) { m->initialized = 1; m->pending_fresh = 0; }
+        }
+    }
+    if (st != MX_OK) {
+        for (int k = 0; k < m->nctx; k++) mx_exec_free(fresh[k]);
+        return st;
+    }
+    for (int k = 0; k < m->nctx; k++) {
+        mx_exec_free(m->exec[k]);
+        m->exec[k] = fresh[k];
+        m->slice[k] = slice[k];
+    }
+    /* Optimizer states: carved from the executor's arena, in parameter order. */
+    free(m->state);
+    free(m->state_n);
+    m->state = calloc((size_t)m->nparams + 1, sizeof *m->state);
+    m->state_n = calloc((size_t)m->nparams + 1, sizeof *m->state_n);
+    if (!m->state || !m->state_n) return mx_set_error(MX_ENOMEM, "fit: out of memory");
+    m->state_bytes = want_state;
+    unsigned char *base = mx_exec_extra(m->exec[0]);
+    for (int i = 0; m->nctx == 1 && i < m->nparams; i++) {
+        size_t floats = mx_optimizer_state_size(opt, mx_nd_size(mx_model_param(m, i)));
+        m->state_n[i] = floats;
+        m->state[i] = floats ? (float *)base : NULL;
+        base += mx_arena_round(floats * sizeof(float));
     }
     return MX_OK;
-}
-
-mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const mx_fit_opts *opts)
-{
-    mx_fit_opts o = opts ? *opts : mx_fit_defaults();
-    if (!opt || !train) return mx_set_error(MX_EINVAL, "fit: optimizer and training data are required");
-    if (o.n_epoch < 1) return mx_set_error(MX_EINVAL, "fit: n_epoch must be >= 1 (got %d)", o.n_epoch);
-    char ctxname[16];
-    mx_log_info("Start training on [%s]", mx_ctx_str(m->ctx, ctxname, sizeof ctxname));
-    mx_status st = bind_training(m, train);
-    if (st != MX_OK) return st;
-    mx_log_info("Planned %.2f MB for activations and gradients (naive %.2f MB)",
-                (double)mx_exec_planned_bytes(m->exec) / 1e6, (double)mx_exec_naive_bytes(m->exec) / 1e6);
-    if (!m->initialized) {
-        mx_log_info("Initializing parameters...");
-        mx_initializer def = mx_init_uniform(0.01f);
-        const mx_initializer *init = o.initializer ? o.initializer : &def;
-        for (int i = 0; i < m->nparams; i++) {
-            st = mx_init_param(init, mx_model_param_name(m, i), mx_model_param(m, i), NULL);
-            if (st != MX_OK) return st;
-        }
-        for (int i = 0; i < mx_exec_num_aux(m->exec); i++)
-            if ((st = mx_init_param(init, mx_exec_aux_name(m->exec, i), mx_exec_aux(m->exec, i), NULL)) != MX_OK)
-                return st;
-        m->initialized = 1;
-    }
-    if ((st = init_states(m, opt)) != MX_OK) return st;
-    if (mx_optimizer_rescale(opt) == 0.0f) mx_optimizer_set_rescale(opt, 1.0f / (float)mx_provider_batch_size(train));
-    mx_metric *own = o.eval_metric ? NULL : mx_metric_accuracy();
-    mx_metric *metric = o.eval_metric ? o.eval_metric : own;
-    if (!metric) return MX_ENOMEM;
-    mx_batch b;
-    mx_nd *label = NULL;
-    if ((st = batch_targets(m->exec, train, &b, &label)) != MX_OK) goto done;
-    int stop = 0;
-    for (int epoch = 1; epoch <= o.n_epoch && !stop; epoch++) {
-        double t0 = now_seconds();
-        mx_metric_reset(metric);
-        mx_provider_reset(train);
-        int batch = 0;
-        /* The hot path: nothing below allocates. */
-        while (!stop && mx_provider_next(train, &b) > 0) {
-            mx_exec_forward(m->exec, 1);
-            mx_exec_backward(m->exec, NULL);
-            for (int i = 0; i < m->nparams; i++)
-                mx_optimizer_update(opt, mx_exec_arg(m->exec, m->param_arg[i]),
-                                    mx_exec_grad(m->exec, m->param_arg[i]), m->state[i]);
-            if (label) mx_metric_update(metric, label, mx_exec_output(m->exec, 0), b.count);
-            batch++;
-            if (o.batch_callback && o.batch_callback(o.batch_ctx, m, epoch, batch)) stop = 1;
-        }
-        m->last_epoch_seconds = now_seconds() - t0;
-        mx_log_info("== Epoch %03d/%03d ==========", epoch, o.n_epoch);
-        mx_log_info("## Training summary");
-        log_metric(metric);
-        mx_log_info("%18s = %.4f seconds", "time", m->last_epoch_seconds);
-        if (o.epoch_callback && o.epoch_callback(o.epoch_ctx, m, epoch, metric)) stop = 1;
-        if (o.eval_data) {
-            /* The training figures are logged: the metric can be reused. */
-            if ((st = evaluate(m, o.eval_data, metric)) != MX_OK) goto done;
-            mx_log_info("## Validation summary");
-            log_metric(metric);
-            if (o.eval_callback && o.eval_callback(o.eval_ctx, m, epoch, metric)) stop = 1;
-        }
-    }
-    mx_log_info("Finish training on [%s]", ctxname);
-done:
-    mx_metric_free(own);
-    return st;
 }
 
 mx_status mx_model_predict(mx_model *m, mx_provider *data, mx_nd **out)
 {
     *out = NULL;
-    if (!m->exec || !m->initialized)
-        return mx_set_error(MX_EINVAL, "predict: the model has no parameters yet (fit it first)");
+    if (!(m->exec[0] && m->initialized) && !m->has_pending)
+        return mx_set_error(MX_EINVAL, "predict: the model has no parameters yet (fit or load it first)");
     const char *names[2 * MX_IO_MAX];
     mx_shape shapes[2 * MX_IO_MAX];
-    int n = provider_inputs(data, names, shapes, 0);
-    mx_grad_req *none = calloc((size_t)mx_exec_num_args(m->exec) + 1, sizeof *none);
+    int n = mx_model_provider_inputs(data, names, shapes, 0);
+    const char *const *argn;
+    int nargs = mx_list_arguments(m->sym, &argn);
+    mx_grad_req *none = calloc((size_t)nargs + 1, sizeof *none);
     if (!none) return mx_set_error(MX_ENOMEM, "predict: out of memory");
-    mx_exec *e = mx_simple_bind(m->sym, m->ctx, n, names, shapes, none);
+    mx_exec *e = mx_simple_bind(m->sym, m->ctx[0], n, names, shapes, none);
     free(none);
     if (!e) return MX_EINVAL;
-    copy_params(e, m->exec);
+    /* Labels are arguments too but never parameters: the provider's, and
+     * by MXNet's naming rule every "<output>_label" argument. */
+    const char *inputs[3 * MX_IO_MAX];
+    mx_shape unused[2 * MX_IO_MAX];
+    int ni = mx_model_provider_inputs(data, inputs, unused, 1);
+    for (int a = 0; a < nargs && ni < 3 * MX_IO_MAX; a++) {
+        size_t len = strlen(argn[a]);
+        if (len > 6 && !strcmp(argn[a] + len - 6, "_label")) inputs[ni++] = argn[a];
+    }
+    mx_status st = mx_model_apply_params(m, e, m->exec[0] && m->initialized ? m->exec[0] : NULL, ni, inputs);
     mx_batch b;
-    mx_status st = batch_targets(e, data, &b, NULL);
-    /* Labels are not needed to predict; give the provider nowhere to write them. */
-    for (int i = 0; i < MX_IO_MAX; i++) b.label[i] = NULL;
+    memset(&b, 0, sizeof b);
+    for (int i = 0; st == MX_OK && i < mx_provider_num_data(data); i++) {
+        int a = mx_exec_arg_index(e, mx_provider_data_desc(data, i).name);
+        if (a < 0) st = mx_set_error(MX_EINVAL, "predict: provider data '%s' is not an argument of the network",
+                                     mx_provider_data_desc(data, i).name);
+        else b.data[i] = mx_nd_data(mx_exec_arg(e, a));
+    }
     mx_shape os = mx_nd_shape(mx_exec_output(e, 0));
     size_t row = mx_shape_tail(&os, 1);
     os.dims[0] = mx_provider_num_samples(data);
@@ -298,25 +303,30 @@ int mx_model_num_params(const mx_model *m) { return m->nparams; }
 
 const char *mx_model_param_name(const mx_model *m, int i)
 {
-    return i >= 0 && i < m->nparams ? mx_exec_arg_name(m->exec, m->param_arg[i]) : NULL;
+    return i >= 0 && i < m->nparams ? mx_exec_arg_name(m->exec[0], m->param_arg[i]) : NULL;
 }
 
 mx_nd *mx_model_param(const mx_model *m, int i)
 {
-    return i >= 0 && i < m->nparams ? mx_exec_arg(m->exec, m->param_arg[i]) : NULL;
+    return i >= 0 && i < m->nparams ? mx_exec_arg(m->exec[0], m->param_arg[i]) : NULL;
 }
 
-mx_exec *mx_model_exec(const mx_model *m) { return m->exec; }
+mx_exec *mx_model_exec(const mx_model *m) { return m->exec[0]; }
+
+const mx_sym *mx_model_symbol(const mx_model *m) { return m->sym; }
 
 double mx_model_last_epoch_seconds(const mx_model *m) { return m->last_epoch_seconds; }
 
 void mx_model_free(mx_model *m)
 {
     if (!m) return;
-    mx_exec_free(m->exec);
+    mx_model_parallel_free(m);
+    for (int k = 0; k < m->nctx; k++) mx_exec_free(m->exec[k]);
     mx_sym_free(m->sym);
-    mx_arena_release(&m->states);
+    if (m->has_pending) mx_nd_list_free(&m->pending);
+    if (m->has_pending_states) mx_nd_list_free(&m->pending_states);
     free(m->state);
+    free(m->state_n);
     free(m->param_arg);
     free(m);
 }

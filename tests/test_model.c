@@ -22,11 +22,11 @@ static void capture(void *ctx, const char *level, const char *line)
 
 static double last_eval;
 
-static int keep_eval(void *ctx, mx_model *m, int epoch, const mx_metric *eval)
+static int keep_eval(void *ctx, mx_model *m, const mx_cb_info *info)
 {
-    (void)ctx; (void)m; (void)epoch;
+    (void)ctx; (void)m;
     const char *name;
-    mx_metric_get(eval, &name, &last_eval, 1);
+    if (info->eval) mx_metric_get(info->eval, &name, &last_eval, 1);
     return 0;
 }
 
@@ -59,16 +59,19 @@ static mx_model *train_subset(long limit, int epochs, int threads, uint64_t seed
     so.momentum = 0.9f;
     so.weight_decay = 1e-5f;
     mx_optimizer *opt = mx_sgd_create(&so);
+    mx_callback *cb = mx_every_n_epoch(keep_eval, NULL, 1, 0);
     mx_fit_opts fo = mx_fit_defaults();
     fo.n_epoch = epochs;
     fo.eval_data = eval;
-    fo.eval_callback = keep_eval;
+    fo.callbacks = &cb;
+    fo.ncallbacks = 1;
     if (log) mx_log_set_sink(capture, log);
     else mx_log_set_quiet(1);
     mx_status st = train && eval ? mx_model_fit(m, opt, train, &fo) : MX_EINVAL;
     mx_log_set_sink(NULL, NULL);
     mx_log_set_quiet(0);
     CU_ASSERT_EQUAL(st, MX_OK);
+    mx_callback_free(cb);
     mx_optimizer_free(opt);
     mx_provider_free(train);
     mx_provider_free(eval);
@@ -160,11 +163,15 @@ static void test_model_fit_rejects_bad_requests(void)
     ASSERT_ERROR_HAS("n_epoch");
     mx_nd *out;
     CU_ASSERT_EQUAL(mx_model_predict(m, p, &out), MX_EINVAL);
-    ASSERT_ERROR_HAS("fit it first");
+    ASSERT_ERROR_HAS("fit or load it first");
     mx_log_set_quiet(0);
-    mx_ctx two[] = {mx_cpu(), mx_cpu()};
-    CU_ASSERT_PTR_NULL(mx_model_create(net, two, 2));
-    ASSERT_ERROR_HAS("contexts");
+    mx_ctx gpu[] = {mx_cpu(), mx_gpu(0)};
+    CU_ASSERT_PTR_NULL(mx_model_create(net, gpu, 2));
+    ASSERT_ERROR_HAS("GPU0");
+    mx_ctx many[17];
+    for (int i = 0; i < 17; i++) many[i] = mx_cpu();
+    CU_ASSERT_PTR_NULL(mx_model_create(net, many, 17));
+    ASSERT_ERROR_HAS("17 contexts");
     mx_provider_free(p);
     mx_nd_free(x); mx_nd_free(y);
     mx_optimizer_free(opt);

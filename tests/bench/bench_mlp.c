@@ -17,9 +17,9 @@ typedef struct times {
     int n;
 } times;
 
-static int keep_time(void *ctx, mx_model *m, int epoch, const mx_metric *train)
+static int keep_time(void *ctx, mx_model *m, const mx_cb_info *info)
 {
-    (void)epoch; (void)train;
+    (void)info;
     times *t = ctx;
     if (t->n < MAX_EPOCHS) t->t[t->n++] = mx_model_last_epoch_seconds(m);
     return 0;
@@ -90,8 +90,9 @@ int main(int argc, char **argv)
     times t = {{0}, 0};
     mx_fit_opts fo = mx_fit_defaults();
     fo.n_epoch = epochs;
-    fo.epoch_callback = keep_time;
-    fo.epoch_ctx = &t;
+    mx_callback *cb = mx_every_n_epoch(keep_time, &t, 1, 0);
+    fo.callbacks = &cb;
+    fo.ncallbacks = 1;
     mx_log_set_quiet(1);
     mx_random_seed(1);
     if (mx_model_fit(m, opt, train, &fo) != MX_OK) {

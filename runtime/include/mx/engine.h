@@ -18,8 +18,23 @@ typedef void (*mx_task_fn)(void *ctx, int tid, int nthreads);
 /* Per-thread scratch every worker owns, for GEMM packing and the like. */
 #define MX_ENGINE_SCRATCH_BYTES ((size_t)2 << 20)
 
+/* Where a pool's threads go. Worker i (the caller of mx_engine_run is
+ * worker 0) is pinned to core first_core + i·core_stride. pin_caller 0
+ * leaves the creating thread alone: for pools whose runs are started by
+ * another pool's worker, already pinned (one pool per context). */
+typedef struct mx_engine_opts {
+    int nthreads;
+    mx_bind_policy bind;
+    int first_core;
+    int core_stride; /* 0 means 1 */
+    int pin_caller;
+} mx_engine_opts;
+
 /* Creates a pool of nthreads (>= 1, the caller is worker 0) pinned as asked. */
 mx_engine *mx_engine_create(int nthreads, mx_bind_policy bind);
+
+/* Creates a pool placed as opts says. */
+mx_engine *mx_engine_create_ex(const mx_engine_opts *opts);
 
 /* Stops and joins the workers and frees the pool. */
 void mx_engine_free(mx_engine *eng);

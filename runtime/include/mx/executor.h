@@ -26,6 +26,17 @@ mx_exec *mx_bind(const mx_sym *sym, mx_ctx ctx, mx_nd *const *args, mx_nd *const
 mx_exec *mx_simple_bind(const mx_sym *sym, mx_ctx ctx, int n, const char *const *names,
                         const mx_shape *shapes, const mx_grad_req *reqs);
 
+/* mx_simple_bind that also reserves extra_bytes (zeroed, 64-byte
+ * aligned) in the executor's arena for the caller: optimizer states. */
+mx_exec *mx_simple_bind_ex(const mx_sym *sym, mx_ctx ctx, int n, const char *const *names,
+                           const mx_shape *shapes, const mx_grad_req *reqs, size_t extra_bytes);
+
+/* The extra bytes reserved by mx_simple_bind_ex (NULL if none). */
+void *mx_exec_extra(const mx_exec *e);
+
+/* The executor's random generator (dropout and the like), for checkpoints. */
+mx_rng *mx_exec_rng(mx_exec *e);
+
 /* Runs the graph forward (is_train selects training behaviour). */
 mx_status mx_exec_forward(mx_exec *e, int is_train);
 

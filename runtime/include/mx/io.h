@@ -34,6 +34,7 @@ typedef struct mx_provider_vtbl {
     mx_status (*reset)(mx_provider *p);
     int (*next)(mx_provider *p, mx_batch *b);
     void (*free)(mx_provider *p);
+    void (*set_epoch)(mx_provider *p, long epochs); /* optional, for resume */
 } mx_provider_vtbl;
 
 /* Every provider starts with this header. */
@@ -62,6 +63,10 @@ long mx_provider_num_samples(const mx_provider *p);
 
 /* Starts a new epoch (reshuffles when shuffling). */
 mx_status mx_provider_reset(mx_provider *p);
+
+/* Declares epochs already run (resume): the next reset gives the order of
+ * epoch epochs + 1, the same as in an uninterrupted run. */
+void mx_provider_set_epoch(mx_provider *p, long epochs);
 
 /* Fills b's buffers with the next batch: 1, or 0 at the end of the epoch. */
 int mx_provider_next(mx_provider *p, mx_batch *b);

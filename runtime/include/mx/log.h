@@ -21,6 +21,10 @@ int mx_log_rank(void);
 /* Routes lines to sink (NULL restores stdout/stderr). */
 void mx_log_set_sink(mx_log_sink sink, void *ctx);
 
+/* Marks that a live progress line is on the terminal: log lines then
+ * erase it first, so they never print over half a progress line. */
+void mx_log_set_live_line(int active);
+
 /* Silences INFO lines entirely (quiet runs and tests). */
 void mx_log_set_quiet(int quiet);
 

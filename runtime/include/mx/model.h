@@ -1,9 +1,11 @@
-/* model.h — FeedForward: fit and predict, printing MXNet.jl's log lines.
- * The training step (provider next, forward, backward, update, metric)
- * runs out of memory planned before the first batch. */
+/* model.h — FeedForward: fit and predict over one or several contexts,
+ * printing MXNet.jl's log lines and running its callbacks. The training
+ * step (provider next, forward, backward, update, metric) runs out of
+ * memory planned before the first batch. */
 #ifndef MX_MODEL_H
 #define MX_MODEL_H
 
+#include "mx/callback.h"
 #include "mx/context.h"
 #include "mx/executor.h"
 #include "mx/initializer.h"
@@ -14,36 +16,26 @@
 
 typedef struct mx_model mx_model;
 
-/* Called after every batch (epoch and batch are 1-based); non-zero stops fit. */
-typedef int (*mx_batch_callback)(void *ctx, mx_model *m, int epoch, int batch);
-
-/* Called after every epoch's training summary; non-zero stops fit. */
-typedef int (*mx_epoch_callback)(void *ctx, mx_model *m, int epoch, const mx_metric *train);
-
-/* Called after every epoch's validation summary; non-zero stops fit. */
-typedef int (*mx_eval_callback)(void *ctx, mx_model *m, int epoch, const mx_metric *eval);
-
 typedef struct mx_fit_opts {
-    int n_epoch;                    /* 10 */
-    mx_provider *eval_data;         /* validated after each epoch (NULL: none) */
-    mx_metric *eval_metric;         /* NULL: Accuracy */
+    int n_epoch;                       /* 10 */
+    mx_provider *eval_data;            /* validated after each epoch (NULL: none) */
+    mx_metric *eval_metric;            /* NULL: Accuracy (used for training and validation) */
     const mx_initializer *initializer; /* NULL: UniformInitializer(0.01) */
-    mx_batch_callback batch_callback;
-    void *batch_ctx;
-    mx_epoch_callback epoch_callback;
-    void *epoch_ctx;
-    mx_eval_callback eval_callback;
-    void *eval_ctx;
+    const char *kvstore;               /* several contexts: "local" (default) */
+    mx_callback *const *callbacks;     /* batch and epoch callbacks, run in order */
+    int ncallbacks;
 } mx_fit_opts;
 
 /* MXNet.jl's fit defaults. */
 mx_fit_opts mx_fit_defaults(void);
 
-/* A FeedForward model of sym over contexts (one context for now). */
+/* A FeedForward model of sym over contexts (NULL/0: one CPU context).
+ * Several CPU contexts split every batch (data parallel). */
 mx_model *mx_model_create(const mx_sym *sym, const mx_ctx *ctxs, int nctx);
 
 /* Trains: binds for the provider's shapes, initializes parameters not yet
- * set, then runs n_epoch epochs, logging summaries. */
+ * set (or loaded), then runs the epochs after the last one trained or
+ * resumed up to n_epoch, logging summaries and running callbacks. */
 mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const mx_fit_opts *opts);
 
 /* Runs output 0 over every sample of data (padding dropped); *out is a new
@@ -59,13 +51,16 @@ const char *mx_model_param_name(const mx_model *m, int i);
 /* Array of parameter i (valid while the model lives). */
 mx_nd *mx_model_param(const mx_model *m, int i);
 
-/* The training executor (NULL before fit), for inspection and tests. */
+/* The first context's training executor (NULL before fit). */
 mx_exec *mx_model_exec(const mx_model *m);
+
+/* The model's symbol. */
+const mx_sym *mx_model_symbol(const mx_model *m);
 
 /* Seconds the last completed epoch took to train. */
 double mx_model_last_epoch_seconds(const mx_model *m);
 
-/* Frees the model and its executors. */
+/* Frees the model, its executors and pools. */
 void mx_model_free(mx_model *m);
 
 #endif

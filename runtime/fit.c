@@ -1,0 +1,220 @@
+/* fit.c — the training loop: MXNet.jl's fit with its log lines and
+ * callbacks. Within an epoch nothing allocates: provider next, forward,
+ * backward, update and metric work on memory planned at bind. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mx/callback.h"
+#include "mx/log.h"
+#include "model_internal.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void log_metric(const mx_metric *metric)
+{
+    const char *names[MX_CB_MAX_VALUES];
+    double values[MX_CB_MAX_VALUES];
+    int n = mx_metric_get(metric, names, values, MX_CB_MAX_VALUES);
+    for (int i = 0; i < n && i < MX_CB_MAX_VALUES; i++) mx_log_info("%18s = %.4f", names[i], values[i]);
+}
+
+/* "[CPU0, CPU1]" as MXNet.jl prints a context list. */
+static const char *ctx_list(const mx_model *m, char *buf, size_t cap)
+{
+    size_t len = (size_t)snprintf(buf, cap, "[");
+    for (int k = 0; k < m->nctx && len < cap; k++) {
+        char one[16];
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", k ? ", " : "", mx_ctx_str(m->ctx[k], one, sizeof one));
+    }
+    if (len < cap) snprintf(buf + len, cap - len, "]");
+    return buf;
+}
+
+/* Points a batch at the single executor's input arrays. */
+static mx_status batch_targets(const mx_exec *e, const mx_provider *p, mx_batch *b, mx_nd **label0)
+{
+    memset(b, 0, sizeof *b);
+    for (int i = 0; i < mx_provider_num_data(p); i++) {
+        int a = mx_exec_arg_index(e, mx_provider_data_desc(p, i).name);
+        if (a < 0) return mx_set_error(MX_EINVAL, "provider data '%s' is not an argument of the network",
+                                       mx_provider_data_desc(p, i).name);
+        b->data[i] = mx_nd_data(mx_exec_arg(e, a));
+    }
+    for (int i = 0; i < mx_provider_num_label(p); i++) {
+        int a = mx_exec_arg_index(e, mx_provider_label_desc(p, i).name);
+        if (a < 0) return mx_set_error(MX_EINVAL, "provider label '%s' is not an argument of the network",
+                                       mx_provider_label_desc(p, i).name);
+        b->label[i] = mx_nd_data(mx_exec_arg(e, a));
+        if (i == 0 && label0) *label0 = mx_exec_arg(e, a);
+    }
+    return MX_OK;
+}
+
+static mx_status evaluate(mx_model *m, mx_provider *eval, mx_metric *metric)
+{
+    const char *names[2 * MX_IO_MAX];
+    mx_shape shapes[2 * MX_IO_MAX];
+    int n = mx_model_provider_inputs(eval, names, shapes, 1);
+    int total = 0;
+    for (int k = 0; k < m->nctx; k++) total += m->slice[k];
+    for (int i = 0; i < n; i++) {
+        int a = mx_exec_arg_index(m->exec[0], names[i]);
+        mx_shape s = a >= 0 ? mx_nd_shape(mx_exec_arg(m->exec[0], a)) : shapes[i];
+        s.dims[0] = total;
+        if (a < 0 || !mx_shape_equal(&s, &shapes[i]))
+            return mx_set_error(MX_EINVAL, "fit: eval_data '%s' batches differ from the training data's "
+                                           "(use the same batch size)", names[i]);
+    }
+    mx_batch b;
+    mx_nd *label = NULL;
+    mx_status st = m->nctx == 1 ? batch_targets(m->exec[0], eval, &b, &label) : mx_model_parallel_targets(m, eval, &b);
+    if (st != MX_OK) return st;
+    mx_metric_reset(metric);
+    mx_provider_reset(eval);
+    while (mx_provider_next(eval, &b) > 0) {
+        if (m->nctx == 1) {
+            mx_exec_forward(m->exec[0], 0);
+            if (label) mx_metric_update(metric, label, mx_exec_output(m->exec[0], 0), b.count);
+        } else {
+            mx_model_parallel_forward(m, &b);
+            mx_model_parallel_metric(m, metric, b.count);
+        }
+    }
+    return MX_OK;
+}
+
+static int run_callbacks(const mx_fit_opts *o, int batch_kind, mx_model *m, const mx_cb_info *info)
+{
+    int stop = 0;
+    for (int i = 0; i < o->ncallbacks; i++)
+        if (o->callbacks[i] && mx_callback_is_batch(o->callbacks[i]) == batch_kind)
+            stop |= mx_callback_run(o->callbacks[i], m, info);
+    return stop;
+}
+
+static mx_status init_params(mx_model *m, const mx_fit_opts *o)
+{
+    if (m->initialized) return MX_OK;
+    mx_log_info("Initializing parameters...");
+    mx_initializer def = mx_init_uniform(0.01f);
+    const mx_initializer *init = o->initializer ? o->initializer : &def;
+    mx_exec *e = m->exec[0];
+    for (int i = 0; i < m->nparams; i++) {
+        mx_status st = mx_init_param(init, mx_model_param_name(m, i), mx_model_param(m, i), NULL);
+        if (st != MX_OK) return st;
+    }
+    for (int i = 0; i < mx_exec_num_aux(e); i++) {
+        mx_status st = mx_init_param(init, mx_exec_aux_name(e, i), mx_exec_aux(e, i), NULL);
+        if (st != MX_OK) return st;
+    }
+    m->initialized = 1;
+    return MX_OK;
+}
+
+/* One single-context step: the hot path. */
+static void single_step(mx_model *m, mx_optimizer *opt)
+{
+    mx_exec *e = m->exec[0];
+    mx_exec_forward(e, 1);
+    mx_exec_backward(e, NULL);
+    for (int i = 0; i < m->nparams; i++)
+        mx_optimizer_update(opt, mx_exec_arg(e, m->param_arg[i]), mx_exec_grad(e, m->param_arg[i]), m->state[i]);
+}
+
+mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const mx_fit_opts *opts)
+{
+    mx_fit_opts o = opts ? *opts : mx_fit_defaults();
+    if (!opt || !train) return mx_set_error(MX_EINVAL, "fit: optimizer and training data are required");
+    if (o.n_epoch < 1) return mx_set_error(MX_EINVAL, "fit: n_epoch must be >= 1 (got %d)", o.n_epoch);
+    char ctxname[256];
+    mx_log_info("Start training on %s", ctx_list(m, ctxname, sizeof ctxname));
+    mx_status st = mx_model_bind_training(m, train, opt);
+    if (st != MX_OK) return st;
+    mx_log_info("Planned %.2f MB for activations and gradients (naive %.2f MB)",
+                (double)mx_exec_planned_bytes(m->exec[0]) / 1e6, (double)mx_exec_naive_bytes(m->exec[0]) / 1e6);
+    if ((st = init_params(m, &o)) != MX_OK) return st;
+    int batch_size = mx_provider_batch_size(train);
+    if (mx_optimizer_rescale(opt) == 0.0f) mx_optimizer_set_rescale(opt, 1.0f / (float)batch_size);
+    if (m->nctx > 1) {
+        mx_log_info("Creating KVStore...");
+        if ((st = mx_model_parallel_setup(m, train, opt, o.kvstore)) != MX_OK) return st;
+    }
+    if ((st = mx_model_restore_states(m)) != MX_OK) return st;
+    int begin = m->resume_epoch;
+    m->resume_epoch = 0;
+    if (begin == 0) m->iter = 0;
+    mx_provider_set_epoch(train, begin);
+    mx_metric *own = o.eval_metric ? NULL : mx_metric_accuracy();
+    mx_metric *metric = o.eval_metric ? o.eval_metric : own;
+    if (!metric) return MX_ENOMEM;
+    mx_batch b;
+    mx_nd *label = NULL;
+    st = m->nctx == 1 ? batch_targets(m->exec[0], train, &b, &label) : mx_model_parallel_targets(m, train, &b);
+    long samples_total = mx_provider_num_samples(train);
+    mx_cb_info info;
+    memset(&info, 0, sizeof info);
+    info.n_epoch = o.n_epoch;
+    info.batch_size = batch_size;
+    info.batches = (int)((samples_total + batch_size - 1) / batch_size);
+    info.train = metric;
+    int stop = st != MX_OK;
+    if (!stop && begin == 0) stop = run_callbacks(&o, 0, m, &info); /* epoch 0: call_on_0 */
+    for (int epoch = begin + 1; epoch <= o.n_epoch && !stop; epoch++) {
+        double t0 = now_seconds();
+        mx_metric_reset(metric);
+        mx_provider_reset(train);
+        info.epoch = epoch;
+        info.batch = 0;
+        info.samples = 0;
+        info.epoch_seconds = 0;
+        info.eval = NULL;
+        stop = run_callbacks(&o, 1, m, &info);
+        /* The hot path: nothing below allocates. */
+        while (!stop && mx_provider_next(train, &b) > 0) {
+            mx_opt_state os = {epoch, info.batch + 1, m->iter + 1, batch_size};
+            mx_optimizer_begin_batch(opt, &os);
+            if (m->nctx == 1) {
+                single_step(m, opt);
+                if (label) mx_metric_update(metric, label, mx_exec_output(m->exec[0], 0), b.count);
+            } else {
+                mx_model_parallel_step(m, &b);
+                mx_model_parallel_metric(m, metric, b.count);
+            }
+            m->iter++;
+            info.batch++;
+            info.iter = m->iter;
+            info.samples += b.count;
+            info.epoch_seconds = now_seconds() - t0;
+            stop = run_callbacks(&o, 1, m, &info);
+        }
+        m->last_epoch_seconds = now_seconds() - t0;
+        info.epoch_seconds = m->last_epoch_seconds;
+        mx_log_info("== Epoch %03d/%03d ==========", epoch, o.n_epoch);
+        mx_log_info("## Training summary");
+        log_metric(metric);
+        mx_log_info("%18s = %.4f seconds", "time", m->last_epoch_seconds);
+        info.n_train = mx_metric_get(metric, info.train_names, info.train_values, MX_CB_MAX_VALUES);
+        if (info.n_train > MX_CB_MAX_VALUES) info.n_train = MX_CB_MAX_VALUES;
+        if (o.eval_data) {
+            /* The training figures are in info now: the metric is reused. */
+            if ((st = evaluate(m, o.eval_data, metric)) != MX_OK) break;
+            mx_log_info("## Validation summary");
+            log_metric(metric);
+            info.eval = metric;
+        }
+        m->epochs_done = epoch;
+        info.train = NULL; /* epoch callbacks read train_names/train_values */
+        stop |= run_callbacks(&o, 0, m, &info);
+        info.train = metric;
+    }
+    if (st == MX_OK) mx_log_info("Finish training on %s", ctxname);
+    mx_metric_free(own);
+    return st;
+}

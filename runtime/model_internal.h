@@ -1,0 +1,82 @@
+/* model_internal.h — private: the FeedForward model shared by model.c
+ * (creation, parameters, predict), fit.c (the training loop),
+ * model_parallel.c (several contexts) and checkpoint.c. */
+#ifndef MX_RUNTIME_MODEL_INTERNAL_H
+#define MX_RUNTIME_MODEL_INTERNAL_H
+
+#include "mx/kvstore.h"
+#include "mx/model.h"
+#include "mx/ndfile.h"
+#include "mx/io.h"
+
+#define MX_MAX_CTX 16
+
+struct mx_model {
+    mx_sym *sym;
+    int nctx;
+    mx_ctx ctx[MX_MAX_CTX];
+    mx_exec *exec[MX_MAX_CTX];   /* training executors, one per context */
+    mx_engine *eng[MX_MAX_CTX];  /* each context's pinned pool (several contexts) */
+    mx_engine *outer;            /* runs the contexts side by side */
+    int slice[MX_MAX_CTX];       /* each context's share of a batch */
+    int nparams;
+    int *param_arg;              /* argument index of each parameter */
+    int initialized;
+    mx_nd_list pending;          /* arg:/aux: arrays from a checkpoint, applied at bind */
+    int has_pending;
+    int pending_fresh;           /* loaded but not yet copied into the executor */
+    char states_path[4096];      /* for messages about pending_states */
+    mx_nd_list pending_states;   /* state:/meta: arrays from a checkpoint */
+    int has_pending_states;
+    int resume_epoch;            /* the next fit starts after this epoch */
+    float **state;               /* optimizer state per parameter (single context) */
+    size_t *state_n;
+    size_t state_bytes;          /* what the executor's arena reserved for them */
+    mx_kvstore *kv;              /* several contexts: sums gradients, runs updates */
+    float *stage[2 * MX_IO_MAX]; /* several contexts: the whole batch before splitting */
+    int n_inputs;                /* several contexts: data then label inputs */
+    int input_arg[2 * MX_IO_MAX];
+    size_t input_row[2 * MX_IO_MAX];
+    int label_arg;               /* first label's argument index, -1 if none */
+    mx_nd **grad_list;           /* [param][ctx]: what a push sums */
+    mx_nd **param_list;          /* [param][ctx]: where a pull copies */
+    long iter;                   /* batches trained since the first epoch */
+    int epochs_done;
+    double last_epoch_seconds;
+};
+
+/* Copies parameters (and aux states) into e: from src if given (same
+ * network, other shapes), else from the checkpoint's arrays, where every
+ * parameter must be found with the right shape (errors name it). */
+mx_status mx_model_apply_params(mx_model *m, mx_exec *e, const mx_exec *src, int n_inputs,
+                                const char *const *inputs);
+
+/* Input names and shapes of a provider (data, then labels if asked). */
+int mx_model_provider_inputs(const mx_provider *p, const char **names, mx_shape *shapes, int with_labels);
+
+/* Binds the training executors for the provider (once per shape). */
+mx_status mx_model_bind_training(mx_model *m, mx_provider *train, mx_optimizer *opt);
+
+/* Copies a resumed checkpoint's optimizer states and counters in place. */
+mx_status mx_model_restore_states(mx_model *m);
+
+/* Several contexts: one training step on every context, then gradients
+ * summed and weights updated through the KVStore. */
+void mx_model_parallel_step(mx_model *m, const mx_batch *full);
+
+/* Several contexts: forward only (validation), every context. */
+void mx_model_parallel_forward(mx_model *m, const mx_batch *full);
+
+/* Several contexts: points each batch input at the staging buffers. */
+mx_status mx_model_parallel_targets(mx_model *m, const mx_provider *p, mx_batch *b);
+
+/* Several contexts: per-context metric update for a batch of count samples. */
+void mx_model_parallel_metric(mx_model *m, mx_metric *metric, int count);
+
+/* Several contexts: builds the pools, the KVStore and the staging buffers. */
+mx_status mx_model_parallel_setup(mx_model *m, mx_provider *train, mx_optimizer *opt, const char *kvstore);
+
+/* Frees what mx_model_parallel_setup made. */
+void mx_model_parallel_free(mx_model *m);
+
+#endif
