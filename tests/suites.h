@@ -28,6 +28,10 @@ const char *mx_test_tmp_dir(void);
     X(symjson)       \
     X(io)            \
     X(model)         \
+    X(kvstore)       \
+    X(callback)      \
+    X(checkpoint)    \
+    X(parallel)      \
     X(hotpath)
 
 #define MX_DECLARE_SUITE(name) CU_ErrorCode mx_test_register_##name(void);
