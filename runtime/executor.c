@@ -332,7 +332,11 @@ static mx_exec *exec_new(const mx_sym *sym, mx_ctx ctx)
     e->ctx = ctx;
     e->k = k;
     e->eng = eng;
-    mx_rng_seed(&e->rng, mx_rng_next(mx_rng_global()));
+    /* Derived from the global generator without advancing it, so binding
+     * (one executor or one per context) never changes what the
+     * initializer draws after it; contexts get different streams. */
+    mx_rng peek = *mx_rng_global();
+    mx_rng_seed(&e->rng, mx_rng_next(&peek) ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(ctx.dev_id + 1)));
     e->nargs = mx_list_arguments(e->sym, &e->arg_names);
     e->nout = sym->nout;
     e->naux = mx_list_auxiliary_states(e->sym, NULL, 0);
