@@ -18,10 +18,11 @@ static void usage(const char *prog, const char *summary, const app_arg *args, in
         case APP_STRING:
             if (*(const char **)args[i].dest) snprintf(def, sizeof def, " (default %s)", *(const char **)args[i].dest);
             break;
-        case APP_FLAG: break;
+        case APP_FLAG: case APP_PAIR: break;
         }
         char flag[48];
-        snprintf(flag, sizeof flag, "--%s%s", args[i].name, args[i].type == APP_FLAG ? "" : " V");
+        snprintf(flag, sizeof flag, "--%s%s", args[i].name,
+                 args[i].type == APP_FLAG ? "" : args[i].type == APP_PAIR ? " A B" : " V");
         printf("  %-22s %s%s\n", flag, args[i].help, def);
     }
     printf("  %-22s %s\n", "--help", "show this help and exit");
@@ -71,6 +72,15 @@ int app_parse_args(const char *prog, const char *summary, app_arg *args, int nar
         if (a->type == APP_FLAG) {
             if (eq) { fprintf(stderr, "%s: --%s takes no value\n", prog, a->name); return -1; }
             *(int *)a->dest = 1;
+            continue;
+        }
+        if (a->type == APP_PAIR) {
+            if (eq || i + 2 >= argc) {
+                fprintf(stderr, "%s: --%s needs two values\n", prog, a->name);
+                return -1;
+            }
+            ((const char **)a->dest)[0] = argv[++i];
+            ((const char **)a->dest)[1] = argv[++i];
             continue;
         }
         const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);

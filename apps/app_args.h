@@ -4,7 +4,8 @@
 #ifndef MX_APP_ARGS_H
 #define MX_APP_ARGS_H
 
-typedef enum app_arg_type { APP_INT, APP_FLOAT, APP_STRING, APP_FLAG } app_arg_type;
+/* APP_PAIR takes two values (--resume PREFIX EPOCH) into const char *[2]. */
+typedef enum app_arg_type { APP_INT, APP_FLOAT, APP_STRING, APP_FLAG, APP_PAIR } app_arg_type;
 
 typedef struct app_arg {
     const char *name;  /* without the leading "--" */

@@ -142,7 +142,7 @@ static int run_metrics_log(mx_callback *cb, const mx_cb_info *in)
 
 static void run_progress(mx_callback *cb, const mx_cb_info *in)
 {
-    if (!cb->tty) return;
+    if (!cb->tty || in->batch == 0) return;
     double t = now_seconds();
     int last = in->batches > 0 && in->batch >= in->batches;
     if (last) {

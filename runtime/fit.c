@@ -200,6 +200,9 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
         mx_log_info("## Training summary");
         log_metric(metric);
         mx_log_info("%18s = %.4f seconds", "time", m->last_epoch_seconds);
+        /* Not in MXNet.jl's summary, but what a person sizing a job looks for. */
+        mx_log_info("%18s = %.1f samples/sec", "speed",
+                    m->last_epoch_seconds > 0 ? (double)info.samples / m->last_epoch_seconds : 0.0);
         info.n_train = mx_metric_get(metric, info.train_names, info.train_values, MX_CB_MAX_VALUES);
         if (info.n_train > MX_CB_MAX_VALUES) info.n_train = MX_CB_MAX_VALUES;
         if (o.eval_data) {

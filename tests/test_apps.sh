@@ -36,6 +36,12 @@ expect "bad --bind is named" 2 "--bind: bad value 'sometimes'" "$app" --bind som
 expect "stray argument is refused" 2 "unexpected argument 'extra'" "$app" extra
 expect "bad MX_NUM_THREADS is named" 2 "MX_NUM_THREADS: bad value 'lots'" env MX_NUM_THREADS=lots "$app" --data-dir "$tmp"
 expect "bad MX_BIND is named" 2 "MX_BIND: bad value 'often'" env MX_BIND=often "$app"
+expect "bad --context is named" 2 "--context: bad value 'tpu'" "$app" --context tpu
+expect "gpu context is refused plainly" 2 "no GPU support" "$app" --context gpu:0
+expect "bad --optimizer is named" 1 "adamw" "$app" --data-dir "$data" --optimizer "adamw lr=0.1"
+expect "bad optimizer key is named" 1 "betta1" "$app" --data-dir "$data" --optimizer "adam betta1=0.9"
+expect "--resume needs two values" 2 "--resume needs two values" "$app" --resume only
+expect "--resume epoch must precede --epochs" 2 "nothing to train" "$app" --resume "$tmp/ck" 5 --epochs 5
 expect "missing data names the file" 1 "$tmp/none/train-images-idx3-ubyte" "$app" --data-dir "$tmp/none"
 
 if [ -f "$data/train-images-idx3-ubyte" ]; then
@@ -56,6 +62,69 @@ if [ -f "$data/train-images-idx3-ubyte" ]; then
     mv "$tmp/t10k-images-idx3-ubyte.gz" "$tmp/gz/"
     expect "gzipped files are read" 0 "final validation accuracy = 0\.[89]" \
         "$app" --data-dir "$tmp/gz" --limit 10000 --epochs 4 --quiet
+
+    expect "missing checkpoint names the file" 1 "$tmp/none/mlp-0002.params" \
+        "$app" --data-dir "$data" --resume "$tmp/none/mlp" 2 --epochs 3
+
+    # Checkpoints resume exactly: 4 epochs straight == 2 + resume 2.
+    mkdir -p "$tmp/a" "$tmp/b"
+    "$app" --data-dir "$data" --limit 3000 --epochs 4 --checkpoint "$tmp/a/mlp" --quiet >/dev/null 2>&1
+    "$app" --data-dir "$data" --limit 3000 --epochs 2 --checkpoint "$tmp/b/mlp" --quiet >/dev/null 2>&1
+    out=$("$app" --data-dir "$data" --limit 3000 --epochs 4 --resume "$tmp/b/mlp" 2 2>&1)
+    if cmp -s "$tmp/a/mlp-0004.params" "$tmp/b/mlp-0004.params" && grep -q "Resuming from" <<<"$out"; then
+        ok "4 epochs straight and 2 + resume 2 give identical .params"
+    else
+        bad "resumed checkpoint differs" "$out"
+    fi
+    # A damaged checkpoint is refused by name and left as it was.
+    head -c 1000 "$tmp/a/mlp-0004.params" >"$tmp/a/mlp-0005.params"
+    cp "$tmp/a/mlp-0004.states" "$tmp/a/mlp-0005.states"
+    expect "truncated checkpoint is named" 1 "mlp-0005.params: truncated" \
+        "$app" --data-dir "$data" --resume "$tmp/a/mlp" 5 --epochs 6
+
+    # Data parallel over two CPU contexts, and another optimizer.
+    expect "two contexts train" 0 "final validation accuracy = 0\.(8[5-9]|9)" \
+        "$app" --data-dir "$data" --limit 10000 --epochs 3 --context cpu:0,cpu:1
+    expect "adam via --optimizer trains" 0 "final validation accuracy = 0\.(8[5-9]|9)" \
+        "$app" --data-dir "$data" --limit 10000 --epochs 3 --optimizer "adam lr=0.001"
+    expect "speedometer lines" 0 "Speed: [0-9.]+ samples/sec" \
+        "$app" --data-dir "$data" --limit 2000 --epochs 1 --speedometer 5
+
+    # A live progress line on a terminal (script gives a pty), none in a pipe.
+    if command -v script >/dev/null; then
+        tty_out=$(script -qec "$app --data-dir $data --limit 20000 --epochs 1" /dev/null 2>&1 | tr '\r' '\n')
+        pipe_out=$("$app" --data-dir "$data" --limit 20000 --epochs 1 2>&1)
+        if grep -aqE '\[epoch 1/1\] [0-9]+/200 batches +[0-9]+ samples/s +ETA' <<<"$tty_out" &&
+            ! grep -q "batches" <<<"$pipe_out" && grep -q "== Epoch 001/001" <<<"$pipe_out"; then
+            ok "progress line on a terminal, plain log lines in a pipe"
+        else
+            bad "progress line" "$(tail -5 <<<"$tty_out")"
+        fi
+    fi
+
+    # The metrics log, and its plot with gnuplot.
+    "$app" --data-dir "$data" --limit 3000 --epochs 3 --metrics-log "$tmp/m.jsonl" --quiet >/dev/null 2>&1
+    if [ "$(grep -c '"epoch"' "$tmp/m.jsonl" 2>/dev/null)" = 3 ] && grep -q '"eval": {"accuracy"' "$tmp/m.jsonl"; then
+        ok "--metrics-log writes one JSON line per epoch"
+    else
+        bad "metrics log" "$(cat "$tmp/m.jsonl" 2>&1)"
+    fi
+    if command -v gnuplot >/dev/null; then
+        bash scripts/plot_metrics.sh "$tmp/m.jsonl" "$tmp/m.png" >/dev/null &&
+            [ "$(head -c 4 "$tmp/m.png" | od -An -c | tr -d ' ')" = "211PNG" ] &&
+            ok "plot_metrics.sh draws a PNG" || bad "plot_metrics.sh"
+    else
+        echo "  skipped: plot: gnuplot not installed"
+    fi
+    # The checkpoint's network as DOT, rendered by Graphviz.
+    if command -v dot >/dev/null; then
+        "$build/sym_dot" "$tmp/a/mlp-symbol.json" --shape data=100,784 >"$tmp/mlp.dot" &&
+            dot -Tsvg "$tmp/mlp.dot" >"$tmp/mlp.svg" && grep -q "fc1" "$tmp/mlp.svg" &&
+            ok "sym_dot writes DOT that dot renders to SVG" || bad "sym_dot / dot"
+    else
+        echo "  skipped: DOT rendering: graphviz not installed"
+    fi
+    expect "sym_dot names a bad file" 1 "$tmp/a/mlp-0004.params" "$build/sym_dot" "$tmp/a/mlp-0004.params"
 
     # The tutorial's run: 20 epochs, batch 100, lr 0.1, momentum 0.9, wd 1e-5.
     out=$("$app" --data-dir "$data" 2>&1)

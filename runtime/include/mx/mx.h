@@ -3,6 +3,8 @@
 #define MX_MX_H
 
 #include "mx/arena.h"
+#include "mx/callback.h"
+#include "mx/checkpoint.h"
 #include "mx/context.h"
 #include "mx/engine.h"
 #include "mx/error.h"
@@ -11,6 +13,7 @@
 #include "mx/idx.h"
 #include "mx/initializer.h"
 #include "mx/io.h"
+#include "mx/kvstore.h"
 #include "mx/log.h"
 #include "mx/metric.h"
 #include "mx/model.h"

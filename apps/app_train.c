@@ -1,0 +1,174 @@
+/* app_train.c — see app_train.h. */
+#include "app_train.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int app_die(const char *prog, const char *what)
+{
+    fprintf(stderr, "%s: %s%s%s\n", prog, what, *mx_last_error() ? ": " : "", mx_last_error());
+    return 1;
+}
+
+int app_train_args(app_train *t, const char *prog, int epochs, int batch, float lr, float momentum, float wd,
+                   app_arg *args)
+{
+    memset(t, 0, sizeof *t);
+    t->prog = prog;
+    t->epochs = epochs;
+    t->batch_size = batch;
+    t->lr = lr;
+    t->momentum = momentum;
+    t->wd = wd;
+    t->checkpoint_every = 1;
+    t->context = "cpu";
+    app_arg shared[APP_TRAIN_NARGS] = {
+        {"epochs", APP_INT, &t->epochs, 1, 100000, "training epochs"},
+        {"batch-size", APP_INT, &t->batch_size, 1, 1 << 20, "samples per batch"},
+        {"lr", APP_FLOAT, &t->lr, 1e-12, 1e6, "SGD learning rate"},
+        {"momentum", APP_FLOAT, &t->momentum, 0, 0.999999, "SGD momentum"},
+        {"wd", APP_FLOAT, &t->wd, 0, 1e3, "weight decay"},
+        {"optimizer", APP_STRING, &t->optimizer, 0, 0,
+         "optimizer spec, e.g. \"adam lr=0.001 clip_gradient=1\" (overrides --lr/--momentum/--wd)"},
+        {"threads", APP_INT, &t->threads, 0, 1024, "CPU threads, 0 = one per core (MX_NUM_THREADS)"},
+        {"bind", APP_STRING, &t->bind, 0, 0, "thread pinning: core or none (default MX_BIND, else core)"},
+        {"context", APP_STRING, &t->context, 0, 0,
+         "cpu, or a list cpu:0,cpu:1 for data parallel over contexts (each on its own cores)"},
+        {"seed", APP_INT, &t->seed, 0, 2147483647, "random seed (initialization and shuffling)"},
+        {"checkpoint", APP_STRING, &t->checkpoint, 0, 0,
+         "save PREFIX-symbol.json and PREFIX-%04d.params (+ .states) after epochs"},
+        {"checkpoint-every", APP_INT, &t->checkpoint_every, 1, 100000, "epochs between checkpoints"},
+        {"resume", APP_PAIR, t->resume, 0, 0, "continue from checkpoint PREFIX at EPOCH, exactly"},
+        {"metrics-log", APP_STRING, &t->metrics_log, 0, 0, "write one JSON line per epoch to FILE"},
+        {"speedometer", APP_INT, &t->speedometer, 0, 1 << 20, "log 'Speed: … samples/sec' every N batches (0 = off)"},
+    };
+    memcpy(args, shared, sizeof shared);
+    return APP_TRAIN_NARGS;
+}
+
+/* "cpu", "cpu:1", "cpu:0,cpu:1": the contexts to train on. */
+static int parse_contexts(app_train *t)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", t->context);
+    t->nctx = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int id = 0;
+        char kind[8];
+        char *colon = strchr(tok, ':');
+        if (colon) {
+            char *end;
+            long v = strtol(colon + 1, &end, 10);
+            if (*end || v < 0 || v > 1023 || colon == tok) goto bad;
+            id = (int)v;
+            *colon = '\0';
+        }
+        snprintf(kind, sizeof kind, "%s", tok);
+        if (t->nctx == 16) goto bad;
+        if (!strcmp(kind, "cpu")) t->ctx[t->nctx++] = (mx_ctx){MX_CPU, id};
+        else if (!strcmp(kind, "gpu")) {
+            fprintf(stderr, "%s: --context: gpu:%d: this build of mxrt has no GPU support\n", t->prog, id);
+            return 2;
+        } else goto bad;
+    }
+    if (t->nctx > 0) return 0;
+bad:
+    fprintf(stderr, "%s: --context: bad value '%s' (expected cpu or a list like cpu:0,cpu:1)\n", t->prog, t->context);
+    return 2;
+}
+
+int app_train_prepare(app_train *t)
+{
+    /* Flags win over MX_NUM_THREADS / MX_BIND, which win over the defaults. */
+    const char *env_bind = getenv("MX_BIND");
+    const char *bind_s = t->bind ? t->bind : env_bind && *env_bind ? env_bind : "core";
+    if (strcmp(bind_s, "core") && strcmp(bind_s, "none")) {
+        fprintf(stderr, "%s: %s: bad value '%s' (expected core or none)\n", t->prog, t->bind ? "--bind" : "MX_BIND",
+                bind_s);
+        return 2;
+    }
+    int threads = t->threads;
+    const char *env_threads = getenv("MX_NUM_THREADS");
+    if (threads == 0 && env_threads && *env_threads) {
+        char *end;
+        long v = strtol(env_threads, &end, 10);
+        if (*end || v < 1 || v > 1024) {
+            fprintf(stderr, "%s: MX_NUM_THREADS: bad value '%s' (expected 1..1024)\n", t->prog, env_threads);
+            return 2;
+        }
+        threads = (int)v;
+    }
+    if (t->resume[0]) {
+        char *end;
+        long e = strtol(t->resume[1], &end, 10);
+        if (*end || e < 1 || e > 100000) {
+            fprintf(stderr, "%s: --resume: bad epoch '%s' (expected a number >= 1)\n", t->prog, t->resume[1]);
+            return 2;
+        }
+        t->resume_epoch = (int)e;
+        if (t->resume_epoch >= t->epochs) {
+            fprintf(stderr, "%s: --resume: epoch %d is not before --epochs %d: nothing to train\n", t->prog,
+                    t->resume_epoch, t->epochs);
+            return 2;
+        }
+        if (!t->checkpoint) t->checkpoint = t->resume[0];
+    }
+    int rc = parse_contexts(t);
+    if (rc) return rc;
+    if (mx_engine_set_default(threads, strcmp(bind_s, "none") ? MX_BIND_CORE : MX_BIND_NONE) != MX_OK)
+        return app_die(t->prog, "threads");
+    mx_log_set_quiet(t->quiet);
+    mx_random_seed((uint64_t)t->seed);
+    return 0;
+}
+
+mx_optimizer *app_train_optimizer(const app_train *t)
+{
+    if (t->optimizer) return mx_optimizer_parse(t->optimizer);
+    mx_sgd_opts so = mx_sgd_defaults();
+    so.lr = t->lr;
+    so.momentum = t->momentum;
+    so.weight_decay = t->wd;
+    return mx_sgd_create(&so);
+}
+
+static int keep_accuracy(void *ctx, mx_model *m, const mx_cb_info *info)
+{
+    (void)m;
+    app_train *t = ctx;
+    const char *name;
+    if (info->eval) mx_metric_get(info->eval, &name, &t->last_accuracy, 1);
+    return 0;
+}
+
+int app_train_callbacks(app_train *t, mx_fit_opts *opts)
+{
+    mx_callback **c = t->callbacks;
+    int n = 0;
+    c[n++] = mx_progress_line(stdout);
+    c[n++] = mx_every_n_epoch(keep_accuracy, t, 1, 0);
+    if (t->speedometer) c[n++] = mx_speedometer(t->speedometer);
+    if (t->checkpoint) c[n++] = mx_do_checkpoint(t->checkpoint, t->checkpoint_every, 0);
+    if (t->metrics_log) c[n++] = mx_metrics_log(t->metrics_log);
+    for (int i = 0; i < n; i++)
+        if (!c[i]) return app_die(t->prog, "callbacks");
+    t->ncallbacks = n;
+    opts->callbacks = c;
+    opts->ncallbacks = n;
+    return 0;
+}
+
+mx_status app_train_resume(app_train *t, mx_model *m)
+{
+    if (!t->resume[0]) return MX_OK;
+    mx_status st = mx_model_resume(m, t->resume[0], t->resume_epoch);
+    if (st == MX_OK) mx_log_info("Resuming from '%s' epoch %d", t->resume[0], t->resume_epoch);
+    return st;
+}
+
+void app_train_finish(app_train *t)
+{
+    for (int i = 0; i < t->ncallbacks; i++) mx_callback_free(t->callbacks[i]);
+    t->ncallbacks = 0;
+}

@@ -1,0 +1,53 @@
+/* app_train.h — the training flags every app shares (threads, contexts,
+ * optimizer, checkpoints, resume, metrics log, progress) and what they
+ * build: engine, contexts, optimizer, callbacks. Apps keep only their
+ * network and data. */
+#ifndef MX_APP_TRAIN_H
+#define MX_APP_TRAIN_H
+
+#include "app_args.h"
+#include "mx/mx.h"
+
+#define APP_TRAIN_NARGS 15
+#define APP_MAX_CALLBACKS 6
+
+typedef struct app_train {
+    const char *prog;
+    int epochs, batch_size, threads, seed, quiet, speedometer, checkpoint_every;
+    float lr, momentum, wd;
+    const char *bind, *optimizer, *checkpoint, *metrics_log, *context;
+    const char *resume[2];          /* PREFIX EPOCH */
+    int resume_epoch;
+    mx_ctx ctx[16];
+    int nctx;
+    double last_accuracy;           /* validation accuracy of the last epoch */
+    mx_callback *callbacks[APP_MAX_CALLBACKS];
+    int ncallbacks;
+} app_train;
+
+/* Fills t with the app's defaults and appends the shared flags to args
+ * (room for APP_TRAIN_NARGS); returns how many were added. */
+int app_train_args(app_train *t, const char *prog, int epochs, int batch, float lr, float momentum, float wd,
+                   app_arg *args);
+
+/* After parsing: checks values, sets up threads, contexts and seeds.
+ * Returns 0, or the exit status after printing an error. */
+int app_train_prepare(app_train *t);
+
+/* The optimizer from --optimizer, else SGD from --lr/--momentum/--wd. */
+mx_optimizer *app_train_optimizer(const app_train *t);
+
+/* Builds the callbacks for fit (progress, speed, checkpoints, metrics
+ * log, accuracy keeper) into opts. */
+int app_train_callbacks(app_train *t, mx_fit_opts *opts);
+
+/* With --resume: loads parameters and training state into m. */
+mx_status app_train_resume(app_train *t, mx_model *m);
+
+/* Frees the callbacks. */
+void app_train_finish(app_train *t);
+
+/* Prints "prog: what: last error" and returns 1. */
+int app_die(const char *prog, const char *what);
+
+#endif
