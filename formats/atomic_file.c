@@ -70,3 +70,11 @@ mx_status mx_atomic_commit(mx_atomic_file *af)
     sync_dir(af->path);
     return MX_OK;
 }
+
+mx_status mx_atomic_rename(const char *from, const char *to)
+{
+    if (rename(from, to) != 0)
+        return mx_set_error(MX_EIO, "%s: cannot rename %s over it: %s", to, from, strerror(errno));
+    sync_dir(to);
+    return MX_OK;
+}

@@ -26,4 +26,8 @@ mx_status mx_atomic_commit(mx_atomic_file *af);
 /* Abandons the write: closes and removes the temporary file. */
 void mx_atomic_abort(mx_atomic_file *af);
 
+/* Renames a complete file over to and fsyncs the directory (the second
+ * half of a commit, for files published in a chosen order). */
+mx_status mx_atomic_rename(const char *from, const char *to);
+
 #endif

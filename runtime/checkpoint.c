@@ -1,14 +1,24 @@
 /* checkpoint.c — saving and loading FeedForward checkpoints. MXNet's two
  * files (prefix-symbol.json, prefix-%04d.params with arg:/aux: names) move
  * between mxrt and MXNet; prefix-%04d.states (same list format) adds what
- * an exact resume needs: optimizer states, the iteration count and the
- * executors' random generators. Each file is written atomically, the
- * states before the params, so a params file always has its states. */
+ * an exact resume needs: optimizer states, the iteration count, the
+ * executors' random generators, and the CRC-32 of the params file it
+ * belongs to.
+ *
+ * The pair is published in a crash-safe order: params and states are
+ * written completely as *.new files, then params is renamed into place,
+ * then states. A crash before the first rename leaves the old pair; one
+ * between the renames leaves new params, old states and a complete
+ * states.new — resume sees the CRC mismatch and takes states.new. */
 #include "mx/checkpoint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "atomic_file.h"
 
 #include "mx/log.h"
 #include "mx/symbol_json.h"
@@ -59,7 +69,23 @@ static float *state_of(mx_model *m, int i, size_t *n)
     return m->state ? m->state[i] : NULL;
 }
 
-static mx_status save_states(mx_model *m, const char *path, int epoch)
+/* CRC-32 of a whole file (zlib's), or an error naming it. */
+static mx_status file_crc(const char *path, uint32_t *crc)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return mx_set_error(MX_EIO, "%s: cannot read back", path);
+    unsigned char buf[1 << 16];
+    uLong c = crc32(0L, Z_NULL, 0);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) c = crc32(c, buf, (uInt)n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) return mx_set_error(MX_EIO, "%s: read error", path);
+    *crc = (uint32_t)c;
+    return MX_OK;
+}
+
+static mx_status save_states(mx_model *m, const char *path, int epoch, uint32_t params_crc)
 {
     static item_list l; /* large: keep it off the stack */
     mx_status st = MX_OK;
@@ -67,6 +93,9 @@ static mx_status save_states(mx_model *m, const char *path, int epoch)
     float metaf[4];
     memcpy(metaf, meta, sizeof meta);
     st = add(&l, "meta", "iter_epoch", view(metaf, 4));
+    /* exact as a float: the CRC's two 16-bit halves */
+    float crcf[2] = {(float)(params_crc >> 16), (float)(params_crc & 0xffffu)};
+    if (st == MX_OK) st = add(&l, "meta", "params_crc", view(crcf, 2));
     for (int i = 0; st == MX_OK && i < m->nparams; i++) {
         size_t n;
         float *s = state_of(m, i, &n);
@@ -87,12 +116,14 @@ static mx_status save_states(mx_model *m, const char *path, int epoch)
 mx_status mx_checkpoint_save(mx_model *m, const char *prefix, int epoch)
 {
     if (!m->exec[0]) return mx_set_error(MX_EINVAL, "checkpoint %s: the model has not been trained or bound", prefix);
-    char path[4096];
+    char path[4096], params[4096], params_new[4200], states[4096], states_new[4200];
     snprintf(path, sizeof path, "%s-symbol.json", prefix);
     mx_status st = mx_sym_save_json(m->sym, path);
     if (st != MX_OK) return st;
-    file_name(path, sizeof path, prefix, epoch, "states");
-    if ((st = save_states(m, path, epoch)) != MX_OK) return st;
+    file_name(params, sizeof params, prefix, epoch, "params");
+    file_name(states, sizeof states, prefix, epoch, "states");
+    snprintf(params_new, sizeof params_new, "%s.new", params);
+    snprintf(states_new, sizeof states_new, "%s.new", states);
     static item_list l;
     mx_exec *e = m->exec[0];
     for (int i = 0; st == MX_OK && i < m->nparams; i++) {
@@ -101,11 +132,24 @@ mx_status mx_checkpoint_save(mx_model *m, const char *prefix, int epoch)
     }
     for (int i = 0; st == MX_OK && i < mx_exec_num_aux(e); i++)
         st = add(&l, "aux", mx_exec_aux_name(e, i), mx_nd_wrap(mx_nd_shape(mx_exec_aux(e, i)), mx_nd_data(mx_exec_aux(e, i))));
-    file_name(path, sizeof path, prefix, epoch, "params");
-    if (st == MX_OK) st = mx_nd_save(path, l.n, (const char *const *)l.names, l.arrays);
+    if (st == MX_OK) st = mx_nd_save(params_new, l.n, (const char *const *)l.names, l.arrays);
     clear(&l);
-    if (st == MX_OK) mx_log_info("Saved checkpoint to '%s'", path);
-    return st;
+    uint32_t crc = 0;
+    if (st == MX_OK) st = file_crc(params_new, &crc);
+    if (st == MX_OK) st = save_states(m, states_new, epoch, crc);
+    /* Both complete: publish params, then states. */
+    if (st == MX_OK) st = mx_atomic_rename(params_new, params);
+    if (st == MX_OK) st = mx_atomic_rename(states_new, states);
+    if (st != MX_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", mx_last_error());
+        unlink(params_new);
+        unlink(states_new);
+        return mx_set_error(st, "checkpoint %s epoch %d not saved (the previous files are intact): %s", prefix,
+                            epoch, msg);
+    }
+    mx_log_info("Saved checkpoint to '%s'", params);
+    return MX_OK;
 }
 
 mx_status mx_checkpoint_load(const char *prefix, int epoch, mx_sym **sym, mx_nd_list *params)
@@ -145,17 +189,49 @@ mx_model *mx_model_load(const char *prefix, int epoch, const mx_ctx *ctxs, int n
     return m;
 }
 
+/* The CRC a states list records for its params file (-1 if none). */
+static long recorded_crc(const mx_nd_list *l)
+{
+    int k = mx_nd_list_find(l, "meta:params_crc");
+    if (k < 0 || mx_nd_size(l->arrays[k]) != 2) return -1;
+    const float *c = mx_nd_data(l->arrays[k]);
+    return (long)(((uint32_t)c[0] << 16) | (uint32_t)c[1]);
+}
+
 mx_status mx_model_resume(mx_model *m, const char *prefix, int epoch)
 {
-    char path[4096];
-    file_name(path, sizeof path, prefix, epoch, "params");
+    char params_path[4096], path[4096], alt[4200];
+    const char *used = path;
+    file_name(params_path, sizeof params_path, prefix, epoch, "params");
     mx_nd_list params, states;
     memset(&params, 0, sizeof params);
     memset(&states, 0, sizeof states);
-    mx_status st = mx_nd_load(path, &params);
-    if (st != MX_OK) return st;
+    uint32_t crc = 0;
+    mx_status st = mx_nd_load(params_path, &params);
+    if (st == MX_OK) st = file_crc(params_path, &crc);
+    if (st != MX_OK) {
+        if (params.n) mx_nd_list_free(&params);
+        return st;
+    }
     file_name(path, sizeof path, prefix, epoch, "states");
-    if ((st = mx_nd_load(path, &states)) != MX_OK) {
+    st = mx_nd_load(path, &states);
+    if (st == MX_OK && recorded_crc(&states) != (long)crc) {
+        /* A save interrupted between its two renames: states.new is the
+         * one that belongs to these params. */
+        mx_nd_list_free(&states);
+        snprintf(alt, sizeof alt, "%s.new", path);
+        mx_nd_list fallback;
+        memset(&fallback, 0, sizeof fallback);
+        if (mx_nd_load(alt, &fallback) == MX_OK && recorded_crc(&fallback) == (long)crc) {
+            states = fallback;
+            used = alt;
+        } else {
+            if (fallback.n) mx_nd_list_free(&fallback);
+            st = mx_set_error(MX_EFORMAT, "%s does not belong to %s (different CRC-32; an interrupted save?): "
+                                          "resume from another epoch", path, params_path);
+        }
+    }
+    if (st != MX_OK) {
         mx_nd_list_free(&params);
         return st;
     }
@@ -167,7 +243,7 @@ mx_status mx_model_resume(mx_model *m, const char *prefix, int epoch)
     m->pending_states = states;
     m->has_pending_states = 1;
     m->resume_epoch = epoch;
-    snprintf(m->states_path, sizeof m->states_path, "%s", path);
+    snprintf(m->states_path, sizeof m->states_path, "%s", used);
     return MX_OK;
 }
 

@@ -25,7 +25,7 @@ struct mx_model {
     mx_nd_list pending;          /* arg:/aux: arrays from a checkpoint, applied at bind */
     int has_pending;
     int pending_fresh;           /* loaded but not yet copied into the executor */
-    char states_path[4096];      /* for messages about pending_states */
+    char states_path[4200];      /* for messages about pending_states */
     mx_nd_list pending_states;   /* state:/meta: arrays from a checkpoint */
     int has_pending_states;
     int resume_epoch;            /* the next fit starts after this epoch */

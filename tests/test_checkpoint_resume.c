@@ -186,7 +186,7 @@ static void test_checkpoint_kill_during_save_leaves_complete_files(void)
 
     mx_rng rng;
     mx_rng_seed(&rng, 2024);
-    int torn = 0, unloadable = 0, wrong = 0, mixed = 0;
+    int torn = 0, unloadable = 0, wrong = 0, mixed = 0, no_resume = 0;
     long saves = 0;
     for (int kill_no = 0; kill_no < KILLS; kill_no++) {
         int fd[2];
@@ -223,6 +223,14 @@ static void test_checkpoint_kill_during_save_leaves_complete_files(void)
             torn += which[e] < 0;
         }
         mixed += which[1] >= 0 && which[2] >= 0 && which[1] != which[2];
+        /* Even a pair from different saves resumes: the params' CRC picks
+         * the states file (or states.new) that belongs to them. */
+        mx_model *r = mx_model_create(mx_model_symbol(m[0]), NULL, 0);
+        if (!r || mx_model_resume(r, prefix, 1) != MX_OK) {
+            no_resume++;
+            printf("\n  kill %d: resume: %s\n", kill_no, mx_last_error());
+        }
+        mx_model_free(r);
         mx_sym *sym = NULL;
         mx_nd_list l = {0, NULL, NULL};
         if (mx_checkpoint_load(prefix, 1, &sym, &l) != MX_OK) {
@@ -245,8 +253,9 @@ static void test_checkpoint_kill_during_save_leaves_complete_files(void)
     mx_log_set_quiet(0);
     int stray = mx_test_ckpt_count_tmp(dir);
     printf("\n  %d kills 0-%ld ms into saving (a save takes %.1f ms; %ld completed): %d torn, %d unloadable, "
-           "%d wrong arrays; %d params/states pairs from different saves; %d stray temp files\n",
-           KILLS, max_ms, save_ms, saves, torn, unloadable, wrong, mixed, stray);
+           "%d wrong arrays; %d params/states pairs from different saves, %d not resumable; %d stray temp files\n",
+           KILLS, max_ms, save_ms, saves, torn, unloadable, wrong, mixed, no_resume, stray);
+    CU_ASSERT_EQUAL(no_resume, 0);
     CU_ASSERT_EQUAL(torn, 0);
     CU_ASSERT_EQUAL(unloadable, 0);
     CU_ASSERT_EQUAL(wrong, 0);
@@ -307,8 +316,45 @@ static void test_checkpoint_failed_save_leaves_previous_files(void)
     mx_model_free(m);
 }
 
+/* The state a kill between the two renames leaves: new params, old
+ * states, and the new states as states.new. Resume takes states.new by the
+ * params' CRC-32; without it, it refuses with a message naming both. */
+static void test_checkpoint_interrupted_publish_resumes_from_states_new(void)
+{
+    char dir[512], a[600], b[600], pa[700], pb[700];
+    mx_test_ckpt_dir("publish", dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    mx_model *ma = mx_test_ckpt_random_mlp(5, "sgd lr=0.1 momentum=0.9", 1);
+    mx_model *mb = mx_test_ckpt_random_mlp(6, "sgd lr=0.1 momentum=0.9", 2);
+    mx_log_set_quiet(1);
+    CU_ASSERT_EQUAL_FATAL(mx_checkpoint_save(ma, a, 1), MX_OK);
+    CU_ASSERT_EQUAL_FATAL(mx_checkpoint_save(mb, b, 1), MX_OK);
+    mx_log_set_quiet(0);
+    /* a's directory after "params renamed, states not yet": */
+    snprintf(pa, sizeof pa, "%s-0001.params", a);
+    snprintf(pb, sizeof pb, "%s-0001.params", b);
+    CU_ASSERT_EQUAL_FATAL(rename(pb, pa), 0);
+    snprintf(pa, sizeof pa, "%s-0001.states.new", a);
+    snprintf(pb, sizeof pb, "%s-0001.states", b);
+    CU_ASSERT_EQUAL_FATAL(rename(pb, pa), 0);
+    mx_model *r = mx_model_create(mx_model_symbol(ma), NULL, 0);
+    CU_ASSERT_EQUAL(mx_model_resume(r, a, 1), MX_OK);
+    mx_model_free(r);
+    CU_ASSERT_EQUAL_FATAL(unlink(pa), 0);
+    r = mx_model_create(mx_model_symbol(ma), NULL, 0);
+    CU_ASSERT_EQUAL(mx_model_resume(r, a, 1), MX_EFORMAT);
+    ASSERT_ERROR_HAS("a-0001.states does not belong to");
+    ASSERT_ERROR_HAS("a-0001.params");
+    mx_model_free(r);
+    mx_model_free(ma);
+    mx_model_free(mb);
+}
+
 void mx_test_add_checkpoint_resume_tests(CU_pSuite s)
 {
+    CU_add_test(s, "interrupted publish resumes from states.new",
+                test_checkpoint_interrupted_publish_resumes_from_states_new);
     CU_add_test(s, "resume equals an uninterrupted run (SGD momentum, ADAM; 1 and 2 threads)",
                 test_checkpoint_resume_equals_uninterrupted_run);
     CU_add_test(s, "resume equals an uninterrupted run with two contexts", test_checkpoint_resume_two_contexts);
