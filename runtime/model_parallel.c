@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model_internal.h"
+#include "mx/log.h"
 
 void mx_model_parallel_free(mx_model *m)
 {
@@ -43,6 +44,9 @@ static mx_status make_pools(mx_model *m)
         mx_engine_opts mine = {per, MX_BIND_CORE, k * per, 1, 0};
         if (!(m->eng[k] = mx_engine_create_ex(&mine))) return MX_EINVAL;
         mx_exec_set_engine(m->exec[k], m->eng[k]);
+        char name[16];
+        mx_log_info("Context %s: %d samples a batch, %s", mx_ctx_str(m->ctx[k], name, sizeof name), m->slice[k],
+                    mx_engine_describe(m->eng[k]));
     }
     return MX_OK;
 }

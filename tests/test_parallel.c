@@ -82,10 +82,49 @@ static void compare(int nctx, int batch, long limit, int threads)
     mx_model_free(many);
 }
 
+typedef struct lines {
+    char text[4096];
+    size_t len;
+} lines;
+
+static void keep(void *ctx, const char *level, const char *line)
+{
+    lines *l = ctx;
+    (void)level;
+    if (l->len < sizeof l->text) l->len += (size_t)snprintf(l->text + l->len, sizeof l->text - l->len, "%s\n", line);
+}
+
 static void test_parallel_two_contexts_match_one_context(void)
 {
     if (!mx_test_have_mnist("several contexts")) return;
     compare(2, 100, 1000, 2);
+    /* each context on its own core */
+    lines l = {{0}, 0};
+    char img[512], lab[512];
+    mx_mnist_opts o = mx_mnist_defaults();
+    o.image = mx_test_mnist_path("train-images-idx3-ubyte", img, sizeof img);
+    o.label = mx_test_mnist_path("train-labels-idx1-ubyte", lab, sizeof lab);
+    o.batch_size = 100;
+    o.flat = 1;
+    o.limit = 200;
+    mx_provider *p = mx_mnist_provider(&o);
+    mx_engine_set_default(2, MX_BIND_NONE);
+    mx_sym *net = mx_test_mlp();
+    mx_ctx ctx[2] = {{MX_CPU, 0}, {MX_CPU, 1}};
+    mx_model *m = mx_model_create(net, ctx, 2);
+    mx_optimizer *opt = mx_sgd_create(NULL);
+    mx_fit_opts fo = mx_fit_defaults();
+    fo.n_epoch = 1;
+    mx_log_set_sink(keep, &l);
+    CU_ASSERT_EQUAL(mx_model_fit(m, opt, p, &fo), MX_OK);
+    mx_log_set_sink(NULL, NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "Start training on [CPU0, CPU1]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "Context CPU0: 50 samples a batch, 1 thread, pinned to cpu 0 ("));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "Context CPU1: 50 samples a batch, 1 thread, pinned to cpu 1 ("));
+    mx_optimizer_free(opt);
+    mx_model_free(m);
+    mx_sym_free(net);
+    mx_provider_free(p);
 }
 
 static void test_parallel_uneven_split_and_padded_last_batch(void)
