@@ -40,9 +40,10 @@ MX_SIMD_CLONES static void convert_plain(float *restrict dst, const unsigned cha
 void mx_cpu_u8_to_f32(float *dst, const unsigned char *src, size_t n, float scale)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    static int use_stream = -1;
-    if (use_stream < 0) use_stream = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    if (use_stream) {
+    static int has_avx512 = -1;
+    if (has_avx512 < 0) has_avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    /* With one thread the batch is read on this core: keep it in cache. */
+    if (has_avx512 && mx_engine_threads(mx_engine_default()) > 1) {
         convert_stream512(dst, src, n, scale);
         return;
     }
