@@ -101,6 +101,9 @@ typedef struct mx_kernels {
      * corrections c.g = (1−μₜ)/(1−Πμ), c.m = μₜ₊₁/(1−Πμ·μₜ₊₁), c.v = 1/(1−β2ᵗ). */
     void (*nadam_update)(mx_engine *eng, float *w, const float *g, float *m, float *v, size_t n,
                          float lr, float beta1, float beta2, float eps, mx_nadam_coef c, mx_gnorm gn);
+    /* -- convolution kernels (issue #3) -- */
+    /* -- pooling and shape kernels (issue #3) -- */
+    /* -- layer kernels: dropout, batchnorm, leakyrelu, softmax activation (issue #3) -- */
 } mx_kernels;
 
 /* The kernel table of a context, or NULL with an error if unsupported. */

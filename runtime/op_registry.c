@@ -28,6 +28,9 @@ static const op_entry registry[] = {
     {"_MulScalar", &mx_op_mul_scalar},
     {"_DivScalar", &mx_op_div_scalar},
     {"_RDivScalar", &mx_op_rdiv_scalar},
+    /* -- convolution ops (issue #3) -- */
+    /* -- pooling and shape ops (issue #3) -- */
+    /* -- layer ops (issue #3) -- */
 };
 
 #define NOPS ((int)(sizeof registry / sizeof registry[0]))

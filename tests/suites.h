@@ -20,6 +20,9 @@ const char *mx_test_tmp_dir(void);
     X(symbol)        \
     X(executor)      \
     X(gradcheck)     \
+    X(conv)          \
+    X(pool)          \
+    X(layers)        \
     X(optimizer)     \
     X(training)      \
     X(metric)        \

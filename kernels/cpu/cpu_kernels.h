@@ -69,4 +69,8 @@ void mx_cpu_rmsprop_update(mx_engine *eng, float *w, const float *g, float *s, s
 void mx_cpu_nadam_update(mx_engine *eng, float *w, const float *g, float *m, float *v, size_t n,
                          float lr, float beta1, float beta2, float eps, mx_nadam_coef c, mx_gnorm gn);
 
+/* -- convolution kernels (issue #3) -- */
+/* -- pooling and shape kernels (issue #3) -- */
+/* -- layer kernels (issue #3) -- */
+
 #endif

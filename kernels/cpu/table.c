@@ -27,4 +27,7 @@ const mx_kernels mx_cpu_kernels = {
     .adamax_update = mx_cpu_adamax_update,
     .rmsprop_update = mx_cpu_rmsprop_update,
     .nadam_update = mx_cpu_nadam_update,
+    /* -- convolution kernels (issue #3) -- */
+    /* -- pooling and shape kernels (issue #3) -- */
+    /* -- layer kernels: dropout, batchnorm, leakyrelu, softmax activation (issue #3) -- */
 };

@@ -16,6 +16,10 @@ extern const mx_op_def mx_op_plus, mx_op_minus, mx_op_mul, mx_op_div;
 extern const mx_op_def mx_op_plus_scalar, mx_op_minus_scalar, mx_op_rminus_scalar;
 extern const mx_op_def mx_op_mul_scalar, mx_op_div_scalar, mx_op_rdiv_scalar;
 
+/* -- convolution ops (issue #3) -- */
+/* -- pooling and shape ops (issue #3) -- */
+/* -- layer ops (issue #3) -- */
+
 /* Argument list of ops taking only "data". */
 int mx_args_data(const void *param, const char **names);
 
