@@ -2,21 +2,9 @@
  * 784 → 128 (ReLU) → 64 (ReLU) → 10 → SoftmaxOutput, SGD lr 0.1,
  * momentum 0.9, weight decay 1e-5, batch 100, 20 epochs. */
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
+#include "app_mnist.h"
 #include "app_train.h"
-
-/* The IDX file under dir, raw or gzipped, whichever exists. */
-static const char *data_file(const char *dir, const char *name, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "%s/%s", dir, name);
-    if (access(buf, R_OK) == 0) return buf;
-    snprintf(buf, cap, "%s/%s.gz", dir, name);
-    if (access(buf, R_OK) == 0) return buf;
-    snprintf(buf, cap, "%s/%s", dir, name); /* let the loader name the missing file */
-    return buf;
-}
 
 int main(int argc, char **argv)
 {
@@ -46,24 +34,9 @@ int main(int argc, char **argv)
     if (!mlp) return app_die(prog, "network");
 
     /* The data: shuffled training set, validation set in order. */
-    char img[1024], lab[1024], vimg[1024], vlab[1024];
-    mx_mnist_opts tr = mx_mnist_defaults();
-    tr.batch_size = t.batch_size;
-    tr.flat = 1;
-    tr.shuffle = 1;
-    tr.seed = (uint64_t)t.seed;
-    tr.limit = limit;
-    tr.image = data_file(data_dir, "train-images-idx3-ubyte", img, sizeof img);
-    tr.label = data_file(data_dir, "train-labels-idx1-ubyte", lab, sizeof lab);
-    mx_provider *train = mx_mnist_provider(&tr);
-    if (!train) return app_die(prog, "training data");
-    mx_mnist_opts va = tr;
-    va.shuffle = 0;
-    va.limit = 0;
-    va.image = data_file(data_dir, "t10k-images-idx3-ubyte", vimg, sizeof vimg);
-    va.label = data_file(data_dir, "t10k-labels-idx1-ubyte", vlab, sizeof vlab);
-    mx_provider *eval = mx_mnist_provider(&va);
-    if (!eval) return app_die(prog, "validation data");
+    mx_provider *train, *eval;
+    if (app_mnist_providers(data_dir, t.batch_size, 1, (uint64_t)t.seed, limit, &train, &eval) != MX_OK)
+        return app_die(prog, "data");
 
     /* The model, the optimizer, and fit. */
     mx_model *model = mx_model_create(mlp, t.ctx, t.nctx);

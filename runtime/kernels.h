@@ -26,6 +26,16 @@ typedef struct mx_nadam_coef {
     float g, m, v;
 } mx_nadam_coef;
 
+/* Convolution geometry (issue #3; the conv_* entries below), NCHW: input
+ * (n, c, h, w), weight (f, c/groups, kh, kw), output (n, f, oh, ow); per
+ * spatial axis stride s, zero padding p, dilation d. 1-D sets h = kh = oh
+ * = 1, sh = dh = 1, ph = 0. */
+typedef struct mx_conv_geom {
+    int n, c, h, w, f, groups;
+    int kh, kw, sh, sw, ph, pw, dh, dw;
+    int oh, ow;
+} mx_conv_geom;
+
 typedef struct mx_kernels {
     const char *name;
     /* C = alpha·op(A)·op(B) + beta·C, row-major (see kernels/cpu/sgemm.h). */
@@ -102,8 +112,83 @@ typedef struct mx_kernels {
     void (*nadam_update)(mx_engine *eng, float *w, const float *g, float *m, float *v, size_t n,
                          float lr, float beta1, float beta2, float eps, mx_nadam_coef c, mx_gnorm gn);
     /* -- convolution kernels (issue #3) -- */
+    /* Scratch bytes conv_forward and conv_backward need for g. */
+    size_t (*conv_workspace)(const mx_conv_geom *g);
+    /* y = conv(x, w) + b (b NULL: no bias); ws: conv_workspace(g) bytes,
+     * 64-byte aligned. */
+    void (*conv_forward)(mx_engine *eng, const mx_conv_geom *g, const float *x, const float *w,
+                         const float *b, float *y, void *ws);
+    /* Gradients of conv_forward from dy: dx (req_x), dw (req_w), db
+     * (req_b); MX_REQ_NULL skips one. ws as for conv_forward. */
+    void (*conv_backward)(mx_engine *eng, const mx_conv_geom *g, const float *x, const float *w,
+                          const float *dy, float *dx, mx_req req_x, float *dw, mx_req req_w,
+                          float *db, mx_req req_b, void *ws);
     /* -- pooling and shape kernels (issue #3) -- */
+    /* y (req) = pooling of planes planes of in = {h, w} into out = {h, w};
+     * type 0 max, 1 avg, 2 sum; window k, stride s, pad p, each {h, w}.
+     * Padded cells never win a max; avg divides by the window's cells in
+     * the padded input (include_pad) or in the input, as MXNet does. */
+    void (*pool_forward)(mx_engine *eng, int type, size_t planes, const int in[2], const int out[2],
+                         const int k[2], const int s[2], const int p[2], int include_pad,
+                         const float *x, float *y, mx_req req);
+    /* dx (req) = gradient of pool_forward: max routes dy to the first
+     * arg-max of each window of x; avg and sum spread it over the window. */
+    void (*pool_backward)(mx_engine *eng, int type, size_t planes, const int in[2], const int out[2],
+                          const int k[2], const int s[2], const int p[2], int include_pad,
+                          const float *x, const float *dy, float *dx, mx_req req);
+    /* Each of rows rows of dst = the n sources' rows side by side; source i
+     * has rows of width[i] floats. */
+    void (*concat)(mx_engine *eng, int n, const float *const *src, const size_t *width, float *dst,
+                   size_t rows);
+    /* The inverse: dst[i] (req[i]; NULL skipped) = its columns of src. */
+    void (*split)(mx_engine *eng, int n, const float *src, float *const *dst, const size_t *width,
+                  const mx_req *req, size_t rows);
     /* -- layer kernels: dropout, batchnorm, leakyrelu, softmax activation (issue #3) -- */
+    /* Dropout: element i is kept when a counter-based draw of (seed, i) is
+     * below keep, so the mask depends on the seed only, never on threads;
+     * mask[i] = 1 or 0, y = x·mask·scale. y may be x. */
+    void (*dropout_forward)(mx_engine *eng, unsigned long long seed, float keep, float scale,
+                            const float *x, float *y, unsigned char *mask, size_t n);
+    /* dx (req) = dy·mask·scale; dx may be dy. */
+    void (*dropout_backward)(mx_engine *eng, const unsigned char *mask, float scale, const float *dy,
+                             float *dx, size_t n, mx_req req);
+    /* dst[i] = U(lo, hi) from the same counter-based draws (seed, i). */
+    void (*uniform_fill)(mx_engine *eng, unsigned long long seed, float *dst, size_t n, float lo,
+                         float hi);
+    /* BatchNorm over x viewed as (outer, c, inner), channel = middle axis.
+     * batch_stats: mean and biased var of each channel, reduced by one
+     * thread in a fixed order (same bits for any thread count), written to
+     * mean/var; else mean/var are read. invstd = 1/sqrt(var + eps);
+     * y = (x − mean)·invstd·gamma + beta, gamma NULL meaning 1. */
+    void (*batchnorm_forward)(mx_engine *eng, const float *x, float *y, size_t outer, size_t c,
+                              size_t inner, const float *gamma, const float *beta, float eps,
+                              float *mean, float *var, float *invstd, int batch_stats);
+    /* Its gradients from the saved mean/invstd: dbeta = Σdy, dgamma =
+     * Σdy·x̂ (0 when gamma is NULL), dx = g·invstd·(dy − Σdy/M − x̂·Σdy·x̂/M)
+     * with batch_stats, else g·invstd·dy (M = outer·inner). Each may be
+     * NULL / MX_REQ_NULL; dx may be dy. */
+    void (*batchnorm_backward)(mx_engine *eng, const float *x, const float *dy, float *dx,
+                               size_t outer, size_t c, size_t inner, const float *mean,
+                               const float *invstd, const float *gamma, int batch_stats,
+                               mx_req req_x, float *dgamma, mx_req req_g, float *dbeta, mx_req req_b);
+    /* y = x for x > 0, else slope[ch]·x over x viewed as (outer, c, inner)
+     * (leaky: c = 1; prelu: slope per channel; rrelu: one per element). y may be x. */
+    void (*prelu_forward)(mx_engine *eng, const float *x, const float *slope, float *y, size_t outer,
+                          size_t c, size_t inner);
+    /* dx (req_x) = dy·(x > 0 ? 1 : slope[ch]); dslope (req_s, may be NULL)
+     * = Σ dy·min(x, 0) per channel, reduced before dx is written (dx may be dy). */
+    void (*prelu_backward)(mx_engine *eng, const float *x, const float *slope, const float *dy,
+                           float *dx, size_t outer, size_t c, size_t inner, mx_req req_x,
+                           float *dslope, mx_req req_s);
+    /* ELU: y = x for x > 0, else alpha·(eˣ − 1). y may be x. */
+    void (*elu_forward)(mx_engine *eng, const float *x, float *y, size_t n, float alpha);
+    /* dx (req) = dy·(x > 0 ? 1 : alpha·eˣ); dx may be dy. */
+    void (*elu_backward)(mx_engine *eng, const float *x, const float *dy, float *dx, size_t n,
+                         float alpha, mx_req req);
+    /* Softmax gradient from its output y over the middle axis of
+     * (outer, channels, inner): dx (req) = y·(dy − Σ_c dy·y); dx may be dy. */
+    void (*softmax_backward)(mx_engine *eng, const float *y, const float *dy, float *dx,
+                             size_t outer, size_t channels, size_t inner, mx_req req);
 } mx_kernels;
 
 /* The kernel table of a context, or NULL with an error if unsupported. */

@@ -29,8 +29,18 @@ static const op_entry registry[] = {
     {"_DivScalar", &mx_op_div_scalar},
     {"_RDivScalar", &mx_op_rdiv_scalar},
     /* -- convolution ops (issue #3) -- */
+    {"Convolution", &mx_op_convolution},
     /* -- pooling and shape ops (issue #3) -- */
+    {"Pooling", &mx_op_pooling},
+    {"Reshape", &mx_op_reshape},
+    {"reshape", &mx_op_reshape},
+    {"Concat", &mx_op_concat},
+    {"concat", &mx_op_concat},
     /* -- layer ops (issue #3) -- */
+    {"Dropout", &mx_op_dropout},
+    {"BatchNorm", &mx_op_batch_norm},
+    {"LeakyReLU", &mx_op_leaky_relu},
+    {"SoftmaxActivation", &mx_op_softmax_activation},
 };
 
 #define NOPS ((int)(sizeof registry / sizeof registry[0]))

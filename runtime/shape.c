@@ -72,7 +72,8 @@ int mx_shape_parse(const char *text, mx_shape *s)
     /* Strictly "int, int, ...": no empty entries, no missing commas. */
     for (;;) {
         while (isspace((unsigned char)*p)) p++;
-        if (close && *p == close && s->ndim == 0) { p++; break; } /* "()" */
+        /* "()" (rejected below), or Python's 1-tuple "(3,)" as MXNet writes it */
+        if (close && *p == close) { p++; break; }
         char *end;
         long long v = strtoll(p, &end, 10);
         if (end == p || s->ndim >= MX_MAX_NDIM) return -1;

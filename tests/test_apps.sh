@@ -44,6 +44,16 @@ expect "--resume needs two values" 2 "--resume needs two values" "$app" --resume
 expect "--resume epoch must precede --epochs" 2 "nothing to train" "$app" --resume "$tmp/ck" 5 --epochs 5
 expect "missing data names the file" 1 "$tmp/none/train-images-idx3-ubyte" "$app" --data-dir "$tmp/none"
 
+lenet="$build/mnist_lenet"
+expect "lenet --help lists --dataset" 0 "--dataset" "$lenet" --help
+expect "lenet bad --dataset is named" 2 "--dataset: bad value 'cifar'" "$lenet" --dataset cifar
+if [ -d /usr/share/datasets/fashion-mnist ]; then
+    expect "lenet trains on Fashion-MNIST (gzipped IDX)" 0 "final validation accuracy = 0\.[7-9]" \
+        "$lenet" --dataset fashion --limit 5000 --epochs 2
+else
+    echo "  skipped: Fashion-MNIST: dataset-fashion-mnist not installed"
+fi
+
 if [ -f "$data/train-images-idx3-ubyte" ]; then
     mkdir -p "$tmp/trunc" "$tmp/magic"
     for f in train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
@@ -126,6 +136,15 @@ if [ -f "$data/train-images-idx3-ubyte" ]; then
     fi
     expect "sym_dot names a bad file" 1 "$tmp/a/mlp-0004.params" "$build/sym_dot" "$tmp/a/mlp-0004.params"
 
+    # The LeNet tutorial's run: 20 epochs, batch 100, lr 0.05, momentum 0.9, wd 1e-5.
+    out=$("$lenet" --data-dir "$data" 2>&1)
+    acc=$(sed -n 's/^final validation accuracy = //p' <<<"$out")
+    if [ -n "$acc" ] && awk -v a="$acc" 'BEGIN { exit !(a >= 0.99) }'; then
+        ok "tutorial LeNet reaches validation accuracy $acc (>= 0.99)"
+    else
+        bad "tutorial LeNet accuracy '$acc' < 0.99" "$(tail -20 <<<"$out")"
+    fi
+
     # The tutorial's run: 20 epochs, batch 100, lr 0.1, momentum 0.9, wd 1e-5.
     out=$("$app" --data-dir "$data" 2>&1)
     acc=$(sed -n 's/^final validation accuracy = //p' <<<"$out")
@@ -140,8 +159,9 @@ else
 fi
 
 # A static executable has no program interpreter (readelf comes with binutils).
-if ! readelf -l "$app" | grep -q "Requesting program interpreter"; then
-    ok "mnist_mlp is a fully static executable"
+if ! readelf -l "$app" | grep -q "Requesting program interpreter" &&
+    ! readelf -l "$lenet" | grep -q "Requesting program interpreter"; then
+    ok "mnist_mlp and mnist_lenet are fully static executables"
 elif [[ "$build" == *-san* ]]; then
     echo "  skipped: static check: sanitizer builds link dynamically"
 else

@@ -98,21 +98,25 @@ static void test_hotpath_training_steps_make_no_allocation(void)
 {
 #if HOTPATH_COUNTING
     if (!mx_test_have_mnist("hot-path allocations")) return;
-    /* 1 thread, 2 threads, and two contexts (KVStore push/pull) */
-    for (int variant = 0; variant < 3; variant++) {
-        int threads = variant == 0 ? 1 : 2, nctx = variant == 2 ? 2 : 1;
+    /* MLP: 1 thread, 2 threads, two contexts (KVStore push/pull); LeNet at
+     * 1 and 2 threads; a convolutional net with BatchNorm, LeakyReLU,
+     * Dropout, Reshape and Concat (workspaces, aux states, the generator). */
+    for (int variant = 0; variant < 6; variant++) {
+        int threads = variant == 0 || variant == 3 ? 1 : 2, nctx = variant == 2 ? 2 : 1;
+        int conv = variant >= 3;
         char img[512], lab[512];
         mx_mnist_opts tr = mx_mnist_defaults();
         tr.image = mx_test_mnist_path("train-images-idx3-ubyte", img, sizeof img);
         tr.label = mx_test_mnist_path("train-labels-idx1-ubyte", lab, sizeof lab);
         tr.batch_size = 100;
-        tr.flat = 1;
+        tr.flat = !conv;
         tr.shuffle = 1;
         tr.limit = 6000;
         mx_provider *train = mx_mnist_provider(&tr);
         CU_ASSERT_PTR_NOT_NULL_FATAL(train);
         mx_engine_set_default(threads, MX_BIND_NONE);
-        mx_sym *net = mx_test_mlp();
+        mx_sym *net = variant == 5 ? mx_test_conv_layers() : conv ? mx_test_lenet() : mx_test_mlp();
+        CU_ASSERT_PTR_NOT_NULL_FATAL(net);
         mx_ctx ctx[2] = {mx_cpu(), mx_cpu()};
         mx_model *m = mx_model_create(net, ctx, nctx);
         mx_sgd_opts so = mx_sgd_defaults();
@@ -131,8 +135,8 @@ static void test_hotpath_training_steps_make_no_allocation(void)
         mx_log_set_sink(drop_line, NULL);
         CU_ASSERT_EQUAL(mx_model_fit(m, opt, train, &fo), MX_OK);
         mx_log_set_sink(NULL, NULL);
-        printf("\n  %d thread(s), %d context(s): %ld allocation calls in %d training steps after the first\n",
-               threads, nctx, w.seen, w.batches);
+        printf("\n  %s, %d thread(s), %d context(s): %ld allocation calls in %d training steps after the first\n",
+               variant == 5 ? "conv+BN+dropout" : conv ? "LeNet" : "MLP", threads, nctx, w.seen, w.batches);
         CU_ASSERT_EQUAL(w.batches, 50);
         CU_ASSERT_EQUAL(w.seen, 0);
         for (int i = 0; i < 3; i++) mx_callback_free(cbs[i]);

@@ -440,9 +440,11 @@ static void test_same_thread_count_gives_bit_identical_results(void)
 static void test_thread_count_does_not_change_c(void)
 {
     /* Splits never cut k and every entry is computed the same way in any
-     * tile, so 1 and 2 threads agree bit for bit too (all three nests). */
+     * tile, so 1 and 2 threads agree bit for bit too (all three nests),
+     * and so does mx_sgemm_serial on its caller's scratch. */
     static const int sizes[][3] = {{100, 128, 784}, {128, 784, 100}, {203, 1900, 530}, {33, 70, 9}};
     engines E = make_engines();
+    void *scratch = aligned_alloc(64, MX_ENGINE_SCRATCH_BYTES);
     for (int kn = 0; kn < NKERNELS; kn++) {
         if (!use_kernel(kn) || !strcmp(mx_sgemm_kernel_name(), "openblas")) continue;
         for (int t = 0; t < 4; t++)
@@ -450,21 +452,27 @@ static void test_thread_count_does_not_change_c(void)
                 problem P = make_problem(t & 1, t >> 1, sizes[z][0], sizes[z][1], sizes[z][2], 0,
                                          1.0f, 0.5f);
                 size_t nc = (size_t)P.m * P.ldc * sizeof(float);
-                float *one = malloc(nc), *two = malloc(nc);
+                float *one = malloc(nc), *two = malloc(nc), *ser = malloc(nc);
                 memcpy(one, P.c0, nc);
                 memcpy(two, P.c0, nc);
+                memcpy(ser, P.c0, nc);
                 mx_sgemm(E.e[1], P.ta, P.tb, P.m, P.n, P.k, P.alpha, P.a, P.lda, P.b, P.ldb, P.beta,
                          one, P.ldc);
                 mx_sgemm(E.e[2], P.ta, P.tb, P.m, P.n, P.k, P.alpha, P.a, P.lda, P.b, P.ldb, P.beta,
                          two, P.ldc);
+                mx_sgemm_serial(scratch, P.ta, P.tb, P.m, P.n, P.k, P.alpha, P.a, P.lda, P.b, P.ldb,
+                                P.beta, ser, P.ldc);
                 CU_ASSERT(memcmp(one, two, nc) == 0);
+                CU_ASSERT(memcmp(one, ser, nc) == 0);
                 free(one);
                 free(two);
+                free(ser);
                 free_problem(&P);
             }
     }
     mx_sgemm_select("auto");
     free_engines(&E);
+    free(scratch);
 }
 
 static void test_select_rejects_unknown_name_and_keeps_kernel(void)
@@ -512,7 +520,8 @@ CU_ErrorCode mx_test_register_sgemm(void)
                 test_bad_leading_dimension_is_rejected_and_c_untouched);
     CU_add_test(s, "same inputs and thread count give bit-identical C",
                 test_same_thread_count_gives_bit_identical_results);
-    CU_add_test(s, "1 and 2 threads give bit-identical C", test_thread_count_does_not_change_c);
+    CU_add_test(s, "1 and 2 threads and mx_sgemm_serial give bit-identical C",
+                test_thread_count_does_not_change_c);
     CU_add_test(s, "select rejects an unknown name with MX_EINVAL, keeps the kernel",
                 test_select_rejects_unknown_name_and_keeps_kernel);
     CU_add_test(s, "kernel name is one of the known kernels",

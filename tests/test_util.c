@@ -20,6 +20,39 @@ mx_sym *mx_test_mlp(void)
     return net;
 }
 
+mx_sym *mx_test_lenet(void)
+{
+    mx_sym *data = mx_var("data");
+    mx_sym *net = mx_chain(data,
+        "Convolution name=conv1 kernel=(5,5) num_filter=20", "Activation name=tanh1 act_type=tanh",
+        "Pooling name=pool1 pool_type=max kernel=(2,2) stride=(2,2)",
+        "Convolution name=conv2 kernel=(5,5) num_filter=50", "Activation name=tanh2 act_type=tanh",
+        "Pooling name=pool2 pool_type=max kernel=(2,2) stride=(2,2)", "Flatten name=flatten",
+        "FullyConnected name=fc1 num_hidden=500", "Activation name=tanh3 act_type=tanh",
+        "FullyConnected name=fc2 num_hidden=10", "SoftmaxOutput name=softmax", NULL);
+    mx_sym_free(data);
+    return net;
+}
+
+mx_sym *mx_test_conv_layers(void)
+{
+    mx_sym *data = mx_var("data");
+    mx_sym *a = mx_chain(data, "Convolution name=c1 kernel=(3,3) stride=(2,2) pad=(1,1) num_filter=8",
+                         "BatchNorm name=bn1", "LeakyReLU name=lr1 act_type=leaky slope=0.1",
+                         "Pooling name=p1 pool_type=avg kernel=(2,2) stride=(2,2)", NULL);
+    mx_sym *b = mx_chain(a, "Convolution name=c2 kernel=(1,1) num_filter=8", "Activation name=r2 act_type=relu", NULL);
+    mx_sym *parts[] = {a, b};
+    mx_sym *cat = mx_op_args("Concat", "name=cat num_args=2 dim=1", 2, NULL, parts);
+    mx_sym *net = cat ? mx_chain(cat, "Reshape name=flat shape=(0,-1)", "Dropout name=drop p=0.3",
+                                 "FullyConnected name=fc num_hidden=10", "SoftmaxOutput name=softmax", NULL)
+                      : NULL;
+    mx_sym_free(data);
+    mx_sym_free(a);
+    mx_sym_free(b);
+    mx_sym_free(cat);
+    return net;
+}
+
 void mx_test_fill(mx_nd *a, float lo, float hi, unsigned seed)
 {
     mx_rng rng;

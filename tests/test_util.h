@@ -18,6 +18,14 @@
 /* The tutorial's MLP (784-128-64-10), built fresh. */
 mx_sym *mx_test_mlp(void);
 
+/* The tutorial's LeNet (conv 5×5×20, tanh, max-pool, conv 5×5×50, tanh,
+ * max-pool, flatten, FC 500, tanh, FC 10, softmax), built fresh. */
+mx_sym *mx_test_lenet(void);
+
+/* A small convolutional net using BatchNorm, LeakyReLU, Dropout, Reshape,
+ * Concat and avg pooling, for tests that must touch every layer kind. */
+mx_sym *mx_test_conv_layers(void);
+
 /* Fills an array with U(lo, hi) from a fixed seed. */
 void mx_test_fill(mx_nd *a, float lo, float hi, unsigned seed);
 

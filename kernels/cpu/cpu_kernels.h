@@ -70,7 +70,63 @@ void mx_cpu_nadam_update(mx_engine *eng, float *w, const float *g, float *m, flo
                          float lr, float beta1, float beta2, float eps, mx_nadam_coef c, mx_gnorm gn);
 
 /* -- convolution kernels (issue #3) -- */
+/* Workspace bytes of the CPU convolution (kernels/cpu/conv.c). */
+size_t mx_cpu_conv_workspace(const mx_conv_geom *g);
+/* Convolution forward: im2col + SGEMM, parallel over samples. */
+void mx_cpu_conv_forward(mx_engine *eng, const mx_conv_geom *g, const float *x, const float *w,
+                         const float *b, float *y, void *ws);
+/* Convolution backward: data, weight and bias gradients. */
+void mx_cpu_conv_backward(mx_engine *eng, const mx_conv_geom *g, const float *x, const float *w,
+                          const float *dy, float *dx, mx_req req_x, float *dw, mx_req req_w,
+                          float *db, mx_req req_b, void *ws);
 /* -- pooling and shape kernels (issue #3) -- */
+/* Pooling forward over planes (kernels/cpu/pooling.c). */
+void mx_cpu_pool_forward(mx_engine *eng, int type, size_t planes, const int in[2], const int out[2],
+                         const int k[2], const int s[2], const int p[2], int include_pad,
+                         const float *x, float *y, mx_req req);
+/* Pooling backward over planes. */
+void mx_cpu_pool_backward(mx_engine *eng, int type, size_t planes, const int in[2], const int out[2],
+                          const int k[2], const int s[2], const int p[2], int include_pad,
+                          const float *x, const float *dy, float *dx, mx_req req);
+/* Rows of the sources side by side (Concat forward). */
+void mx_cpu_concat(mx_engine *eng, int n, const float *const *src, const size_t *width, float *dst,
+                   size_t rows);
+/* Rows split back into the parts (Concat backward). */
+void mx_cpu_split(mx_engine *eng, int n, const float *src, float *const *dst, const size_t *width,
+                  const mx_req *req, size_t rows);
 /* -- layer kernels (issue #3) -- */
+/* Dropout mask and output (kernels/cpu/dropout.c). */
+void mx_cpu_dropout_forward(mx_engine *eng, unsigned long long seed, float keep, float scale,
+                            const float *x, float *y, unsigned char *mask, size_t n);
+/* Dropout gradient through the saved mask. */
+void mx_cpu_dropout_backward(mx_engine *eng, const unsigned char *mask, float scale, const float *dy,
+                             float *dx, size_t n, mx_req req);
+/* Counter-based uniform draws. */
+void mx_cpu_uniform_fill(mx_engine *eng, unsigned long long seed, float *dst, size_t n, float lo,
+                         float hi);
+/* BatchNorm forward (kernels/cpu/batchnorm.c). */
+void mx_cpu_batchnorm_forward(mx_engine *eng, const float *x, float *y, size_t outer, size_t c,
+                              size_t inner, const float *gamma, const float *beta, float eps,
+                              float *mean, float *var, float *invstd, int batch_stats);
+/* BatchNorm gradients. */
+void mx_cpu_batchnorm_backward(mx_engine *eng, const float *x, const float *dy, float *dx,
+                               size_t outer, size_t c, size_t inner, const float *mean,
+                               const float *invstd, const float *gamma, int batch_stats,
+                               mx_req req_x, float *dgamma, mx_req req_g, float *dbeta, mx_req req_b);
+/* Leaky/PReLU/RReLU forward (kernels/cpu/leaky_relu.c). */
+void mx_cpu_prelu_forward(mx_engine *eng, const float *x, const float *slope, float *y, size_t outer,
+                          size_t c, size_t inner);
+/* Leaky/PReLU/RReLU gradients. */
+void mx_cpu_prelu_backward(mx_engine *eng, const float *x, const float *slope, const float *dy,
+                           float *dx, size_t outer, size_t c, size_t inner, mx_req req_x,
+                           float *dslope, mx_req req_s);
+/* ELU forward. */
+void mx_cpu_elu_forward(mx_engine *eng, const float *x, float *y, size_t n, float alpha);
+/* ELU gradient. */
+void mx_cpu_elu_backward(mx_engine *eng, const float *x, const float *dy, float *dx, size_t n,
+                         float alpha, mx_req req);
+/* Softmax gradient from the output (kernels/cpu/softmax.c). */
+void mx_cpu_softmax_backward(mx_engine *eng, const float *y, const float *dy, float *dx,
+                             size_t outer, size_t channels, size_t inner, mx_req req);
 
 #endif

@@ -165,6 +165,7 @@ typedef struct job {
     int split_cols; /* threads own column ranges (else row ranges) */
     long unit;      /* split granularity: a register tile's rows or columns */
     int timed;      /* parallel call whose dispatch cost is measured */
+    float *scratch; /* packing buffer (NULL: the worker's engine scratch) */
     double busy;    /* block_cost of worker 0's part */
     unsigned long long own_ticks; /* timed: worker 0's time in its part */
 } job;
@@ -310,7 +311,8 @@ static void sgemm_part(const job *J, int tid, int nthreads)
                           J->alpha, J->beta};
         J->kr->dot(&d);
     } else {
-        run_packed(J, r1 - r0, c1 - c0, a, b, c, mx_engine_scratch(J->eng, tid));
+        float *scratch = J->scratch ? J->scratch : mx_engine_scratch(J->eng, tid);
+        run_packed(J, r1 - r0, c1 - c0, a, b, c, scratch);
     }
 }
 
@@ -457,8 +459,11 @@ static void scale_c(long m, long n, float beta, float *c, long ldc)
     }
 }
 
-void mx_sgemm(mx_engine *eng, int trans_a, int trans_b, int m, int n, int k, float alpha,
-              const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+/* mx_sgemm and mx_sgemm_serial: scratch NULL packs into the engine's
+ * per-worker scratch, else into scratch on one thread. */
+static void sgemm_call(mx_engine *eng, float *scratch, int trans_a, int trans_b, int m, int n,
+                       int k, float alpha, const float *a, int lda, const float *b, int ldb,
+                       float beta, float *c, int ldc)
 {
     if (m < 0 || n < 0 || k < 0) {
         mx_set_error(MX_EINVAL, "sgemm: negative size m=%d n=%d k=%d", m, n, k);
@@ -482,6 +487,7 @@ void mx_sgemm(mx_engine *eng, int trans_a, int trans_b, int m, int n, int k, flo
     }
 #ifdef MX_USE_OPENBLAS
     (void)eng;
+    (void)scratch;
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #else
@@ -491,8 +497,8 @@ void mx_sgemm(mx_engine *eng, int trans_a, int trans_b, int m, int n, int k, flo
     J.kr = kernel(), J.eng = eng, J.ta = !!trans_a, J.tb = !!trans_b;
     J.m = m, J.n = n, J.k = k, J.a = a, J.b = b, J.lda = lda, J.ldb = ldb;
     J.c = c, J.ldc = ldc, J.alpha = alpha, J.beta = beta;
-    J.pack_a = 0, J.timed = 0, J.own_ticks = 0;
-    int nthreads = plan(&J, mx_engine_threads(eng));
+    J.pack_a = 0, J.timed = 0, J.own_ticks = 0, J.scratch = scratch;
+    int nthreads = plan(&J, scratch ? 1 : mx_engine_threads(eng));
     if (nthreads == 1) {
         sgemm_part(&J, 0, 1); /* the caller is worker 0: its scratch */
     } else {
@@ -505,4 +511,16 @@ void mx_sgemm(mx_engine *eng, int trans_a, int trans_b, int m, int n, int k, flo
 #endif
     }
 #endif
+}
+
+void mx_sgemm(mx_engine *eng, int trans_a, int trans_b, int m, int n, int k, float alpha,
+              const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    sgemm_call(eng, NULL, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void mx_sgemm_serial(void *scratch, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                     const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    sgemm_call(NULL, scratch, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

@@ -17,6 +17,13 @@
 void mx_sgemm(mx_engine *eng, int trans_a, int trans_b, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
+/* mx_sgemm on the calling thread alone, packing into scratch (one
+ * worker's MX_ENGINE_SCRATCH_BYTES, 64-byte aligned): for kernels that run
+ * their own GEMMs inside a parallel region (mx_sgemm with eng NULL shares
+ * one static buffer). C gets the same bits as from mx_sgemm. */
+void mx_sgemm_serial(void *scratch, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                     const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
 /* Name of the micro-kernel in use: "avx512", "avx2", "generic" or "openblas". */
 const char *mx_sgemm_kernel_name(void);
 

@@ -1,5 +1,6 @@
 /* softmax.c — CPU softmax over the channel axis of (outer, channels,
- * inner) and the cross-entropy gradient SoftmaxOutput uses. */
+ * inner), the cross-entropy gradient SoftmaxOutput uses, and the plain
+ * softmax gradient SoftmaxActivation uses. */
 #include <math.h>
 
 #include "cpu_kernels.h"
@@ -54,4 +55,25 @@ size_t mx_cpu_count_not_equal(const float *label, size_t n, float ignore)
     size_t count = 0;
     for (size_t i = 0; i < n; i++) count += label[i] != ignore;
     return count;
+}
+
+void mx_cpu_softmax_backward(mx_engine *eng, const float *y, const float *dy, float *dx,
+                             size_t outer, size_t channels, size_t inner, mx_req req)
+{
+    (void)eng;
+    if (req == MX_REQ_NULL) return;
+    for (size_t o = 0; o < outer; o++) {
+        for (size_t in = 0; in < inner; in++) {
+            size_t base = o * channels * inner + in;
+            /* The dot product is taken before dx is written: dx may be dy. */
+            float dot = 0.0f;
+            for (size_t c = 0; c < channels; c++) dot += dy[base + c * inner] * y[base + c * inner];
+            for (size_t c = 0; c < channels; c++) {
+                size_t i = base + c * inner;
+                float g = y[i] * (dy[i] - dot);
+                if (req == MX_REQ_ADD) dx[i] += g;
+                else dx[i] = g;
+            }
+        }
+    }
 }

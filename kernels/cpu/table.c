@@ -28,6 +28,23 @@ const mx_kernels mx_cpu_kernels = {
     .rmsprop_update = mx_cpu_rmsprop_update,
     .nadam_update = mx_cpu_nadam_update,
     /* -- convolution kernels (issue #3) -- */
+    .conv_workspace = mx_cpu_conv_workspace,
+    .conv_forward = mx_cpu_conv_forward,
+    .conv_backward = mx_cpu_conv_backward,
     /* -- pooling and shape kernels (issue #3) -- */
+    .pool_forward = mx_cpu_pool_forward,
+    .pool_backward = mx_cpu_pool_backward,
+    .concat = mx_cpu_concat,
+    .split = mx_cpu_split,
     /* -- layer kernels: dropout, batchnorm, leakyrelu, softmax activation (issue #3) -- */
+    .dropout_forward = mx_cpu_dropout_forward,
+    .dropout_backward = mx_cpu_dropout_backward,
+    .uniform_fill = mx_cpu_uniform_fill,
+    .batchnorm_forward = mx_cpu_batchnorm_forward,
+    .batchnorm_backward = mx_cpu_batchnorm_backward,
+    .prelu_forward = mx_cpu_prelu_forward,
+    .prelu_backward = mx_cpu_prelu_backward,
+    .elu_forward = mx_cpu_elu_forward,
+    .elu_backward = mx_cpu_elu_backward,
+    .softmax_backward = mx_cpu_softmax_backward,
 };

@@ -17,8 +17,11 @@ extern const mx_op_def mx_op_plus_scalar, mx_op_minus_scalar, mx_op_rminus_scala
 extern const mx_op_def mx_op_mul_scalar, mx_op_div_scalar, mx_op_rdiv_scalar;
 
 /* -- convolution ops (issue #3) -- */
+extern const mx_op_def mx_op_convolution;
 /* -- pooling and shape ops (issue #3) -- */
+extern const mx_op_def mx_op_pooling, mx_op_reshape, mx_op_concat;
 /* -- layer ops (issue #3) -- */
+extern const mx_op_def mx_op_dropout, mx_op_batch_norm, mx_op_leaky_relu, mx_op_softmax_activation;
 
 /* Argument list of ops taking only "data". */
 int mx_args_data(const void *param, const char **names);

@@ -1,7 +1,8 @@
-/* bench_mlp.c — times the MNIST MLP's training epochs (the tutorial's
- * network, batch 100, SGD momentum 0.9) and reports one line:
- * label, threads, median epoch seconds, images/s, peak RSS, planned bytes.
- * tests/bench/run_bench.sh runs it per thread count and GEMM, side by side. */
+/* bench_mlp.c — times training epochs of the tutorials' MNIST networks
+ * (--net mlp: 784-128-64-10, SGD lr 0.1; --net lenet: LeNet, SGD lr 0.05;
+ * batch 100, momentum 0.9) and reports one line: label, threads, median
+ * epoch seconds, images/s, peak RSS, planned bytes, dispatch cost.
+ * tests/bench/run_bench.sh runs it per net, thread count and GEMM. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +50,14 @@ static int by_value(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    const char *dir = "data/mnist", *label = "mxrt";
+    const char *dir = "data/mnist", *label = "mxrt", *netname = "mlp";
     int threads = 1, epochs = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--data-dir")) dir = argv[i + 1];
         else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--epochs")) epochs = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--label")) label = argv[i + 1];
+        else if (!strcmp(argv[i], "--net")) netname = argv[i + 1];
         else { fprintf(stderr, "bench_mlp: unknown option '%s'\n", argv[i]); return 2; }
     }
     if (epochs < 1 || epochs > MAX_EPOCHS || threads < 1) {
@@ -73,17 +75,32 @@ int main(int argc, char **argv)
     o.image = img;
     o.label = lab;
     o.batch_size = 100;
-    o.flat = 1;
+    int lenet = !strcmp(netname, "lenet");
+    if (!lenet && strcmp(netname, "mlp")) {
+        fprintf(stderr, "bench_mlp: --net: mlp or lenet\n");
+        return 2;
+    }
+    o.flat = !lenet;
     o.shuffle = 1;
     mx_provider *train = mx_mnist_provider(&o);
     if (!train) { fprintf(stderr, "bench_mlp: %s\n", mx_last_error()); return 1; }
     mx_sym *data = mx_var("data");
-    mx_sym *net = mx_chain(data, "FullyConnected name=fc1 num_hidden=128", "Activation name=relu1 act_type=relu",
-                           "FullyConnected name=fc2 num_hidden=64", "Activation name=relu2 act_type=relu",
-                           "FullyConnected name=fc3 num_hidden=10", "SoftmaxOutput name=softmax", NULL);
+    mx_sym *net = lenet
+        ? mx_chain(data, "Convolution name=conv1 kernel=(5,5) num_filter=20", "Activation act_type=tanh",
+                   "Pooling pool_type=max kernel=(2,2) stride=(2,2)", "Convolution name=conv2 kernel=(5,5) num_filter=50",
+                   "Activation act_type=tanh", "Pooling pool_type=max kernel=(2,2) stride=(2,2)", "Flatten",
+                   "FullyConnected name=fc1 num_hidden=500", "Activation act_type=tanh",
+                   "FullyConnected name=fc2 num_hidden=10", "SoftmaxOutput name=softmax", NULL)
+        : mx_chain(data, "FullyConnected name=fc1 num_hidden=128", "Activation name=relu1 act_type=relu",
+                   "FullyConnected name=fc2 num_hidden=64", "Activation name=relu2 act_type=relu",
+                   "FullyConnected name=fc3 num_hidden=10", "SoftmaxOutput name=softmax", NULL);
+    if (!net) {
+        fprintf(stderr, "bench_mlp: %s\n", mx_last_error());
+        return 1;
+    }
     mx_model *m = mx_model_create(net, NULL, 0);
     mx_sgd_opts so = mx_sgd_defaults();
-    so.lr = 0.1f;
+    so.lr = lenet ? 0.05f : 0.1f;
     so.momentum = 0.9f;
     so.weight_decay = 1e-5f;
     mx_optimizer *opt = mx_sgd_create(&so);

@@ -1,0 +1,206 @@
+/* convolution.c — Convolution with MXNet's parameters and defaults: 2-D on
+ * (N, C, H, W) with kernel (kh, kw), 1-D on (N, C, W) with kernel (k,);
+ * weight (num_filter, C/num_group, kernel...), bias (num_filter). The math
+ * is the kernel table's conv_* entries; this file owns the parameters,
+ * the shapes and their errors. */
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ops.h"
+#include "shape_param.h"
+
+typedef struct conv_param {
+    mx_shape kernel, stride, dilate, pad;
+    int num_filter, num_group, workspace, no_bias, cudnn_tune, cudnn_off, layout;
+} conv_param;
+
+static const char *const tunes[] = {"None", "off", "limited_workspace", "fastest", NULL};
+static const char *const layouts[] = {"None", "NCW", "NCHW", "NCDHW", "NHWC", "NDHWC", NULL};
+enum { LAYOUT_NONE, LAYOUT_NCW, LAYOUT_NCHW };
+
+/* workspace (MB), cudnn_tune and cudnn_off are accepted so MXNet's graphs
+ * load, and ignored: bind plans the exact scratch the kernels ask for. */
+static const mx_param_spec conv_params[] = {
+    {"kernel", MX_P_SHAPE, NULL, offsetof(conv_param, kernel), NULL, 0},
+    {"stride", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(conv_param, stride), NULL, 0},
+    {"dilate", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(conv_param, dilate), NULL, 0},
+    {"pad", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(conv_param, pad), NULL, 0},
+    {"num_filter", MX_P_INT, NULL, offsetof(conv_param, num_filter), NULL, 1},
+    {"num_group", MX_P_INT, "1", offsetof(conv_param, num_group), NULL, 1},
+    {"workspace", MX_P_INT, "1024", offsetof(conv_param, workspace), NULL, 0},
+    {"no_bias", MX_P_BOOL, "false", offsetof(conv_param, no_bias), NULL, 0},
+    {"cudnn_tune", MX_P_ENUM, "None", offsetof(conv_param, cudnn_tune), tunes, 0},
+    {"cudnn_off", MX_P_BOOL, "false", offsetof(conv_param, cudnn_off), NULL, 0},
+    {"layout", MX_P_ENUM, "None", offsetof(conv_param, layout), layouts, 0},
+    {NULL, 0, NULL, 0, NULL, 0},
+};
+
+static int conv_args(const void *param, const char **names)
+{
+    const conv_param *p = param;
+    names[0] = "data";
+    names[1] = "weight";
+    if (p->no_bias) return 2;
+    names[2] = "bias";
+    return 3;
+}
+
+/* Entry i of an optional per-axis parameter, def when not given. */
+static int64_t axis(const mx_shape *s, int i, int64_t def) { return mx_shape_given(s) ? s->dims[i] : def; }
+
+/* A per-axis parameter must match the kernel's rank and be >= lo. */
+static mx_status check_axes(const mx_shape *s, const char *name, int rank, int64_t lo)
+{
+    char buf[128];
+    if (!mx_shape_given(s)) return MX_OK;
+    if (s->ndim != rank)
+        return mx_set_error(MX_EINVAL, "parameter '%s': %s has %d entries but the kernel has %d", name,
+                            mx_shape_str(s, buf, sizeof buf), s->ndim, rank);
+    for (int i = 0; i < rank; i++)
+        if (s->dims[i] < lo || s->dims[i] > INT_MAX)
+            return mx_set_error(MX_EINVAL, "parameter '%s': %s must have entries >= %lld", name,
+                                mx_shape_str(s, buf, sizeof buf), (long long)lo);
+    return MX_OK;
+}
+
+/* Checks what does not depend on the data's shape. */
+static mx_status check_params(const conv_param *p)
+{
+    char buf[128];
+    int rank = p->kernel.ndim;
+    if (rank != 1 && rank != 2)
+        return mx_set_error(MX_EINVAL,
+                            "parameter 'kernel': %s: only 1-D (k,) and 2-D (kh,kw) kernels are supported",
+                            mx_shape_str(&p->kernel, buf, sizeof buf));
+    mx_status st = check_axes(&p->kernel, "kernel", rank, 1);
+    if (st == MX_OK) st = check_axes(&p->stride, "stride", rank, 1);
+    if (st == MX_OK) st = check_axes(&p->dilate, "dilate", rank, 1);
+    if (st == MX_OK) st = check_axes(&p->pad, "pad", rank, 0);
+    if (st != MX_OK) return st;
+    int want = rank == 2 ? LAYOUT_NCHW : LAYOUT_NCW;
+    if (p->layout != LAYOUT_NONE && p->layout != want)
+        return mx_set_error(MX_EINVAL, "parameter 'layout': %s is not supported for a %d-D kernel (only %s)",
+                            layouts[p->layout], rank, layouts[want]);
+    if (p->num_filter % p->num_group)
+        return mx_set_error(MX_EINVAL, "parameter 'num_filter': %d is not divisible by num_group %d",
+                            p->num_filter, p->num_group);
+    return MX_OK;
+}
+
+/* The geometry of data (and output) shapes that inference accepted. */
+static void geom_of(const conv_param *p, const mx_shape *data, const mx_shape *out, mx_conv_geom *g)
+{
+    int two = p->kernel.ndim == 2, last = p->kernel.ndim - 1;
+    g->n = (int)data->dims[0], g->c = (int)data->dims[1];
+    g->h = two ? (int)data->dims[2] : 1, g->w = (int)data->dims[2 + two];
+    g->f = p->num_filter, g->groups = p->num_group;
+    g->kh = two ? (int)p->kernel.dims[0] : 1, g->kw = (int)p->kernel.dims[last];
+    g->sh = two ? (int)axis(&p->stride, 0, 1) : 1, g->sw = (int)axis(&p->stride, last, 1);
+    g->dh = two ? (int)axis(&p->dilate, 0, 1) : 1, g->dw = (int)axis(&p->dilate, last, 1);
+    g->ph = two ? (int)axis(&p->pad, 0, 0) : 0, g->pw = (int)axis(&p->pad, last, 0);
+    g->oh = two ? (int)out->dims[2] : 1, g->ow = (int)out->dims[2 + two];
+}
+
+static mx_status conv_infer(const void *param, mx_shape *in, int nin, mx_shape *out, int nout,
+                            mx_shape *aux, int naux)
+{
+    (void)nout; (void)aux; (void)naux;
+    const conv_param *p = param;
+    mx_status st = check_params(p);
+    if (st != MX_OK || in[0].ndim == 0) return st; /* data unknown: nothing to go on yet */
+    const mx_shape *d = &in[0];
+    int rank = p->kernel.ndim;
+    char buf[128];
+    if (d->ndim != rank + 2)
+        return mx_set_error(MX_EINVAL, "argument 'data': shape %s must be %s for a %d-D kernel",
+                            mx_shape_str(d, buf, sizeof buf), rank == 2 ? "(N,C,H,W)" : "(N,C,W)", rank);
+    for (int i = 0; i < d->ndim; i++)
+        if (d->dims[i] < 1 || d->dims[i] > INT_MAX)
+            return mx_set_error(MX_EINVAL, "argument 'data': shape %s has a size out of range",
+                                mx_shape_str(d, buf, sizeof buf));
+    if (d->dims[1] % p->num_group)
+        return mx_set_error(MX_EINVAL,
+                            "parameter 'num_group': %d does not divide the %lld channels of 'data'",
+                            p->num_group, (long long)d->dims[1]);
+    mx_shape y = *d;
+    y.dims[1] = p->num_filter;
+    int64_t per_sample_in = d->dims[1], per_sample_out = p->num_filter, taps = d->dims[1] / p->num_group;
+    for (int i = 0; i < rank; i++) {
+        int64_t k = p->kernel.dims[i], s = axis(&p->stride, i, 1), dl = axis(&p->dilate, i, 1);
+        int64_t pad = axis(&p->pad, i, 0), size = d->dims[2 + i] + 2 * pad, ext = dl * (k - 1) + 1;
+        if (size > INT_MAX) /* the kernels index the padded input with int */
+            return mx_set_error(MX_EINVAL, "parameter 'pad': %s makes the padded input too large",
+                                mx_shape_str(&p->pad, buf, sizeof buf));
+        if (ext > size)
+            return mx_set_error(MX_EINVAL,
+                                "parameter 'kernel': %s spans %lld (dilated) on axis %d, "
+                                "more than the %lld of the padded input",
+                                mx_shape_str(&p->kernel, buf, sizeof buf), (long long)ext, i,
+                                (long long)size);
+        y.dims[2 + i] = (size - ext) / s + 1;
+        /* the kernels index one sample's planes and col matrix with int
+         * (each factor is at most INT_MAX, so no product overflows) */
+        per_sample_in *= d->dims[2 + i], per_sample_out *= y.dims[2 + i], taps *= k;
+        if (per_sample_in > INT_MAX || per_sample_out > INT_MAX || taps > INT_MAX ||
+            taps * (per_sample_out / p->num_filter) > INT_MAX)
+            return mx_set_error(MX_EINVAL, "argument 'data': shape %s is too large for one convolution",
+                                mx_shape_str(d, buf, sizeof buf));
+    }
+    mx_shape w = p->kernel.ndim == 2
+                     ? mx_shape_make(4, p->num_filter, (int)(d->dims[1] / p->num_group),
+                                     (int)p->kernel.dims[0], (int)p->kernel.dims[1])
+                     : mx_shape_make(3, p->num_filter, (int)(d->dims[1] / p->num_group),
+                                     (int)p->kernel.dims[0]);
+    st = mx_shape_assign(&in[1], &w, "argument 'weight'");
+    if (st == MX_OK && nin > 2) {
+        mx_shape b = mx_shape_make(1, p->num_filter);
+        st = mx_shape_assign(&in[2], &b, "argument 'bias'");
+    }
+    if (st != MX_OK) return st;
+    return mx_shape_assign(&out[0], &y, "output");
+}
+
+/* The workspace hook has no device: the CPU table sizes the scratch. */
+static size_t conv_workspace(const void *param, const mx_shape *in, const mx_shape *out)
+{
+    mx_conv_geom g;
+    geom_of(param, &in[0], &out[0], &g);
+    return mx_cpu_kernels.conv_workspace(&g);
+}
+
+static void conv_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
+                         mx_tensor *aux)
+{
+    (void)aux;
+    const conv_param *p = param;
+    mx_conv_geom g;
+    geom_of(p, &in[0].shape, &out[0].shape, &g);
+    r->k->conv_forward(r->eng, &g, in[0].data, in[1].data, p->no_bias ? NULL : in[2].data,
+                       out[0].data, r->workspace);
+}
+
+static void conv_backward(const mx_op_run *r, const void *param, const mx_tensor *out_grad,
+                          const mx_tensor *in, const mx_tensor *out, mx_tensor *in_grad,
+                          const mx_req *req, mx_tensor *aux)
+{
+    (void)aux;
+    const conv_param *p = param;
+    mx_conv_geom g;
+    geom_of(p, &in[0].shape, &out[0].shape, &g);
+    r->k->conv_backward(r->eng, &g, in[0].data, in[1].data, out_grad[0].data, in_grad[0].data, req[0],
+                        in_grad[1].data, req[1], p->no_bias ? NULL : in_grad[2].data,
+                        p->no_bias ? MX_REQ_NULL : req[2], r->workspace);
+}
+
+const mx_op_def mx_op_convolution = {
+    .name = "Convolution",
+    .param_size = sizeof(conv_param),
+    .params = conv_params,
+    .list_arguments = conv_args,
+    .infer_shape = conv_infer,
+    .bwd_needs_in = 1u | 2u,
+    .workspace = conv_workspace,
+    .forward = conv_forward,
+    .backward = conv_backward,
+};
