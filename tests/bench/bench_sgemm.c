@@ -20,18 +20,33 @@ typedef struct shape {
     const char *what;
     int ta, tb, m, n, k;
     float beta;
+    int reps; /* calls per training step (convolutions run one per sample) */
 } shape;
 
 /* One training step's products, with the FullyConnected op's beta (the
  * forward adds onto the bias already in Y), then the peak probe (last). */
-static shape shapes[] = {
-    {"fwd  h1 += X W1^T", 0, 1, 100, 128, 784, 1},   {"fwd  h2 += h1 W2^T", 0, 1, 100, 64, 128, 1},
-    {"fwd  y += h2 W3^T", 0, 1, 100, 10, 64, 1},     {"bwd  dh1 = dh2 W2", 0, 0, 100, 128, 64, 0},
-    {"bwd  dh2 = dy W3", 0, 0, 100, 64, 10, 0},      {"bwd  dW1 = dh1^T X", 1, 0, 128, 784, 100, 0},
-    {"bwd  dW2 = dh2^T h1", 1, 0, 64, 128, 100, 0},  {"bwd  dW3 = dy^T h2", 1, 0, 10, 64, 100, 0},
-    {"peak square", 0, 0, 2048, 2048, 2048, 0},
+static shape mlp_shapes[] = {
+    {"fwd  h1 += X W1^T", 0, 1, 100, 128, 784, 1, 1},   {"fwd  h2 += h1 W2^T", 0, 1, 100, 64, 128, 1, 1},
+    {"fwd  y += h2 W3^T", 0, 1, 100, 10, 64, 1, 1},     {"bwd  dh1 = dh2 W2", 0, 0, 100, 128, 64, 0, 1},
+    {"bwd  dh2 = dy W3", 0, 0, 100, 64, 10, 0, 1},      {"bwd  dW1 = dh1^T X", 1, 0, 128, 784, 100, 0, 1},
+    {"bwd  dW2 = dh2^T h1", 1, 0, 64, 128, 100, 0, 1},  {"bwd  dW3 = dy^T h2", 1, 0, 10, 64, 100, 0, 1},
+    {"peak square", 0, 0, 2048, 2048, 2048, 0, 1},
 };
-#define NSHAPES ((int)(sizeof shapes / sizeof shapes[0]))
+
+/* LeNet's products at batch 100 as the kernels issue them: convolutions
+ * per sample (im2col for forward and data gradient, im2row for conv2's
+ * weight gradient), FullyConnected per batch; conv1 needs no data gradient. */
+static shape lenet_shapes[] = {
+    {"conv1 fwd  W col", 0, 0, 20, 576, 25, 1, 100},    {"conv1 dW   dY col^T", 0, 1, 20, 25, 576, 0, 100},
+    {"conv2 fwd  W col", 0, 0, 50, 64, 500, 1, 100},    {"conv2 dcol W^T dY", 1, 0, 500, 64, 50, 0, 100},
+    {"conv2 dW   dY row", 0, 0, 50, 500, 64, 0, 100},   {"fc1 fwd  X W^T", 0, 1, 100, 500, 800, 1, 1},
+    {"fc1 dX   dY W", 0, 0, 100, 800, 500, 0, 1},       {"fc1 dW   dY^T X", 1, 0, 500, 800, 100, 0, 1},
+    {"fc2 fwd  X W^T", 0, 1, 100, 10, 500, 1, 1},       {"fc2 dX   dY W", 0, 0, 100, 500, 10, 0, 1},
+    {"fc2 dW   dY^T X", 1, 0, 10, 500, 100, 0, 1},      {"peak square", 0, 0, 2048, 2048, 2048, 0, 1},
+};
+#define NMAX ((int)(sizeof lenet_shapes / sizeof lenet_shapes[0]))
+static shape *shapes = mlp_shapes;
+static int NSHAPES = (int)(sizeof mlp_shapes / sizeof mlp_shapes[0]);
 #define NMLP (NSHAPES - 1)
 
 enum { MX1, OB1, MX2, OB2, NCOLS };
@@ -103,9 +118,19 @@ static mx_engine *engine(int n)
 
 int main(int argc, char **argv)
 {
-    int quick = argc > 1 && !strcmp(argv[1], "--quick") ? 4 : 1;
+    int quick = 1, lenet = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) quick = 4;
+        else if (!strcmp(argv[i], "--lenet")) lenet = 1;
+        else { fprintf(stderr, "bench_sgemm: unknown option '%s' (--quick, --lenet)\n", argv[i]); return 2; }
+    }
+    if (lenet) {
+        shapes = lenet_shapes;
+        NSHAPES = NMAX;
+    }
+    for (int i = 0; i < NSHAPES; i++) if (!shapes[i].reps) shapes[i].reps = 1;
     if (quick > 1) shapes[NMLP].m = shapes[NMLP].n = shapes[NMLP].k = 1024;
-    static operands ops[NSHAPES];
+    static operands ops[NMAX];
     for (int i = 0; i < NSHAPES; i++) {
         const shape *s = &shapes[i];
         size_t na = (size_t)s->m * s->k, nb = (size_t)s->k * s->n, nc = (size_t)s->m * s->n;
@@ -119,7 +144,7 @@ int main(int argc, char **argv)
     }
     /* Each column runs alone: the other library's spinning threads would
      * steal the cores, so engines are freed and pauses let pools go idle. */
-    static double sec[NSHAPES][NCOLS];
+    static double sec[NMAX][NCOLS];
     for (int col = 0; col < NCOLS; col++) {
         int threads = col == MX1 || col == OB1 ? 1 : 2, use_mx = col == MX1 || col == MX2;
         mx_engine *eng = use_mx ? engine(threads) : NULL;
@@ -153,11 +178,11 @@ int main(int argc, char **argv)
                s->n, s->k);
         for (int col = 0; col < NCOLS; col++) {
             printf(" %8.1f%s", flops / sec[i][col] * 1e-9, col == OB1 ? " |" : "");
-            if (i < NMLP) step[col] += sec[i][col];
+            if (i < NMLP) step[col] += sec[i][col] * shapes[i].reps;
         }
         printf("\n");
     }
-    printf("\n%-43s |", "MLP step, 8 GEMMs (us)");
+    printf("\n%-43s |", lenet ? "LeNet step, all GEMMs (us)" : "MLP step, 8 GEMMs (us)");
     for (int col = 0; col < NCOLS; col++)
         printf(" %8.1f%s", step[col] * 1e6, col == OB1 ? " |" : "");
     printf("\n%-43s |", "epoch GEMMs, 600 steps (s)");

@@ -49,3 +49,30 @@ if [ -x "$build/bench_sgemm" ]; then
 else
     echo "bench_sgemm not built (OpenBLAS missing: apt-get install libopenblas-dev)"
 fi
+
+# ---- LeNet (issue #3): epochs, layers, GEMMs, fraction of peak ----
+lenet_epochs=${MX_BENCH_LENET_EPOCHS:-3}
+echo
+echo "== LeNet, batch 100, SGD momentum 0.9; median of $lenet_epochs epochs (60000 images each)"
+res[lenet,1]=$(OPENBLAS_NUM_THREADS=1 "$build/bench_mlp" --net lenet \
+    --data-dir "$data" --threads 1 --epochs "$lenet_epochs" --label lenet)
+res[lenet,2]=$("$build/bench_mlp" --net lenet --data-dir "$data" --threads 2 --epochs "$lenet_epochs" --label lenet)
+gemm=$("$build/bench_sgemm" --lenet 2>/dev/null || true)
+peak=$(awk '/^peak square/ { print $(NF-1) }' <<<"$gemm")
+# Training FLOPs per epoch: conv1 fwd+dW, conv2 fwd+dX+dW, fc1 and fc2 fwd+dX+dW, 60000 samples.
+flops=791000000000
+printf '%-26s %14s %9s %s\n' "" "mxrt" "target" "PyTorch 1.13 + oneDNN (issue's figure)"
+printf '%-26s %12s s %9s %s\n' "epoch, 1 thread" "$(field lenet,1 median_epoch_s)" "" ""
+printf '%-26s %12s s %9s %s\n' "epoch, 2 threads" "$(field lenet,2 median_epoch_s)" "<= 8" "22-25 s"
+printf '%-26s %14s\n' "images/s, 2 threads" "$(field lenet,2 images_per_s)"
+printf '%-26s %11s MB %9s %s\n' "peak RSS, 2 threads" "$(field lenet,2 peak_rss_mb)" "<= 150" "660 MB"
+printf '%-26s %11s kB   (naive: %s kB)\n' "planned (2 threads)" "$(field lenet,2 planned_kb)" "$(field lenet,2 naive_kb)"
+if [ -n "$peak" ]; then
+    awk -v f="$flops" -v t="$(field lenet,2 median_epoch_s)" -v p="$peak" 'BEGIN {
+        printf "%-26s %9.1f GFLOP/s = %.0f%% of the 2-thread peak (%.1f GFLOP/s, 2048^3 SGEMM)\n",
+               "training rate, 2 threads", f / t / 1e9, 100 * f / t / 1e9 / p, p }'
+fi
+echo
+"$build/bench_conv"
+echo
+echo "$gemm"
