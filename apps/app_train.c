@@ -23,6 +23,7 @@ int app_train_args(app_train *t, const char *prog, int epochs, int batch, float 
     t->wd = wd;
     t->checkpoint_every = 1;
     t->context = "cpu";
+    t->init_spec = "uniform:0.01";
     app_arg shared[APP_TRAIN_NARGS] = {
         {"epochs", APP_INT, &t->epochs, 1, 100000, "training epochs"},
         {"batch-size", APP_INT, &t->batch_size, 1, 1 << 20, "samples per batch"},
@@ -36,6 +37,8 @@ int app_train_args(app_train *t, const char *prog, int epochs, int batch, float 
         {"context", APP_STRING, &t->context, 0, 0,
          "cpu, or a list cpu:0,cpu:1 for data parallel over contexts (each on its own cores)"},
         {"seed", APP_INT, &t->seed, 0, 2147483647, "random seed (initialization and shuffling)"},
+        {"init", APP_STRING, &t->init_spec, 0, 0,
+         "weight initializer: uniform:SCALE (MXNet.jl's default, uniform:0.01), normal:SIGMA or xavier"},
         {"checkpoint", APP_STRING, &t->checkpoint, 0, 0,
          "save PREFIX-symbol.json and PREFIX-%04d.params (+ .states) after epochs"},
         {"checkpoint-every", APP_INT, &t->checkpoint_every, 1, 100000, "epochs between checkpoints"},
@@ -45,6 +48,33 @@ int app_train_args(app_train *t, const char *prog, int epochs, int batch, float 
     };
     memcpy(args, shared, sizeof shared);
     return APP_TRAIN_NARGS;
+}
+
+/* "uniform:S", "normal:S" or "xavier" (MXNet's Xavier(uniform, avg, 3)). */
+static int parse_init(app_train *t)
+{
+    const char *s = t->init_spec;
+    if (!strcmp(s, "xavier")) {
+        t->init = mx_init_xavier(MX_XAVIER_UNIFORM, MX_XAVIER_AVG, 3.0f);
+        return 0;
+    }
+    const char *colon = strchr(s, ':');
+    if (colon) {
+        char *end;
+        double v = strtod(colon + 1, &end);
+        int ok = colon[1] && !*end && v > 0 && v <= 1e3;
+        if (ok && colon - s == 7 && !strncmp(s, "uniform", 7)) {
+            t->init = mx_init_uniform((float)v);
+            return 0;
+        }
+        if (ok && colon - s == 6 && !strncmp(s, "normal", 6)) {
+            t->init = mx_init_normal((float)v);
+            return 0;
+        }
+    }
+    fprintf(stderr, "%s: --init: bad value '%s' (expected uniform:SCALE, normal:SIGMA or xavier, SCALE and "
+            "SIGMA in (0, 1000])\n", t->prog, s);
+    return 2;
 }
 
 /* "cpu", "cpu:1", "cpu:0,cpu:1": the contexts to train on. */
@@ -115,6 +145,7 @@ int app_train_prepare(app_train *t)
         if (!t->checkpoint) t->checkpoint = t->resume[0];
     }
     int rc = parse_contexts(t);
+    if (!rc) rc = parse_init(t);
     if (rc) return rc;
     if (mx_engine_set_default(threads, strcmp(bind_s, "none") ? MX_BIND_CORE : MX_BIND_NONE) != MX_OK)
         return app_die(t->prog, "threads");
@@ -156,6 +187,7 @@ int app_train_callbacks(app_train *t, mx_fit_opts *opts)
     t->ncallbacks = n;
     opts->callbacks = c;
     opts->ncallbacks = n;
+    opts->initializer = &t->init;
     return 0;
 }
 

@@ -8,14 +8,15 @@
 #include "app_args.h"
 #include "mx/mx.h"
 
-#define APP_TRAIN_NARGS 15
+#define APP_TRAIN_NARGS 16
 #define APP_MAX_CALLBACKS 6
 
 typedef struct app_train {
     const char *prog;
     int epochs, batch_size, threads, seed, quiet, speedometer, checkpoint_every;
     float lr, momentum, wd;
-    const char *bind, *optimizer, *checkpoint, *metrics_log, *context;
+    const char *bind, *optimizer, *checkpoint, *metrics_log, *context, *init_spec;
+    mx_initializer init;            /* from --init */
     const char *resume[2];          /* PREFIX EPOCH */
     int resume_epoch;
     mx_ctx ctx[16];
@@ -37,8 +38,8 @@ int app_train_prepare(app_train *t);
 /* The optimizer from --optimizer, else SGD from --lr/--momentum/--wd. */
 mx_optimizer *app_train_optimizer(const app_train *t);
 
-/* Builds the callbacks for fit (progress, speed, checkpoints, metrics
- * log, accuracy keeper) into opts. */
+/* Fills fit's opts from the flags: the initializer, and the callbacks
+ * (progress, speed, checkpoints, metrics log, accuracy keeper). */
 int app_train_callbacks(app_train *t, mx_fit_opts *opts);
 
 /* With --resume: loads parameters and training state into m. */

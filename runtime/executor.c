@@ -273,6 +273,7 @@ static mx_status build_steps(mx_exec *e, bind_state *s)
         mx_step *st = &e->steps[e->nsteps++];
         st->op = nd->op;
         st->param = nd->param;
+        st->name = nd->name;
         st->nin = nd->ninputs;
         st->nout = nd->noutputs;
         st->naux = nd->naux;
@@ -332,6 +333,8 @@ static mx_exec *exec_new(const mx_sym *sym, mx_ctx ctx)
     e->ctx = ctx;
     e->k = k;
     e->eng = eng;
+    const char *prof = getenv("MX_PROFILE");
+    e->profile = prof && *prof && strcmp(prof, "0") != 0;
     /* Derived from the global generator without advancing it, so binding
      * (one executor or one per context) never changes what the
      * initializer draws after it; contexts get different streams. */

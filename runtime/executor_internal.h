@@ -16,6 +16,9 @@ typedef struct mx_step {
     mx_tensor *in, *in_grad, *out, *out_grad, *aux;
     mx_req req[MX_OP_MAX_ARGS];
     void *workspace;
+    const char *name; /* the node's, owned by the executor's symbol */
+    double t_fwd, t_bwd; /* seconds summed over calls, MX_PROFILE only */
+    long n_fwd, n_bwd;
 } mx_step;
 
 /* A non-loss output's gradient, seeded at the start of backward. */
@@ -45,6 +48,7 @@ struct mx_exec {
     unsigned char *planned_base;
     void *extra;              /* caller's share of the arena (optimizer states) */
     size_t planned, naive;
+    int profile; /* MX_PROFILE set at bind: time each step */
 };
 
 /* Creates the arena (owned + planned bytes), the output and head-gradient

@@ -1,7 +1,9 @@
 /* executor_run.c — the executor's arena, its forward and backward loops
  * (the hot path: no allocation, only the prepared steps) and accessors. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "executor_internal.h"
 
@@ -58,13 +60,27 @@ mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t owned, 
     return MX_OK;
 }
 
+/* Monotonic seconds, for MX_PROFILE. Kernels finish before they return
+ * (the engine joins its workers), so a step's wall time is its cost. */
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 mx_status mx_exec_forward(mx_exec *e, int is_train)
 {
     mx_op_run r = {e->k, e->eng, is_train, NULL, &e->rng};
     for (int i = 0; i < e->nsteps; i++) {
         mx_step *st = &e->steps[i];
         r.workspace = st->workspace;
+        double t0 = e->profile ? now_s() : 0.0;
         st->op->forward(&r, st->param, st->in, st->out, st->aux);
+        if (e->profile) {
+            st->t_fwd += now_s() - t0;
+            st->n_fwd++;
+        }
     }
     return MX_OK;
 }
@@ -84,9 +100,30 @@ mx_status mx_exec_backward(mx_exec *e, mx_nd *const *head_grads)
         mx_step *st = &e->steps[i];
         if (!st->run_bwd) continue;
         r.workspace = st->workspace;
+        double t0 = e->profile ? now_s() : 0.0;
         st->op->backward(&r, st->param, st->out_grad, st->in, st->out, st->in_grad, st->req, st->aux);
+        if (e->profile) {
+            st->t_bwd += now_s() - t0;
+            st->n_bwd++;
+        }
     }
     return MX_OK;
+}
+
+void mx_exec_print_profile(const mx_exec *e, FILE *f)
+{
+    double total = 0.0;
+    for (int i = 0; i < e->nsteps; i++) total += e->steps[i].t_fwd + e->steps[i].t_bwd;
+    fprintf(f, "profile: %-20s %-18s %8s %10s %8s %10s %6s\n", "node", "op", "fwd n", "fwd ms/call", "bwd n",
+            "bwd ms/call", "share");
+    for (int i = 0; i < e->nsteps; i++) {
+        const mx_step *st = &e->steps[i];
+        double t = st->t_fwd + st->t_bwd;
+        fprintf(f, "profile: %-20s %-18s %8ld %10.4f %8ld %10.4f %5.1f%%\n", st->name ? st->name : "?",
+                st->op->name, st->n_fwd, st->n_fwd ? 1e3 * st->t_fwd / (double)st->n_fwd : 0.0, st->n_bwd,
+                st->n_bwd ? 1e3 * st->t_bwd / (double)st->n_bwd : 0.0, total > 0 ? 100.0 * t / total : 0.0);
+    }
+    fprintf(f, "profile: total %.3f s in %d ops\n", total, e->nsteps);
 }
 
 int mx_exec_num_outputs(const mx_exec *e) { return e->nout; }
@@ -116,6 +153,7 @@ int mx_exec_arg_index(const mx_exec *e, const char *name)
 void mx_exec_free(mx_exec *e)
 {
     if (!e) return;
+    if (e->profile && e->nsteps && e->steps[0].n_fwd) mx_exec_print_profile(e, stderr);
     mx_arena_release(&e->arena);
     mx_sym_free(e->sym);
     free(e->aux_names);

@@ -12,10 +12,16 @@ const char *mx_test_data_dir(void);
 /* Scratch directory for files a test writes (created by the runner). */
 const char *mx_test_tmp_dir(void);
 
+/* Prints "skipped: <why>" and records the running test as having skipped
+ * checks: the runner lists such tests at the end and counts them apart
+ * from the ones that passed in full. */
+void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define MX_SUITES(X) \
     X(arena)         \
     X(engine)        \
     X(sgemm)         \
+    X(vmath)         \
     X(ndarray)       \
     X(symbol)        \
     X(executor)      \

@@ -248,6 +248,51 @@ static void test_executor_planner_never_overlaps_live_buffers(void)
     CU_ASSERT_EQUAL(gap[2].offset, 1024);
 }
 
+/* MX_PROFILE at bind: every step is timed and the table names each node
+ * with its op and call counts; without it nothing is counted. */
+static void test_executor_profile_table(void)
+{
+    mx_sym *net = mx_test_mlp();
+    const char *names[] = {"data"};
+    mx_shape s = mx_shape_make(2, 8, 784);
+    char path[300], line[256];
+    snprintf(path, sizeof path, "%s/profile.txt", mx_test_tmp_dir());
+    for (int on = 0; on < 2; on++) {
+        setenv("MX_PROFILE", on ? "1" : "0", 1);
+        mx_exec *e = mx_simple_bind(net, mx_cpu(), 1, names, &s, NULL);
+        unsetenv("MX_PROFILE");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+        for (int k = 0; k < 3; k++) {
+            CU_ASSERT_EQUAL(mx_exec_forward(e, 1), MX_OK);
+            CU_ASSERT_EQUAL(mx_exec_backward(e, NULL), MX_OK);
+        }
+        CU_ASSERT_EQUAL(mx_exec_forward(e, 0), MX_OK);
+        FILE *f = fopen(path, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        mx_exec_print_profile(e, f);
+        fclose(f);
+        mx_exec_free(e);
+        f = fopen(path, "r");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        int rows = 0, fc2 = 0;
+        while (fgets(line, sizeof line, f)) {
+            char node[64], op[64];
+            long nf, nb;
+            double tf, tb;
+            if (sscanf(line, "profile: %63s %63s %ld %lf %ld %lf", node, op, &nf, &tf, &nb, &tb) != 6) continue;
+            rows++;
+            CU_ASSERT_EQUAL(nf, on ? 4 : 0);
+            CU_ASSERT_EQUAL(nb, on ? 3 : 0);
+            CU_ASSERT(tf >= 0.0 && tb >= 0.0);
+            if (!strcmp(node, "fc2")) fc2 = !strcmp(op, "FullyConnected");
+        }
+        fclose(f);
+        CU_ASSERT_EQUAL(rows, 6); /* fc1 relu1 fc2 relu2 fc3 softmax */
+        CU_ASSERT(fc2);
+    }
+    mx_sym_free(net);
+}
+
 CU_ErrorCode mx_test_register_executor(void)
 {
     CU_pSuite s = CU_add_suite("executor", NULL, NULL);
@@ -260,5 +305,6 @@ CU_ErrorCode mx_test_register_executor(void)
     CU_add_test(s, "group output that is also consumed", test_executor_group_output_that_is_also_consumed);
     CU_add_test(s, "simple_bind reports inference errors", test_executor_simple_bind_reports_inference_errors);
     CU_add_test(s, "planner never overlaps live buffers", test_executor_planner_never_overlaps_live_buffers);
+    CU_add_test(s, "MX_PROFILE times every step; the table names nodes and ops", test_executor_profile_table);
     return CU_get_error();
 }

@@ -90,7 +90,7 @@ static void test_hotpath_wrapper_counts_allocations(void)
     atomic_store(&counting, 0);
     CU_ASSERT_EQUAL(atomic_load(&calls), 3);
 #else
-    printf("\n  skipped: sanitizer build replaces malloc; counted in the plain build\n");
+    mx_test_skip("sanitizer build replaces malloc; counted in the plain build");
 #endif
 }
 
@@ -146,7 +146,7 @@ static void test_hotpath_training_steps_make_no_allocation(void)
         mx_provider_free(train);
     }
 #else
-    printf("\n  skipped: sanitizer build replaces malloc; counted in the plain build\n");
+    mx_test_skip("sanitizer build replaces malloc; counted in the plain build");
 #endif
 }
 

@@ -245,8 +245,7 @@ static void test_loads_real_mnist_when_present(void)
     for (int i = 0; i < 4; i++) {
         snprintf(path[i], sizeof path[i], "%s/%s", mx_test_data_dir(), mnist[i].name);
         if (access(path[i], R_OK) != 0) {
-            printf("\n  skipped: MNIST not in %s (no %s; run scripts/fetch_mnist.sh)\n", mx_test_data_dir(),
-                   mnist[i].name);
+            mx_test_skip("MNIST not in %s (no %s; run scripts/fetch_mnist.sh)", mx_test_data_dir(), mnist[i].name);
             return;
         }
     }

@@ -1,8 +1,9 @@
 /* test_pool.c — the pool suite: Pooling forward and backward against a
  * naive reference written from MXNet's definition, output sizes under
  * both conventions, the avg divisor and arg-max ties at the edges,
- * gradients against central differences, thread-count independence, and
- * the errors infer_shape gives. Reshape and Concat (the suite's other
+ * gradients against central differences, thread-count independence, the
+ * 2×2 stride-2 fast path against the general path, and the errors
+ * infer_shape gives. Reshape and Concat (the suite's other
  * ops) are tested in tests/test_pool_shape.c. */
 #include <float.h>
 #include <math.h>
@@ -10,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_kernels.h"
 #include "gradcheck.h"
+#include "pool2x2.h"
 #include "suites.h"
 #include "test_util.h"
 
@@ -279,6 +282,105 @@ static void test_pool_max_ties_go_to_the_first(void)
     mx_sym_free(y);
 }
 
+/* ---- the 2×2 stride-2 fast path against the general path ---- */
+
+/* A value for x: few distinct ones, so windows tie often, with ±0 (equal
+ * under >, different bits) and now and then NaN or ±inf. */
+static float tie_value(mx_rng *r)
+{
+    static const float v[] = {-1.0f, -0.5f, -0.0f, 0.0f, 0.5f, 1.0f, 1.0f, 2.0f};
+    uint64_t k = mx_rng_below(r, 200);
+    if (k == 0) return NAN;
+    if (k == 1) return INFINITY;
+    if (k == 2) return -INFINITY;
+    return v[k % 8];
+}
+
+/* Same bits, or both NaN: which NaN a sum of NaNs and infinities gives
+ * (sign, payload) hangs on operand order, which the compiler may swap
+ * (float addition is commutative to it), so no kernel pins it. */
+static int same_bits(float a, float b) { return (isnan(a) && isnan(b)) || !memcmp(&a, &b, sizeof a); }
+
+/* Runs type (0 max, 1 avg, 2 sum) with req over planes of ih × iw (even)
+ * through the fast path, and through the general path on the same values
+ * laid out in (ih+1) × (iw+1) planes — one more row and column, filled
+ * with +inf, that no window covers (valid convention) but that make the
+ * shape miss the fast path. Outputs and gradients must match bit for bit
+ * (any NaN for NaN), and the general path's extra cells must be
+ * left alone. plain: the fast side is pool2x2.c's plain C form (what
+ * CPUs without AVX-512 run), called directly. Returns the number of
+ * mismatches. */
+static int fast_vs_general(mx_engine *eng, int plain, int type, mx_req req, int planes, int ih, int iw,
+                           uint64_t seed)
+{
+    int oh = ih / 2, ow = iw / 2, gh = ih + 1, gw = iw + 1;
+    size_t in = (size_t)ih * iw, gin = (size_t)gh * gw, out = (size_t)oh * ow, np = (size_t)planes;
+    float *x = malloc(np * in * 4), *gx = malloc(np * gin * 4), *dy = malloc(np * out * 4);
+    float *y = malloc(np * out * 4), *gy = malloc(np * out * 4), *dx = malloc(np * in * 4),
+          *gdx = malloc(np * gin * 4);
+    mx_rng r;
+    mx_rng_seed(&r, seed);
+    for (size_t i = 0; i < np * gin; i++) { gx[i] = INFINITY; gdx[i] = 7.0f; }
+    for (size_t pl = 0; pl < np; pl++)
+        for (int h = 0; h < ih; h++)
+            for (int w = 0; w < iw; w++) {
+                float v = tie_value(&r), d = tie_value(&r);
+                x[pl * in + (size_t)h * iw + w] = gx[pl * gin + (size_t)h * gw + w] = v;
+                /* accumulate onto the same starting dx in both layouts */
+                dx[pl * in + (size_t)h * iw + w] = gdx[pl * gin + (size_t)h * gw + w] = d;
+            }
+    for (size_t i = 0; i < np * out; i++) {
+        dy[i] = (float)((int)mx_rng_below(&r, 9) - 4) * 0.25f;
+        if (mx_rng_below(&r, 50) == 0) dy[i] = -0.0f;
+        y[i] = gy[i] = tie_value(&r);
+    }
+    const int k[2] = {2, 2}, s[2] = {2, 2}, p[2] = {0, 0}, o[2] = {oh, ow};
+    const int fi[2] = {ih, iw}, gi[2] = {gh, gw};
+    if (plain) {
+        mx_cpu_pool2x2_forward_plain(type, x, y, np * (size_t)oh, ow, req);
+        mx_cpu_pool2x2_backward_plain(type, x, dy, dx, np * (size_t)oh, ow, req);
+    } else {
+        mx_cpu_pool_forward(eng, type, np, fi, o, k, s, p, 1, x, y, req);
+        mx_cpu_pool_backward(eng, type, np, fi, o, k, s, p, 1, x, dy, dx, req);
+    }
+    mx_cpu_pool_forward(eng, type, np, gi, o, k, s, p, 1, gx, gy, req);
+    mx_cpu_pool_backward(eng, type, np, gi, o, k, s, p, 1, gx, dy, gdx, req);
+    int bad = 0;
+    for (size_t i = 0; i < np * out; i++) bad += !same_bits(y[i], gy[i]);
+    for (size_t pl = 0; pl < np; pl++)
+        for (int h = 0; h < gh; h++)
+            for (int w = 0; w < gw; w++) {
+                float g = gdx[pl * gin + (size_t)h * gw + w];
+                if (h == ih || w == iw) bad += !(g == (req == MX_REQ_ADD ? 7.0f : 0.0f));
+                else bad += !same_bits(g, dx[pl * in + (size_t)h * iw + w]);
+            }
+    if (bad)
+        fprintf(stderr, "\n  %s%s req %d on %d × %d×%d: %d mismatches", plain ? "plain " : "", type_names[type],
+                (int)req, planes, ih, iw, bad);
+    free(x); free(gx); free(dy); free(y); free(gy); free(dx); free(gdx);
+    return bad;
+}
+
+/* LeNet's two poolings and widths around the 16-output vector steps, for
+ * max/avg/sum, write and add, inline and on 2 threads, both forms. */
+static void test_pool_2x2_fast_path_matches_general(void)
+{
+    static const int shapes[][3] = {{2000, 24, 24}, {5000, 8, 8}, {3, 2, 2}, {5, 6, 32},
+                                    {4, 4, 34}, {3, 10, 66}, {2, 2, 96}};
+    mx_engine *two = mx_engine_create(2, MX_BIND_NONE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(two);
+    int bad = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int type = 0; type < 3; type++)
+            for (int req = MX_REQ_WRITE; req <= MX_REQ_ADD; req++)
+                for (int plain = 0; plain < 2; plain++)
+                    bad += fast_vs_general(i % 2 ? two : NULL, plain, type, (mx_req)req, shapes[i][0],
+                                           shapes[i][1], shapes[i][2],
+                                           1000u * i + 10u * (unsigned)type + (unsigned)req);
+    CU_ASSERT_EQUAL(bad, 0);
+    mx_engine_free(two);
+}
+
 /* Forward and backward of pooling + concat on 1 and 2 threads: planes
  * are split statically and each is computed whole, so bits agree. */
 static void test_pool_threads_bit_identical(void)
@@ -432,6 +534,8 @@ CU_ErrorCode mx_test_register_pool(void)
     CU_add_test(s, "Pooling: full vs valid on odd inputs", test_pool_full_vs_valid_on_odd_inputs);
     CU_add_test(s, "Pooling: avg divisor at the edges", test_pool_avg_divisor_at_edges);
     CU_add_test(s, "Pooling: max ties go to the first maximum", test_pool_max_ties_go_to_the_first);
+    CU_add_test(s, "Pooling: 2x2 stride-2 fast path = general path, bit for bit (ties, ±0, NaN)",
+                test_pool_2x2_fast_path_matches_general);
     CU_add_test(s, "Pooling + Concat: 1 and 2 threads bit-identical", test_pool_threads_bit_identical);
     CU_add_test(s, "gradcheck: Pooling max/avg/sum x stride, pad, global, valid/full", test_gradcheck_pooling);
     CU_add_test(s, "Pooling: infer_shape errors", test_pool_infer_errors);

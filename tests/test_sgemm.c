@@ -3,7 +3,9 @@
  * padded leading dimensions, on each kernel this CPU runs (generic, avx2,
  * avx512, and whatever "auto" picks) with no engine, 1 and 2 threads; plus
  * the small-product paths (narrow dot tiles, shallow depth, few rows),
- * beta = 0 ignoring NaN in C, bit-identical repeats and kernel selection.
+ * the packed C = A·Bᵀ path on awkward shapes and each ISA's transposed-B
+ * packing against the portable one, beta = 0 ignoring NaN in C,
+ * bit-identical repeats and kernel selection.
  *
  * Tolerance: |C − ref| ≤ (k + 2)·FLT_EPSILON·(|alpha|·Σ_p |A(i,p)·B(p,j)|
  * + |beta·C0(i,j)|) + 1e-30, the classical float dot-product error bound. */
@@ -15,6 +17,7 @@
 #include <CUnit/CUnit.h>
 
 #include "sgemm.h"
+#include "sgemm_kernels.h"
 #include "suites.h"
 
 static const char *const kernels[] = {"auto", "generic", "avx2", "avx512"};
@@ -27,9 +30,9 @@ static int use_kernel(int i)
     if (st == MX_OK) return 1;
     CU_ASSERT_EQUAL(st, MX_ENOTSUP);
     if (!strcmp(mx_sgemm_kernel_name(), "openblas"))
-        printf("\n    skipped: %s (this build forwards to OpenBLAS) ", kernels[i]);
+        mx_test_skip("%s (this build forwards to OpenBLAS)", kernels[i]);
     else
-        printf("\n    skipped: CPU lacks %s ", kernels[i]);
+        mx_test_skip("CPU lacks %s", kernels[i]);
     return 0;
 }
 
@@ -188,11 +191,13 @@ static void test_odd_sizes_not_multiples_of_the_tile_match_reference(void)
     free_engines(&E);
 }
 
-/* Runs P with 1 and 2 threads: each must match the reference and the two
- * must agree bit for bit. */
-static int check_one_and_two_threads(const problem *P, const engines *E, const char *what)
+/* Runs P with 1 and 2 threads: each must match the reference (every
+ * step-th row and column, see run_and_check) and the two must agree bit
+ * for bit. */
+static int check_one_and_two_threads(const problem *P, const engines *E, int step,
+                                     const char *what)
 {
-    int ok = run_and_check(P, E->e[1], 1, what) && run_and_check(P, E->e[2], 1, what);
+    int ok = run_and_check(P, E->e[1], step, what) && run_and_check(P, E->e[2], step, what);
     size_t nc = (size_t)P->m * P->ldc;
     float *one = malloc(nc * sizeof(float)), *two = malloc(nc * sizeof(float));
     memcpy(one, P->c0, nc * sizeof(float));
@@ -230,7 +235,7 @@ static void test_narrow_products_around_the_dot_tile_widths_match_reference(void
                     problem P = make_problem(0, 1, ms[im], ns[in], ks[ik], t % 2, alpha, beta);
                     if (beta == 0.0f)
                         for (size_t i = 0; i < (size_t)P.m * P.ldc; i++) P.c0[i] = NAN;
-                    CU_ASSERT(check_one_and_two_threads(&P, &E, "narrow dot"));
+                    CU_ASSERT(check_one_and_two_threads(&P, &E, 1, "narrow dot"));
                     free_problem(&P);
                 }
     }
@@ -291,7 +296,7 @@ static void test_shallow_and_few_row_products_match_reference(void)
                                              t % 5 ? 1.0f : -2.0f, beta);
                     if (beta == 0.0f)
                         for (size_t i = 0; i < (size_t)P.m * P.ldc; i++) P.c0[i] = NAN;
-                    CU_ASSERT(check_one_and_two_threads(&P, &E, "shallow / few rows"));
+                    CU_ASSERT(check_one_and_two_threads(&P, &E, 1, "shallow / few rows"));
                     free_problem(&P);
                 }
     }
@@ -357,6 +362,110 @@ static void test_large_products_through_every_block_match_reference(void)
     }
     mx_sgemm_select("auto");
     free_engines(&E);
+}
+
+static void test_packed_a_times_b_transposed_on_awkward_shapes_matches_reference(void)
+{
+    /* C = A·Bᵀ past the in-place limit, so B is packed by the kernel's
+     * pack_bt: n not a multiple of 16 (nor of the panel width), k past
+     * KC = 256 with a depth tail not a multiple of 16, m past MC = 192,
+     * a last column block of 5 (n = 1797 > NC = 1792), padded ldb, and
+     * LeNet's fc1 forward product (100×500×800). */
+    static const int shapes[][4] = {/* m, n, k, pad */
+                                    {100, 500, 800, 0},
+                                    {203, 1100, 333, 0},
+                                    {500, 1030, 270, 3},
+                                    {7, 1797, 259, 1}};
+    engines E = make_engines();
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn)) continue;
+        for (int z = 0; z < 4; z++) {
+            const int *sh = shapes[z];
+            problem P = make_problem(0, 1, sh[0], sh[1], sh[2], sh[3], z % 2 ? 0.5f : 1.0f,
+                                     z % 2 ? 1.0f : 0.0f);
+            CU_ASSERT(check_one_and_two_threads(&P, &E, 7, "packed NT"));
+            free_problem(&P);
+        }
+    }
+    mx_sgemm_select("auto");
+    free_engines(&E);
+}
+
+/* The packed panel by its definition (sgemm_kernels.h), element by element. */
+static void pack_bt_by_definition(const float *b, long ldb, long kc, long cols, long nr,
+                                  float *dst)
+{
+    for (long p = 0; p < kc; p++)
+        for (long j = 0; j < nr; j++) dst[p * nr + j] = j < cols ? b[j * ldb + p] : 0.0f;
+}
+
+/* Packs a cols-row B (kc deep, rows ldb apart) with pack and with ref and
+ * compares the panels bit for bit; the floats after pack's panel must
+ * keep their sentinel. B is allocated to its last element exactly (a
+ * sanitizer build then catches reads past it) and starts off alignment. */
+static int pack_bt_matches(mx_sgemm_pack_bt_fn *pack, mx_sgemm_pack_bt_fn *ref, long kc,
+                           long cols, long nr, long ldb)
+{
+    enum { GUARD = 32 };
+    size_t nb = (size_t)((cols - 1) * ldb + kc) + 1, nd = (size_t)(kc * nr);
+    float *b = malloc(nb * sizeof(float)), *got = malloc((nd + GUARD) * sizeof(float));
+    float *want = malloc(nd * sizeof(float));
+    fill(b, nb, (unsigned)(kc * 131 + cols));
+    for (size_t i = 0; i < nd + GUARD; i++) got[i] = -7.0f;
+    pack(b + 1, ldb, kc, cols, nr, got);
+    ref(b + 1, ldb, kc, cols, nr, want);
+    int ok = !memcmp(got, want, nd * sizeof(float));
+    for (int i = 0; i < GUARD; i++) ok &= got[nd + i] == -7.0f;
+    if (!ok) printf("\n    FAIL pack_bt: kc=%ld cols=%ld nr=%ld ldb=%ld ", kc, cols, nr, ldb);
+    free(b);
+    free(got);
+    free(want);
+    return ok;
+}
+
+/* Every depth tail and column edge around the 4-, 8- and 16-wide blocks
+ * the packers transpose, up to a full KC = 256 deep panel of width nr,
+ * with ldb = kc and padded. */
+static int pack_bt_matches_on_edges(mx_sgemm_pack_bt_fn *pack, mx_sgemm_pack_bt_fn *ref,
+                                    long nr)
+{
+    static const long kcs[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 77, 255, 256};
+    static const long cols[] = {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64};
+    int ok = 1;
+    for (size_t x = 0; x < sizeof kcs / sizeof kcs[0]; x++)
+        for (size_t y = 0; y < sizeof cols / sizeof cols[0] && cols[y] <= nr; y++)
+            for (long pad = 0; pad < 4; pad += 3)
+                ok &= pack_bt_matches(pack, ref, kcs[x], cols[y], nr, kcs[x] + pad);
+    return ok;
+}
+
+static void test_portable_pack_bt_follows_its_definition(void)
+{
+    /* The generic kernel's panel width, the AVX-512 one's, and one that
+     * is no multiple of 4. */
+    static const long nrs[] = {16, 64, 6};
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT(pack_bt_matches_on_edges(mx_sgemm_pack_bt, pack_bt_by_definition, nrs[i]));
+}
+
+static void test_isa_pack_bt_writes_the_portable_panel(void)
+{
+    /* An ISA's own pack_bt must write exactly what the portable loop does
+     * (packing changes no arithmetic, so C keeps its bits); each is run
+     * at its kernel's panel width when this CPU runs that kernel. */
+#if defined(__x86_64__)
+    static const struct {
+        int kernel; /* index in kernels[] */
+        const mx_sgemm_kernel *kr;
+    } isas[] = {{3, &mx_sgemm_kernel_avx512}, {2, &mx_sgemm_kernel_avx2}};
+    for (int i = 0; i < 2; i++) {
+        if (!isas[i].kr->pack_bt || !use_kernel(isas[i].kernel)) continue;
+        CU_ASSERT(pack_bt_matches_on_edges(isas[i].kr->pack_bt, mx_sgemm_pack_bt, isas[i].kr->nr));
+    }
+    mx_sgemm_select("auto");
+#else
+    mx_test_skip("no ISA pack_bt on this architecture");
+#endif
 }
 
 static void test_beta_zero_never_reads_c_nan_does_not_propagate(void)
@@ -512,6 +621,12 @@ CU_ErrorCode mx_test_register_sgemm(void)
                 test_leading_dimensions_larger_than_minimum_are_honoured);
     CU_add_test(s, "large products through every cache block match the reference",
                 test_large_products_through_every_block_match_reference);
+    CU_add_test(s, "packed C = A·Bᵀ on awkward shapes (and LeNet fc1) matches the reference",
+                test_packed_a_times_b_transposed_on_awkward_shapes_matches_reference);
+    CU_add_test(s, "the portable transposed-B packing follows its definition",
+                test_portable_pack_bt_follows_its_definition);
+    CU_add_test(s, "each ISA's transposed-B packing writes the portable panel bit for bit",
+                test_isa_pack_bt_writes_the_portable_panel);
     CU_add_test(s, "beta = 0 never reads C: NaN in C does not propagate",
                 test_beta_zero_never_reads_c_nan_does_not_propagate);
     CU_add_test(s, "k = 0 scales C by beta; empty C is untouched",

@@ -110,7 +110,7 @@ static void test_graphviz_file_renders_with_dot(void)
     ASSERT_ERROR_HAS("no-such-dir/mlp.dot");
     mx_sym_free(mlp);
     if (system("command -v dot >/dev/null 2>&1") != 0) {
-        printf("skipped: graphviz dot not installed ");
+        mx_test_skip("graphviz dot not installed");
         remove(path);
         return;
     }

@@ -72,6 +72,6 @@ int mx_test_have_mnist(const char *what)
     if (access(mx_test_mnist_path("train-images-idx3-ubyte", p, sizeof p), R_OK) == 0 &&
         access(mx_test_mnist_path("t10k-labels-idx1-ubyte", p, sizeof p), R_OK) == 0)
         return 1;
-    printf("\n  skipped: %s: MNIST not in %s (run scripts/fetch_mnist.sh)\n", what, mx_test_data_dir());
+    mx_test_skip("%s: MNIST not in %s (run scripts/fetch_mnist.sh)", what, mx_test_data_dir());
     return 0;
 }

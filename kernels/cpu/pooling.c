@@ -3,7 +3,9 @@
  * has two paths: a generic one, output by output with windows clipped to
  * the input, and for the outputs whose windows lie wholly inside, one
  * that accumulates kernel offset by offset over a row of outputs, so the
- * loops vectorize (about 1.3-2x faster). Work is split statically over
+ * loops vectorize (about 1.3-2x faster). 2×2 stride-2 unpadded pooling
+ * of even planes (LeNet's) goes to pool2x2.c instead, which handles whole
+ * runs of planes as row pairs. Work is split statically over
  * planes (pooling) or rows (concat); each plane or row is computed by one
  * thread in a fixed order, so results are bit-identical for any thread
  * count. Nothing here allocates. */
@@ -13,6 +15,7 @@
 #include "cpu_kernels.h"
 #include "cpu_par.h"
 #include "cpu_simd.h"
+#include "pool2x2.h"
 
 /* Pool types, as the kernel table documents them (runtime/kernels.h). */
 enum { POOL_MAX = 0, POOL_AVG = 1, POOL_SUM = 2 };
@@ -264,19 +267,39 @@ static void pool_plane_backward(const pool_job *j, const float *x, const float *
     }
 }
 
+/* 1 if the job is 2×2 windows at stride 2 without padding tiling even
+ * planes exactly: pool2x2.c's fast path, whose planes [lo, hi) are one
+ * run of (hi − lo)·oh row pairs. */
+static int is_2x2(const pool_job *j)
+{
+    return j->kh == 2 && j->kw == 2 && j->sh == 2 && j->sw == 2 && j->ph == 0 && j->pw == 0 &&
+           j->ih == 2 * j->oh && j->iw == 2 * j->ow && j->ow > 0;
+}
+
 /* Forward over planes [lo, hi). */
 static void pool_forward_range(void *p, size_t lo, size_t hi)
 {
     const pool_job *j = p;
     size_t in = (size_t)j->ih * (size_t)j->iw, out = (size_t)j->oh * (size_t)j->ow;
+    if (is_2x2(j)) {
+        mx_cpu_pool2x2_forward(j->type, j->x + lo * in, j->y + lo * out, (hi - lo) * (size_t)j->oh, j->ow,
+                               j->req);
+        return;
+    }
     for (size_t c = lo; c < hi; c++) pool_plane_forward(j, j->x + c * in, j->y + c * out);
 }
 
-/* Backward over planes [lo, hi); a write clears each plane of dx first. */
+/* Backward over planes [lo, hi); a write clears each plane of dx first
+ * (the fast path writes every cell itself). */
 static void pool_backward_range(void *p, size_t lo, size_t hi)
 {
     const pool_job *j = p;
     size_t in = (size_t)j->ih * (size_t)j->iw, out = (size_t)j->oh * (size_t)j->ow;
+    if (is_2x2(j)) {
+        mx_cpu_pool2x2_backward(j->type, j->x + lo * in, j->dy + lo * out, j->dx + lo * in,
+                                (hi - lo) * (size_t)j->oh, j->ow, j->req);
+        return;
+    }
     for (size_t c = lo; c < hi; c++) {
         float *dx = j->dx + c * in;
         if (j->req == MX_REQ_WRITE) memset(dx, 0, in * sizeof(float));

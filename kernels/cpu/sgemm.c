@@ -209,27 +209,20 @@ static void pack_a(const job *J, const float *a, long mc, long kc, float *dst)
 }
 
 /* Packs op(B)[0:kc, 0:nc] into NR-column panels: panel t holds
- * B(p, t·NR + j) at t·NR·kc + p·NR + j. */
+ * B(p, t·NR + j) at t·NR·kc + p·NR + j; the tail panel's columns past nc
+ * are zeros (kernels may then read whole rows). */
 static void pack_b(const job *J, const float *b, long kc, long nc, float *dst)
 {
     const long nr = J->kr->nr;
+    mx_sgemm_pack_bt_fn *pack_bt = J->kr->pack_bt ? J->kr->pack_bt : mx_sgemm_pack_bt;
     for (long j0 = 0; j0 < nc; j0 += nr) {
         long cols = nc - j0 < nr ? nc - j0 : nr;
         float *d = dst + j0 * kc;
-        if (!J->tb) {
-            for (long p = 0; p < kc; p++) memcpy(d + p * nr, b + p * J->ldb + j0, (size_t)cols * 4);
-        } else {
-            /* transpose in 16-deep slices: the slice of the panel (16·nr
-             * floats) stays in L1 while each source row is read in order */
-            for (long p0 = 0; p0 < kc; p0 += 16) {
-                long pn = kc - p0 < 16 ? kc - p0 : 16;
-                for (long j = 0; j < cols; j++) {
-                    const float *src = b + (j0 + j) * J->ldb + p0;
-                    for (long p = 0; p < pn; p++) d[(p0 + p) * nr + j] = src[p];
-                }
-            }
+        if (J->tb) {
+            pack_bt(b + j0 * J->ldb, J->ldb, kc, cols, nr, d);
+            continue;
         }
-        /* zero the tail panel's padding: kernels may then read whole rows */
+        for (long p = 0; p < kc; p++) memcpy(d + p * nr, b + p * J->ldb + j0, (size_t)cols * 4);
         if (cols < nr)
             for (long p = 0; p < kc; p++) memset(d + p * nr + cols, 0, (size_t)(nr - cols) * 4);
     }

@@ -1,6 +1,6 @@
 /* sgemm_kernels.h — private to the SGEMM: the micro-kernel table each ISA
- * file (sgemm_generic.c, sgemm_avx2.c, sgemm_avx512.c) provides, and the
- * two operand layouts its kernels read.
+ * file (sgemm_generic.c, sgemm_avx2.c, sgemm_avx512.c) provides, the two
+ * operand layouts its kernels read, and the packing of a transposed B.
  *
  * "strip" kernels are outer-product (broadcast A, vector B) kernels over a
  * column strip of C: every row of C, nr ≤ kernel nr columns. A is read
@@ -42,6 +42,13 @@ typedef struct mx_sgemm_dot {
     float alpha, beta;
 } mx_sgemm_dot;
 
+/* Packs one panel of op(B) = Bᵀ (B stored n×k, rows ldb apart) for the
+ * strip kernels: dst[p·nr + j] = b[j·ldb + p] for p < kc, j < cols ≤ nr,
+ * and 0 for cols ≤ j < nr (kernels then read whole rows). Packing does no
+ * arithmetic: every version must write the same bits. */
+typedef void mx_sgemm_pack_bt_fn(const float *b, long ldb, long kc, long cols, long nr,
+                                 float *dst);
+
 /* One ISA's kernels and their register tiles. */
 typedef struct mx_sgemm_kernel {
     const char *name;
@@ -50,7 +57,11 @@ typedef struct mx_sgemm_kernel {
     int dr, ds;                        /* dot kernel tile: rows × columns (0: none) */
     void (*strip)(const mx_sgemm_strip *s);
     void (*dot)(const mx_sgemm_dot *d); /* NULL: C = A·Bᵀ takes the packed nest */
+    mx_sgemm_pack_bt_fn *pack_bt;      /* NULL: the portable mx_sgemm_pack_bt */
 } mx_sgemm_kernel;
+
+/* The portable transposed-B packing (sgemm_generic.c; any nr). */
+void mx_sgemm_pack_bt(const float *b, long ldb, long kc, long cols, long nr, float *dst);
 
 /* Portable C kernels (always present). */
 extern const mx_sgemm_kernel mx_sgemm_kernel_generic;

@@ -5,6 +5,7 @@
 #define MX_EXECUTOR_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "mx/context.h"
 #include "mx/engine.h"
 #include "mx/ndarray.h"
@@ -89,7 +90,12 @@ size_t mx_exec_arena_bytes(const mx_exec *e);
 /* Runs the executor's kernels on eng instead of the default engine. */
 void mx_exec_set_engine(mx_exec *e, mx_engine *eng);
 
-/* Frees the executor and everything in its arena. */
+/* Writes each op's calls and mean forward/backward milliseconds (timed
+ * only when MX_PROFILE was set non-zero at bind) as a table to f. */
+void mx_exec_print_profile(const mx_exec *e, FILE *f);
+
+/* Frees the executor and everything in its arena; with MX_PROFILE set,
+ * prints the profile table to stderr first. */
 void mx_exec_free(mx_exec *e);
 
 #endif
