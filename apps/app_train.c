@@ -164,12 +164,34 @@ mx_optimizer *app_train_optimizer(const app_train *t)
     return mx_sgd_create(&so);
 }
 
+/* Remembers the epoch's values: the first validation value as
+ * last_accuracy (the MNIST apps' accuracy), and every value by name. */
 static int keep_accuracy(void *ctx, mx_model *m, const mx_cb_info *info)
 {
     (void)m;
     app_train *t = ctx;
-    const char *name;
-    if (info->eval) mx_metric_get(info->eval, &name, &t->last_accuracy, 1);
+    t->n_last_train = info->n_train < MX_CB_MAX_VALUES ? info->n_train : MX_CB_MAX_VALUES;
+    for (int i = 0; i < t->n_last_train; i++) {
+        t->last_train_names[i] = info->train_names[i];
+        t->last_train_values[i] = info->train_values[i];
+    }
+    if (info->eval) {
+        int n = mx_metric_get(info->eval, t->last_eval_names, t->last_eval_values, MX_CB_MAX_VALUES);
+        t->n_last_eval = n < MX_CB_MAX_VALUES ? n : MX_CB_MAX_VALUES;
+        if (t->n_last_eval > 0) t->last_accuracy = t->last_eval_values[0];
+    }
+    return 0;
+}
+
+int app_train_last(const app_train *t, int eval, const char *name, double *value)
+{
+    int n = eval ? t->n_last_eval : t->n_last_train;
+    const char *const *names = eval ? t->last_eval_names : t->last_train_names;
+    for (int i = 0; i < n; i++)
+        if (names[i] && !strcmp(names[i], name)) {
+            *value = eval ? t->last_eval_values[i] : t->last_train_values[i];
+            return 1;
+        }
     return 0;
 }
 

@@ -22,6 +22,10 @@ typedef struct app_train {
     mx_ctx ctx[16];
     int nctx;
     double last_accuracy;           /* validation accuracy of the last epoch */
+    /* every training and validation value of the last epoch, by name */
+    int n_last_train, n_last_eval;
+    const char *last_train_names[MX_CB_MAX_VALUES], *last_eval_names[MX_CB_MAX_VALUES];
+    double last_train_values[MX_CB_MAX_VALUES], last_eval_values[MX_CB_MAX_VALUES];
     mx_callback *callbacks[APP_MAX_CALLBACKS];
     int ncallbacks;
 } app_train;
@@ -41,6 +45,11 @@ mx_optimizer *app_train_optimizer(const app_train *t);
 /* Fills fit's opts from the flags: the initializer, and the callbacks
  * (progress, speed, checkpoints, metrics log, accuracy keeper). */
 int app_train_callbacks(app_train *t, mx_fit_opts *opts);
+
+/* The last epoch's training (eval 0) or validation (eval 1) value called
+ * name ("NLL", "perplexity", …) into *value: 1, or 0 if there is none.
+ * Valid until the metric is freed. */
+int app_train_last(const app_train *t, int eval, const char *name, double *value);
 
 /* With --resume: loads parameters and training state into m. */
 mx_status app_train_resume(app_train *t, mx_model *m);

@@ -25,17 +25,34 @@ struct mx_pin {
 };
 
 #ifndef MX_HAVE_HWLOC
-static int allowed_cpus(int *list, int max)
+#include <pthread.h>
+
+/* The CPUs the process may run on, read once, before any worker is
+ * pinned: sched_getaffinity reports the calling thread's mask, and the
+ * caller is often a pinned worker itself (one engine's thread 0 creating
+ * the next context's engine), which then saw only its own CPU and put
+ * every context on it. */
+static int process_cpus[CPU_SETSIZE];
+static int process_ncpus;
+static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+
+static void read_process_cpus(void)
 {
     cpu_set_t set;
-    int n = 0;
     if (sched_getaffinity(0, sizeof set, &set) != 0) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
-        for (int i = 0; i < c && n < max; i++) list[n++] = i;
-        return n;
+        for (int i = 0; i < c && i < CPU_SETSIZE; i++) process_cpus[process_ncpus++] = i;
+        return;
     }
-    for (int i = 0; i < CPU_SETSIZE && n < max; i++)
-        if (CPU_ISSET(i, &set)) list[n++] = i;
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        if (CPU_ISSET(i, &set)) process_cpus[process_ncpus++] = i;
+}
+
+static int allowed_cpus(int *list, int max)
+{
+    pthread_once(&process_once, read_process_cpus);
+    int n = process_ncpus < max ? process_ncpus : max;
+    memcpy(list, process_cpus, (size_t)n * sizeof *list);
     return n;
 }
 #endif

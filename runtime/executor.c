@@ -166,7 +166,10 @@ static void plan_buffers(bind_state *s)
                 s->bdata[x] = new_buf(s, entry_bytes(s, i, k), f, f);
                 if (s->run_bwd[i] && (nd->op->bwd_needs_out >> k & 1u)) widen(&s->bufs[s->bdata[x]], b);
             }
-            if (s->needs_grad[x] && !(s->head[x] >= 0 && (nd->op->flags & MX_OP_LOSS))) {
+            /* No buffer (a NULL out_grad, read as zero) for a loss head or an
+             * output nothing consumes: nobody would write it. */
+            if (s->needs_grad[x] && (s->uses[x] > 0 || s->head[x] >= 0) &&
+                !(s->head[x] >= 0 && (nd->op->flags & MX_OP_LOSS))) {
                 s->bgrad[x] = new_buf(s, entry_bytes(s, i, k), b, b);
                 if (s->head[x] >= 0) widen(&s->bufs[s->bgrad[x]], nops); /* seeded at backward start */
             }

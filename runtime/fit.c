@@ -37,10 +37,20 @@ static const char *ctx_list(const mx_model *m, char *buf, size_t cap)
     return buf;
 }
 
+/* What the metric sees after each batch: label i with output i for every
+ * i below min(labels, outputs), MXNet.jl's update!(metric, labels, outputs).
+ * Pointers into the executor, gathered once before the loop. */
+typedef struct metric_pairs {
+    int n;
+    const mx_nd *label[MX_IO_MAX];
+    const mx_nd *pred[MX_IO_MAX];
+} metric_pairs;
+
 /* Points a batch at the single executor's input arrays. */
-static mx_status batch_targets(const mx_exec *e, const mx_provider *p, mx_batch *b, mx_nd **label0)
+static mx_status batch_targets(const mx_exec *e, const mx_provider *p, mx_batch *b, metric_pairs *pairs)
 {
     memset(b, 0, sizeof *b);
+    pairs->n = 0;
     for (int i = 0; i < mx_provider_num_data(p); i++) {
         int a = mx_exec_arg_index(e, mx_provider_data_desc(p, i).name);
         if (a < 0) return mx_set_error(MX_EINVAL, "provider data '%s' is not an argument of the network",
@@ -52,7 +62,11 @@ static mx_status batch_targets(const mx_exec *e, const mx_provider *p, mx_batch 
         if (a < 0) return mx_set_error(MX_EINVAL, "provider label '%s' is not an argument of the network",
                                        mx_provider_label_desc(p, i).name);
         b->label[i] = mx_nd_data(mx_exec_arg(e, a));
-        if (i == 0 && label0) *label0 = mx_exec_arg(e, a);
+        if (i < mx_exec_num_outputs(e)) {
+            pairs->label[i] = mx_exec_arg(e, a);
+            pairs->pred[i] = mx_exec_output(e, i);
+            pairs->n = i + 1;
+        }
     }
     return MX_OK;
 }
@@ -62,6 +76,7 @@ static mx_status evaluate(mx_model *m, mx_provider *eval, mx_metric *metric)
     const char *names[2 * MX_IO_MAX];
     mx_shape shapes[2 * MX_IO_MAX];
     int n = mx_model_provider_inputs(eval, names, shapes, 1);
+    if (n < 0) return MX_EINVAL;
     int total = 0;
     for (int k = 0; k < m->nctx; k++) total += m->slice[k];
     for (int i = 0; i < n; i++) {
@@ -73,15 +88,15 @@ static mx_status evaluate(mx_model *m, mx_provider *eval, mx_metric *metric)
                                            "(use the same batch size)", names[i]);
     }
     mx_batch b;
-    mx_nd *label = NULL;
-    mx_status st = m->nctx == 1 ? batch_targets(m->exec[0], eval, &b, &label) : mx_model_parallel_targets(m, eval, &b);
+    metric_pairs pairs = {.n = 0};
+    mx_status st = m->nctx == 1 ? batch_targets(m->exec[0], eval, &b, &pairs) : mx_model_parallel_targets(m, eval, &b);
     if (st != MX_OK) return st;
     mx_metric_reset(metric);
     mx_provider_reset(eval);
     while (mx_provider_next(eval, &b) > 0) {
         if (m->nctx == 1) {
             mx_exec_forward(m->exec[0], 0);
-            if (label) mx_metric_update(metric, label, mx_exec_output(m->exec[0], 0), b.count);
+            mx_metric_update_list(metric, pairs.n, pairs.label, pairs.pred, b.count);
         } else {
             mx_model_parallel_forward(m, &b);
             mx_model_parallel_metric(m, metric, b.count);
@@ -155,8 +170,8 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
     mx_metric *metric = o.eval_metric ? o.eval_metric : own;
     if (!metric) return MX_ENOMEM;
     mx_batch b;
-    mx_nd *label = NULL;
-    st = m->nctx == 1 ? batch_targets(m->exec[0], train, &b, &label) : mx_model_parallel_targets(m, train, &b);
+    metric_pairs pairs = {.n = 0};
+    st = m->nctx == 1 ? batch_targets(m->exec[0], train, &b, &pairs) : mx_model_parallel_targets(m, train, &b);
     long samples_total = mx_provider_num_samples(train);
     mx_cb_info info;
     memset(&info, 0, sizeof info);
@@ -182,7 +197,7 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
             mx_optimizer_begin_batch(opt, &os);
             if (m->nctx == 1) {
                 single_step(m, opt);
-                if (label) mx_metric_update(metric, label, mx_exec_output(m->exec[0], 0), b.count);
+                mx_metric_update_list(metric, pairs.n, pairs.label, pairs.pred, b.count);
             } else {
                 mx_model_parallel_step(m, &b);
                 mx_model_parallel_metric(m, metric, b.count);

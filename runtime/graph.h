@@ -28,6 +28,7 @@ struct mx_node {
     int naux;
     char **aux_names;    /* "<name>_<aux>" */
     int mark;            /* scratch for traversals */
+    mx_node *next_dead;  /* mx_node_release's worklist of nodes to free */
 };
 
 struct mx_sym {

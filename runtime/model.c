@@ -43,6 +43,12 @@ mx_model *mx_model_create(const mx_sym *sym, const mx_ctx *ctxs, int nctx)
 /* Input names and shapes of a provider (data, then labels). */
 int mx_model_provider_inputs(const mx_provider *p, const char **names, mx_shape *shapes, int with_labels)
 {
+    /* mx_batch has MX_IO_MAX slots of each kind: a provider with more cannot be fed. */
+    if (mx_provider_num_data(p) > MX_IO_MAX || mx_provider_num_label(p) > MX_IO_MAX) {
+        mx_set_error(MX_EINVAL, "provider has %d data and %d label inputs (at most %d of each, MX_IO_MAX)",
+                     mx_provider_num_data(p), mx_provider_num_label(p), MX_IO_MAX);
+        return -1;
+    }
     int n = 0;
     for (int i = 0; i < mx_provider_num_data(p); i++) {
         mx_io_desc d = mx_provider_data_desc(p, i);
@@ -172,6 +178,7 @@ mx_status mx_model_bind_training(mx_model *m, mx_provider *train, mx_optimizer *
     const char *names[2 * MX_IO_MAX];
     mx_shape shapes[2 * MX_IO_MAX];
     int n = mx_model_provider_inputs(train, names, shapes, 1);
+    if (n < 0) return MX_EINVAL;
     int batch = mx_provider_batch_size(train);
     if (batch < m->nctx)
         return mx_set_error(MX_EINVAL, "fit: batch size %d is smaller than the %d contexts", batch, m->nctx);
@@ -252,6 +259,7 @@ mx_status mx_model_predict(mx_model *m, mx_provider *data, mx_nd **out)
     const char *names[2 * MX_IO_MAX];
     mx_shape shapes[2 * MX_IO_MAX];
     int n = mx_model_provider_inputs(data, names, shapes, 0);
+    if (n < 0) return MX_EINVAL;
     const char *const *argn;
     int nargs = mx_list_arguments(m->sym, &argn);
     mx_grad_req *none = calloc((size_t)nargs + 1, sizeof *none);

@@ -37,7 +37,7 @@ struct mx_model {
     int n_inputs;                /* several contexts: data then label inputs */
     int input_arg[2 * MX_IO_MAX];
     size_t input_row[2 * MX_IO_MAX];
-    int label_arg;               /* first label's argument index, -1 if none */
+    int n_label;                 /* several contexts: the last n_label inputs are the labels */
     mx_nd **grad_list;           /* [param][ctx]: what a push sums */
     mx_nd **param_list;          /* [param][ctx]: where a pull copies */
     long iter;                   /* batches trained since the first epoch */
@@ -51,7 +51,9 @@ struct mx_model {
 mx_status mx_model_apply_params(mx_model *m, mx_exec *e, const mx_exec *src, int n_inputs,
                                 const char *const *inputs);
 
-/* Input names and shapes of a provider (data, then labels if asked). */
+/* Input names and shapes of a provider (data, then labels if asked); the
+ * arrays hold 2·MX_IO_MAX. -1, with the error set, for a provider with more
+ * than MX_IO_MAX data or label inputs. */
 int mx_model_provider_inputs(const mx_provider *p, const char **names, mx_shape *shapes, int with_labels);
 
 /* Binds the training executors for the provider (once per shape). */
@@ -70,7 +72,8 @@ void mx_model_parallel_forward(mx_model *m, const mx_batch *full);
 /* Several contexts: points each batch input at the staging buffers. */
 mx_status mx_model_parallel_targets(mx_model *m, const mx_provider *p, mx_batch *b);
 
-/* Several contexts: per-context metric update for a batch of count samples. */
+/* Several contexts: per-context metric update for a batch of count samples,
+ * label i with output i for every i below min(labels, outputs). */
 void mx_model_parallel_metric(mx_model *m, mx_metric *metric, int count);
 
 /* Several contexts: builds the pools, the KVStore and the staging buffers. */

@@ -77,7 +77,7 @@ mx_status mx_model_parallel_setup(mx_model *m, mx_provider *train, mx_optimizer 
     /* Staging: the provider writes a whole batch here; contexts copy their slice. */
     int batch = mx_provider_batch_size(train);
     m->n_inputs = 0;
-    m->label_arg = -1;
+    m->n_label = 0;
     for (int i = 0; i < mx_provider_num_data(train) + mx_provider_num_label(train); i++) {
         int is_label = i >= mx_provider_num_data(train);
         mx_io_desc d = is_label ? mx_provider_label_desc(train, i - mx_provider_num_data(train))
@@ -86,11 +86,11 @@ mx_status mx_model_parallel_setup(mx_model *m, mx_provider *train, mx_optimizer 
         if (a < 0) return mx_set_error(MX_EINVAL, "provider input '%s' is not an argument of the network", d.name);
         m->input_arg[m->n_inputs] = a;
         m->input_row[m->n_inputs] = mx_shape_tail(&d.shape, 1);
-        if (is_label && m->label_arg < 0) m->label_arg = a;
         m->stage[m->n_inputs] = calloc((size_t)batch * m->input_row[m->n_inputs], sizeof(float));
         if (!m->stage[m->n_inputs]) return mx_set_error(MX_ENOMEM, "fit: out of memory");
         m->n_inputs++;
     }
+    m->n_label = mx_provider_num_label(train);
     return MX_OK;
 }
 
@@ -146,13 +146,17 @@ void mx_model_parallel_forward(mx_model *m, const mx_batch *full)
 
 void mx_model_parallel_metric(mx_model *m, mx_metric *metric, int count)
 {
-    if (m->label_arg < 0) return;
+    const mx_nd *labels[MX_IO_MAX], *preds[MX_IO_MAX];
     long offset = 0;
     for (int k = 0; k < m->nctx; k++) {
         long real = count - offset;
         if (real > m->slice[k]) real = m->slice[k];
-        if (real > 0)
-            mx_metric_update(metric, mx_exec_arg(m->exec[k], m->label_arg), mx_exec_output(m->exec[k], 0), (int)real);
+        int n = m->n_label < mx_exec_num_outputs(m->exec[k]) ? m->n_label : mx_exec_num_outputs(m->exec[k]);
+        for (int i = 0; i < n; i++) {
+            labels[i] = mx_exec_arg(m->exec[k], m->input_arg[m->n_inputs - m->n_label + i]);
+            preds[i] = mx_exec_output(m->exec[k], i);
+        }
+        if (real > 0) mx_metric_update_list(metric, n, labels, preds, (int)real);
         offset += m->slice[k];
     }
 }

@@ -12,7 +12,7 @@
 #include "mx/shape.h"
 
 #define MX_OP_MAX_ARGS 8
-#define MX_OP_MAX_OUTPUTS 4
+#define MX_OP_MAX_OUTPUTS 64 /* SliceChannel's num_outputs; only infer.c sizes a stack array by it */
 #define MX_OP_MAX_AUX 4
 
 typedef enum mx_param_type { MX_P_INT, MX_P_FLOAT, MX_P_BOOL, MX_P_ENUM, MX_P_SHAPE } mx_param_type;
@@ -46,7 +46,8 @@ enum {
     MX_OP_INPLACE = 1,     /* forward: output 0 may take input 0's buffer */
     MX_OP_BWD_INPLACE = 2, /* backward: in_grad 0 may take out_grad 0's buffer */
     MX_OP_LOSS = 4,        /* backward ignores the head gradient */
-    MX_OP_NO_GRAD = 8      /* no gradient flows through (BlockGrad) */
+    MX_OP_NO_GRAD = 8,     /* no gradient flows through (BlockGrad) */
+    MX_OP_NUMBERED_OUTPUTS = 16 /* outputs named <name>_output0… even when there is one */
 };
 
 typedef struct mx_op_def {
@@ -55,7 +56,8 @@ typedef struct mx_op_def {
     const mx_param_spec *params; /* terminated by an entry with name NULL */
     /* Argument names in order; returns their count. */
     int (*list_arguments)(const void *param, const char **names);
-    /* Output count (NULL: 1). */
+    /* Output count (NULL: 1), at most MX_OP_MAX_OUTPUTS: clamp a larger
+     * request here and fail it in infer_shape (as Concat's num_args). */
     int (*num_outputs)(const void *param);
     /* Auxiliary state names; returns their count (NULL: none). */
     int (*list_aux)(const void *param, const char **names);
@@ -70,7 +72,9 @@ typedef struct mx_op_def {
     size_t (*workspace)(const void *param, const mx_shape *in, const mx_shape *out);
     void (*forward)(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
                     mx_tensor *aux);
-    /* in_grad[i] is NULL-data when req[i] is MX_REQ_NULL. */
+    /* in_grad[i] is NULL-data when req[i] is MX_REQ_NULL; out_grad[k] is
+     * NULL-data, meaning zero, for a loss head and for an output that
+     * nothing consumes (an unused output of a multi-output op). */
     void (*backward)(const mx_op_run *r, const void *param, const mx_tensor *out_grad,
                      const mx_tensor *in, const mx_tensor *out, mx_tensor *in_grad,
                      const mx_req *req, mx_tensor *aux);

@@ -41,6 +41,10 @@ static const op_entry registry[] = {
     {"BatchNorm", &mx_op_batch_norm},
     {"LeakyReLU", &mx_op_leaky_relu},
     {"SoftmaxActivation", &mx_op_softmax_activation},
+    /* -- sequence ops (char-LSTM issue) -- */
+    {"SliceChannel", &mx_op_slice_channel},
+    {"split", &mx_op_slice_channel},
+    {"Embedding", &mx_op_embedding},
 };
 
 #define NOPS ((int)(sizeof registry / sizeof registry[0]))

@@ -3,6 +3,7 @@
  * defaults and errors that name the op, the key and the value. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,13 @@ static mx_status set_value(const mx_op_def *op, const mx_param_spec *s, void *pa
         errno = 0;
         long x = strtol(v, &end, 10);
         if (end == v || *end || errno) return bad_value(op, s, v, "an integer");
-        if (x < s->min) {
+        /* long is wider than the int field: a bigger value would wrap */
+        if (x > INT_MAX) {
+            char want[64];
+            snprintf(want, sizeof want, "an integer <= %d", INT_MAX);
+            return bad_value(op, s, v, want);
+        }
+        if (x < s->min || x < INT_MIN) {
             char want[64];
             snprintf(want, sizeof want, "an integer >= %ld", s->min);
             return bad_value(op, s, v, want);

@@ -27,19 +27,32 @@ static char *join_name(const char *a, const char *b)
 
 void mx_node_release(mx_node *node)
 {
+    /* A worklist, not recursion: a graph loaded from a file can be deeper
+     * than the C stack. */
     if (!node || --node->refs > 0) return;
-    for (int i = 0; i < node->ninputs; i++) mx_node_release(node->inputs[i].node);
-    for (int i = 0; i < node->nattr; i++) { free(node->attr_keys[i]); free(node->attr_vals[i]); }
-    for (int i = 0; i < node->noutputs; i++) free(node->out_names[i]);
-    for (int i = 0; i < node->naux; i++) free(node->aux_names[i]);
-    free(node->attr_keys);
-    free(node->attr_vals);
-    free(node->out_names);
-    free(node->aux_names);
-    free(node->inputs);
-    free(node->param);
-    free(node->name);
-    free(node);
+    node->next_dead = NULL;
+    while (node) {
+        mx_node *next = node->next_dead;
+        for (int i = 0; i < node->ninputs; i++) {
+            mx_node *in = node->inputs[i].node;
+            if (in && --in->refs <= 0) {
+                in->next_dead = next;
+                next = in;
+            }
+        }
+        for (int i = 0; i < node->nattr; i++) { free(node->attr_keys[i]); free(node->attr_vals[i]); }
+        for (int i = 0; i < node->noutputs; i++) free(node->out_names[i]);
+        for (int i = 0; i < node->naux; i++) free(node->aux_names[i]);
+        free(node->attr_keys);
+        free(node->attr_vals);
+        free(node->out_names);
+        free(node->aux_names);
+        free(node->inputs);
+        free(node->param);
+        free(node->name);
+        free(node);
+        node = next;
+    }
 }
 
 static mx_node *node_alloc(const char *name, int noutputs)
@@ -134,7 +147,7 @@ mx_node *mx_node_new_op(const mx_op_def *op, const char *name, void *param, int 
     }
     for (int i = 0; i < nout; i++) {
         char suffix[32];
-        snprintf(suffix, sizeof suffix, nout == 1 ? "output" : "output%d", i);
+        snprintf(suffix, sizeof suffix, nout == 1 && !(op->flags & MX_OP_NUMBERED_OUTPUTS) ? "output" : "output%d", i);
         if (!(n->out_names[i] = join_name(name, suffix))) goto oom;
     }
     const char *aux[MX_OP_MAX_AUX];
@@ -323,32 +336,60 @@ mx_sym *mx_sym_output(const mx_sym *sym, int i)
 
 const char *mx_sym_name(const mx_sym *sym) { return sym->nout ? sym->outs[0].node->name : ""; }
 
-static void topo_visit(mx_node *n, mx_node **order, int *count)
-{
-    if (n->mark) return;
-    n->mark = 1;
-    for (int i = 0; i < n->ninputs; i++) topo_visit(n->inputs[i].node, order, count);
-    if (order) order[*count] = n;
-    (*count)++;
-}
-
-static void topo_clear(mx_node *n)
-{
-    if (!n->mark) return;
-    n->mark = 0;
-    for (int i = 0; i < n->ninputs; i++) topo_clear(n->inputs[i].node);
-}
+/* One node of the depth-first walk and the next input it will visit. */
+typedef struct topo_frame {
+    mx_node *node;
+    int next;
+} topo_frame;
 
 mx_node **mx_graph_topo(const mx_sym *sym, int *n)
 {
-    int count = 0;
-    for (int i = 0; i < sym->nout; i++) topo_visit(sym->outs[i].node, NULL, &count);
-    for (int i = 0; i < sym->nout; i++) topo_clear(sym->outs[i].node);
-    mx_node **order = malloc((size_t)(count ? count : 1) * sizeof *order);
-    if (!order) { mx_set_error(MX_ENOMEM, "symbol: out of memory"); return NULL; }
-    *n = 0;
-    for (int i = 0; i < sym->nout; i++) topo_visit(sym->outs[i].node, order, n);
-    for (int i = 0; i < sym->nout; i++) topo_clear(sym->outs[i].node);
+    /* Post-order with an explicit stack, not recursion: a graph loaded
+     * from a file can be deeper than the C stack. mark = visited. */
+    int cap = 64, scap = 64, count = 0, sp = 0;
+    mx_node **order = malloc((size_t)cap * sizeof *order);
+    topo_frame *stack = malloc((size_t)scap * sizeof *stack);
+    int ok = order && stack;
+    for (int i = 0; ok && i < sym->nout; i++) {
+        mx_node *root = sym->outs[i].node;
+        if (root->mark) continue;
+        root->mark = 1;
+        stack[sp++] = (topo_frame){root, 0};
+        while (ok && sp) {
+            topo_frame *f = &stack[sp - 1];
+            if (f->next < f->node->ninputs) {
+                mx_node *in = f->node->inputs[f->next++].node;
+                if (in->mark) continue;
+                if (sp == scap) {
+                    topo_frame *more = realloc(stack, (size_t)scap * 2 * sizeof *more);
+                    if (!(ok = more != NULL)) break;
+                    stack = more;
+                    scap *= 2;
+                }
+                in->mark = 1;
+                stack[sp++] = (topo_frame){in, 0};
+            } else {
+                if (count == cap) {
+                    mx_node **more = realloc(order, (size_t)cap * 2 * sizeof *more);
+                    if (!(ok = more != NULL)) break;
+                    order = more;
+                    cap *= 2;
+                }
+                order[count++] = f->node;
+                sp--;
+            }
+        }
+    }
+    /* every marked node is in order or still on the stack */
+    for (int i = 0; order && i < count; i++) order[i]->mark = 0;
+    for (int i = 0; stack && i < sp; i++) stack[i].node->mark = 0;
+    free(stack);
+    if (!ok) {
+        free(order);
+        mx_set_error(MX_ENOMEM, "symbol: out of memory");
+        return NULL;
+    }
+    *n = count;
     return order;
 }
 

@@ -22,7 +22,7 @@ typedef struct mx_gc_check {
     float nudge;          /* keep |x| above this (kinks at 0) */
 } mx_gc_check;
 
-/* Binds sym (arguments named "*label*" get no gradient), fills inputs,
+/* Binds sym (one output; arguments named "*label*" get no gradient), fills inputs,
  * runs backward and compares up to ~40 entries per argument with central
  * differences (|a − n| ≤ 3e-3 + 2e-2·|n|); CUnit assertions on failure.
  * Returns how many entries were compared. */

@@ -28,6 +28,8 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(gradcheck)     \
     X(conv)          \
     X(pool)          \
+    X(seq_ops)       \
+    X(lstm)          \
     X(layers)        \
     X(optimizer)     \
     X(training)      \
@@ -36,6 +38,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(ndfile)        \
     X(symjson)       \
     X(io)            \
+    X(vocab)         \
     X(model)         \
     X(kvstore)       \
     X(callback)      \

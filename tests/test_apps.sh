@@ -171,5 +171,79 @@ else
     bad "mnist_mlp is not statically linked" "$(readelf -l "$app" | grep interpreter)"
 fi
 
+# char_lstm: the MXNet.jl char-LSTM tutorial (train, then sample from its checkpoint).
+lstm="$build/char_lstm"
+expect "char_lstm --help lists the commands" 0 "sample +generate text" "$lstm" --help
+expect "char_lstm train --help lists --seq-len" 0 "--seq-len" "$lstm" train --help
+expect "char_lstm sample --help lists --temperature" 0 "--temperature" "$lstm" sample --help
+expect "char_lstm unknown command is named" 2 "unknown command 'fit'" "$lstm" fit
+expect "char_lstm missing --data names the file" 1 "$tmp/none.txt" "$lstm" train --data "$tmp/none.txt" \
+    --checkpoint "$tmp/none"
+expect "char_lstm bad --seq-len is named" 2 "--seq-len: bad value '0'" "$lstm" train --seq-len 0
+expect "char_lstm sample needs --epoch" 2 "--epoch is required" "$lstm" sample
+text=/usr/share/common-licenses/GPL-3
+if [ -f "$text" ]; then
+    mkdir -p "$tmp/cl"
+    small=(--data "$text" --num-hidden 64 --num-embed 32 --num-layers 1 --seq-len 16 --batch-size 16)
+    # 8 epochs of 123 batches from NLL ln 77 = 4.34: measured training NLL
+    # 1.66-1.68 and validation perplexity 8.7-9.0 (seeds 0-3, 1 and 2 threads)
+    out=$("$lstm" train "${small[@]}" --epochs 8 --checkpoint "$tmp/cl/g" 2>&1)
+    nll=$(sed -n 's/^final training NLL = //p' <<<"$out")
+    ppl=$(sed -n 's/^final validation perplexity = //p' <<<"$out")
+    if [ -n "$nll" ] && [ -n "$ppl" ] && awk -v n="$nll" -v p="$ppl" 'BEGIN { exit !(n < 1.9 && p < 11) }'; then
+        ok "char_lstm trains: training NLL $nll < 1.9, validation perplexity $ppl < 11 after 8 epochs"
+    else
+        bad "char_lstm training NLL '$nll' / perplexity '$ppl'" "$(tail -20 <<<"$out")"
+    fi
+    grep -qE "Speed: [0-9.]+ samples/sec" <<<"$out" && ok "char_lstm speedometer lines" || bad "char_lstm speedometer"
+    [ -f "$tmp/cl/g-0008.params" ] && [ -f "$tmp/cl/g-symbol.json" ] && [ -f "$tmp/cl/g-vocab" ] &&
+        ok "char_lstm writes checkpoints and the vocabulary" || bad "char_lstm checkpoint files" "$(ls "$tmp/cl")"
+
+    # 4 samples of 60 characters: "## Sample N" (12 bytes), the text, "\n\n".
+    sample() { "$lstm" sample --checkpoint "$tmp/cl/g" --epoch 8 --samples 4 --length 60 "$@"; }
+    sample --seed 7 >"$tmp/cl/s7a" 2>&1
+    sample --seed 7 >"$tmp/cl/s7b" 2>&1
+    sample --seed 8 >"$tmp/cl/s8" 2>&1
+    if [ "$(grep -c '^## Sample [1-4]$' "$tmp/cl/s7a")" = 4 ] && [ "$(wc -c <"$tmp/cl/s7a")" = $((4 * (12 + 60 + 2))) ] &&
+        [ "$(grep -A1 '^## Sample' "$tmp/cl/s7a" | grep -c '^a')" = 4 ]; then
+        ok "char_lstm samples: 4 of 60 characters, each starting with 'a'"
+    else
+        bad "char_lstm sample count or length" "$(cat "$tmp/cl/s7a")"
+    fi
+    bytes() { LC_ALL=C od -An -v -tu1 | tr -s ' ' '\n' | sed '/^$/d' | LC_ALL=C sort -u; }
+    extra=$(LC_ALL=C comm -23 <(grep -av '^## Sample [1-4]$' "$tmp/cl/s7a" | bytes) <(bytes <"$text"))
+    [ -z "$extra" ] && ok "char_lstm samples only characters of the text" || bad "char_lstm sampled bytes not in the text" "$extra"
+    cmp -s "$tmp/cl/s7a" "$tmp/cl/s7b" && ok "char_lstm sampling is reproducible for a seed" || bad "char_lstm seed 7 twice differs"
+    cmp -s "$tmp/cl/s7a" "$tmp/cl/s8" && bad "char_lstm seeds 7 and 8 give the same samples" ||
+        ok "char_lstm another seed gives other samples"
+
+    printf 'mxrt-vocab 1 300\nabc' >"$tmp/cl/bad-vocab"
+    expect "char_lstm corrupt vocab is named" 1 "$tmp/cl/bad-vocab" \
+        "$lstm" sample --checkpoint "$tmp/cl/g" --epoch 8 --vocab "$tmp/cl/bad-vocab"
+    head -c 1000 "$tmp/cl/g-0008.params" >"$tmp/cl/t-0008.params"
+    cp "$tmp/cl/g-vocab" "$tmp/cl/t-vocab"
+    expect "char_lstm truncated params is named" 1 "t-0008.params: truncated" \
+        "$lstm" sample --checkpoint "$tmp/cl/t" --epoch 8
+
+    # 2 epochs straight == 1 epoch + resume to 2.
+    "$lstm" train "${small[@]}" --epochs 2 --checkpoint "$tmp/cl/s" >/dev/null 2>&1
+    "$lstm" train "${small[@]}" --epochs 1 --checkpoint "$tmp/cl/r" >/dev/null 2>&1
+    out=$("$lstm" train "${small[@]}" --epochs 2 --resume "$tmp/cl/r" 1 2>&1)
+    if grep -q "Resuming from" <<<"$out" && cmp -s "$tmp/cl/s-0002.params" "$tmp/cl/r-0002.params"; then
+        ok "char_lstm --resume 1 to 2 equals 2 epochs straight"
+    else
+        bad "char_lstm resume" "$(tail -20 <<<"$out")"
+    fi
+else
+    echo "  skipped: char_lstm training: $text not present"
+fi
+if ! readelf -l "$lstm" | grep -q "Requesting program interpreter"; then
+    ok "char_lstm is a fully static executable"
+elif [[ "$build" == *-san* ]]; then
+    echo "  skipped: char_lstm static check: sanitizer builds link dynamically"
+else
+    bad "char_lstm is not statically linked"
+fi
+
 echo "app tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

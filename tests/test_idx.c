@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -175,6 +176,40 @@ static void test_rejects_absurd_size(void)
     expect_failure(write_raw("huge2.idx", buf, n), MX_EFORMAT, "too large");
 }
 
+/* Found by fuzz/fuzz_idx: the loader allocated the payload the header
+ * claims before reading it, so a 26-byte file claiming 4 GiB (the most
+ * allowed) made a 4 GiB malloc. Now it fails as truncated with the
+ * address space capped 1 GiB above what the process uses. */
+static void test_rejects_huge_claim_without_allocating_it(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    mx_test_skip("ASan reserves address space up front; checked in the plain build");
+#else
+    static const unsigned dims[2] = {65536, 65536};
+    unsigned char buf[64];
+    size_t n = idx_header(buf, 0x08, 2, dims);
+    memcpy(buf + n, "0123456789", 10);
+    const char *want = "truncated: expected 4294967296 data bytes for 65536x65536, found 10";
+    char raw[512], gz[512];
+    snprintf(raw, sizeof raw, "%s", write_raw("claim.idx", buf, n + 10));
+    snprintf(gz, sizeof gz, "%s", write_gz("claim.idx.gz", buf, n + 10));
+    long pages = 0;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    CU_ASSERT_FATAL(statm != NULL);
+    CU_ASSERT(fscanf(statm, "%ld", &pages) == 1);
+    fclose(statm);
+    struct rlimit old, cap;
+    CU_ASSERT_FATAL(getrlimit(RLIMIT_AS, &old) == 0);
+    cap = old;
+    rlim_t want_cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30);
+    if (cap.rlim_cur == RLIM_INFINITY || cap.rlim_cur > want_cap) cap.rlim_cur = want_cap;
+    CU_ASSERT_FATAL(setrlimit(RLIMIT_AS, &cap) == 0);
+    expect_failure(raw, MX_EFORMAT, want);
+    expect_failure(gz, MX_EFORMAT, want);
+    CU_ASSERT(setrlimit(RLIMIT_AS, &old) == 0);
+#endif
+}
+
 static void test_rejects_trailing_bytes(void)
 {
     unsigned char buf[64];
@@ -277,6 +312,7 @@ CU_ErrorCode mx_test_register_idx(void)
     CU_add_test(s, "rejects more than 4 dimensions", test_rejects_too_many_dims);
     CU_add_test(s, "rejects a zero dimension", test_rejects_zero_dim);
     CU_add_test(s, "rejects an absurd size", test_rejects_absurd_size);
+    CU_add_test(s, "rejects a huge claim without allocating it", test_rejects_huge_claim_without_allocating_it);
     CU_add_test(s, "rejects trailing bytes", test_rejects_trailing_bytes);
     CU_add_test(s, "rejects a corrupt gzip stream", test_rejects_corrupt_gzip);
     CU_add_test(s, "rejects a missing file", test_rejects_missing_file);

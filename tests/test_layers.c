@@ -496,10 +496,44 @@ static void test_layers_infer_shape_errors(void)
     mx_sym_free(v);
 }
 
+/* BatchNorm with output_mean_var whose data output nobody reads: the
+ * executor gives that output no gradient buffer (NULL = zero), and
+ * backward must write zero gradients instead of reading it. */
+static void test_batchnorm_only_mean_used(void)
+{
+    mx_sym *x = mx_var("x");
+    mx_sym *bn = mx_op("BatchNorm", "name=bn output_mean_var=1 fix_gamma=0", x);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bn);
+    mx_sym *mean = mx_sym_output(bn, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mean);
+    const char *names[] = {"x"};
+    mx_shape s = mx_shape_make(2, 6, 3);
+    mx_grad_req reqs[3] = {MX_GRAD_WRITE, MX_GRAD_WRITE, MX_GRAD_WRITE};
+    mx_exec *e = mx_simple_bind(mean, mx_cpu(), 1, names, &s, reqs);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    for (int a = 0; a < mx_exec_num_args(e); a++) {
+        mx_test_fill(mx_exec_arg(e, a), -1.0f, 1.0f, 5u + (unsigned)a);
+        mx_nd_fill(mx_exec_grad(e, a), 9.0f);
+    }
+    CU_ASSERT_EQUAL(mx_exec_forward(e, 1), MX_OK);
+    CU_ASSERT_EQUAL(mx_exec_backward(e, NULL), MX_OK);
+    int nonzero = 0;
+    for (int a = 0; a < mx_exec_num_args(e); a++) {
+        const float *g = mx_nd_data(mx_exec_grad(e, a));
+        for (size_t i = 0; i < mx_nd_size(mx_exec_grad(e, a)); i++) nonzero += g[i] != 0.0f;
+    }
+    CU_ASSERT_EQUAL(nonzero, 0);
+    mx_exec_free(e);
+    mx_sym_free(mean);
+    mx_sym_free(bn);
+    mx_sym_free(x);
+}
+
 CU_ErrorCode mx_test_register_layers(void)
 {
     CU_pSuite s = CU_add_suite("layers", NULL, NULL);
     if (!s) return CU_get_error();
+    CU_add_test(s, "BatchNorm: only the mean output used gives zero gradients", test_batchnorm_only_mean_used);
     CU_add_test(s, "gradcheck BatchNorm", test_layers_gradcheck_batchnorm);
     CU_add_test(s, "gradcheck LeakyReLU", test_layers_gradcheck_leaky_relu);
     CU_add_test(s, "gradcheck SoftmaxActivation", test_layers_gradcheck_softmax_activation);

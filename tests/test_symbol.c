@@ -1,4 +1,5 @@
 /* test_symbol.c — building graphs: names, listing, inference, errors. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,67 @@ static void test_symbol_softmax_alias_and_registry(void)
     mx_sym_free(x); mx_sym_free(s);
 }
 
+/* Found by fuzz/fuzz_opparams: strtol's long was stored in the int
+ * field, so this num_hidden wrapped to -1462671850 past the >= 1 check. */
+static void test_symbol_rejects_int_params_past_int_range(void)
+{
+    mx_sym *x = mx_var("x");
+    CU_ASSERT_PTR_NULL(mx_op("FullyConnected", "num_hidden=5663215494175483414", x));
+    ASSERT_ERROR_HAS("num_hidden");
+    ASSERT_ERROR_HAS("<= 2147483647");
+    CU_ASSERT_PTR_NULL(mx_op("FullyConnected", "num_hidden=2147483648", x));
+    ASSERT_ERROR_HAS("2147483648");
+    mx_sym *fc = mx_op("FullyConnected", "num_hidden=2147483647", x);
+    CU_ASSERT_PTR_NOT_NULL(fc);
+    mx_sym_free(fc);
+    mx_sym_free(x);
+}
+
+/* Infers op on x of shape d (dims as int64) into args/outs/aux. */
+static mx_status infer_on(const char *op, const char *params, int ndim, const int64_t *d, mx_shape *args,
+                          mx_shape *outs, mx_shape *aux)
+{
+    mx_sym *x = mx_var("x"), *s = mx_op(op, params, x);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    const char *names[] = {"x"};
+    mx_shape shape = mx_shape_from(ndim, d);
+    mx_status st = mx_infer_shape(s, 1, names, &shape, args, outs, aux);
+    mx_sym_free(s);
+    mx_sym_free(x);
+    return st;
+}
+
+/* Found by fuzz/fuzz_opparams: inference built shapes through int, so
+ * sizes past 2^31 came out wrapped (Flatten of (2^31-1, 2^31-1, 2, 2)
+ * gave (2147483647, -4)); they must come out exact, or be refused where
+ * the kernels index with int (FullyConnected's GEMM, Pooling's planes). */
+static void test_symbol_infers_sizes_past_int_exactly_or_refuses(void)
+{
+    mx_shape args[4], outs[3], aux[2];
+    const int64_t big = 3000000000LL;
+    const int64_t plane[3] = {3, 65536, 65536}, wide[2] = {2, big}, tall[2] = {big, 10};
+    CU_ASSERT_EQUAL_FATAL(infer_on("Flatten", "", 3, plane, args, outs, aux), MX_OK);
+    CU_ASSERT_EQUAL(outs[0].ndim, 2);
+    CU_ASSERT_EQUAL(outs[0].dims[0], 3);
+    CU_ASSERT_EQUAL(outs[0].dims[1], 65536LL * 65536);
+    CU_ASSERT_EQUAL_FATAL(infer_on("BatchNorm", "", 2, wide, args, outs, aux), MX_OK);
+    CU_ASSERT(args[1].ndim == 1 && args[1].dims[0] == big); /* gamma */
+    CU_ASSERT(aux[0].ndim == 1 && aux[0].dims[0] == big);   /* moving_mean */
+    CU_ASSERT_EQUAL_FATAL(infer_on("LeakyReLU", "act_type=prelu", 2, wide, args, outs, aux), MX_OK);
+    CU_ASSERT(args[1].ndim == 1 && args[1].dims[0] == big);
+    CU_ASSERT_EQUAL_FATAL(infer_on("SoftmaxOutput", "", 2, tall, args, outs, aux), MX_OK);
+    CU_ASSERT(args[1].ndim == 1 && args[1].dims[0] == big); /* label */
+    CU_ASSERT_EQUAL(infer_on("FullyConnected", "num_hidden=4", 3, plane, args, outs, aux), MX_EINVAL);
+    ASSERT_ERROR_HAS("(3,65536,65536)");
+    ASSERT_ERROR_HAS("out of range");
+    const int64_t img[4] = {2, 3, 8, 8};
+    CU_ASSERT_EQUAL(infer_on("Pooling", "pool_type=avg kernel=(3,3) pad=(1310503833,1) pooling_convention=full",
+                             4, img, args, outs, aux), MX_EINVAL);
+    ASSERT_ERROR_HAS("parameter 'pad'");
+    CU_ASSERT_EQUAL(infer_on("Pooling", "kernel=(3,3) pad=(40000,40000)", 4, img, args, outs, aux), MX_EINVAL);
+    ASSERT_ERROR_HAS("2^31");
+}
+
 CU_ErrorCode mx_test_register_symbol(void)
 {
     CU_pSuite s = CU_add_suite("symbol", NULL, NULL);
@@ -254,5 +316,8 @@ CU_ErrorCode mx_test_register_symbol(void)
     CU_add_test(s, "arithmetic maps to underscore ops", test_symbol_arithmetic_maps_to_underscore_ops);
     CU_add_test(s, "print lists every node", test_symbol_print_lists_every_node);
     CU_add_test(s, "Softmax alias and registry", test_symbol_softmax_alias_and_registry);
+    CU_add_test(s, "rejects int parameters past int range", test_symbol_rejects_int_params_past_int_range);
+    CU_add_test(s, "infers sizes past int exactly or refuses them",
+                test_symbol_infers_sizes_past_int_exactly_or_refuses);
     return CU_get_error();
 }

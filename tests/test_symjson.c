@@ -2,6 +2,7 @@
  * round trips, every rejection), plus the DOT writer and mx_mlp
  * (tests/test_symjson_dot.c, registered into this suite). */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,6 +472,48 @@ static void test_symjson_save_is_atomic_and_load_reads_it(void)
     mx_sym_free(mlp);
 }
 
+#define DEEP_NODES 20000
+
+/* Thread body: loads, lists, re-saves and frees the chain; returns text
+ * when all of it worked (errors are per thread: printed here). */
+static void *use_deep_chain(void *text)
+{
+    mx_sym *sym = mx_sym_from_json(text, "deep-symbol.json");
+    const char *const *args;
+    char *json = sym ? mx_sym_to_json(sym) : NULL;
+    int ok = sym && mx_list_arguments(sym, &args) == 1 && json;
+    if (!ok) fprintf(stderr, "\n  deep chain: %s\n", mx_last_error());
+    free(json);
+    mx_sym_free(sym);
+    return ok ? text : NULL;
+}
+
+/* Graph walks and frees used to recurse once per node of depth, so a
+ * long enough chain in a file overflowed the stack (a 300,000-node one
+ * crashed the release build). 20,000 BlockGrads on a 256 KiB stack would
+ * need megabytes of recursion. */
+static void test_symjson_loads_a_graph_deeper_than_the_stack(void)
+{
+    size_t cap = (size_t)DEEP_NODES * 96 + 256, n;
+    char *text = malloc(cap);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    n = (size_t)snprintf(text, cap, "{\"nodes\": [{\"op\": \"null\", \"name\": \"data\", \"inputs\": []}");
+    for (int i = 1; i < DEEP_NODES; i++)
+        n += (size_t)snprintf(text + n, cap - n, ", {\"op\": \"BlockGrad\", \"name\": \"b%d\", \"inputs\": [[%d, 0, 0]]}",
+                              i, i - 1);
+    snprintf(text + n, cap - n, "], \"arg_nodes\": [0], \"heads\": [[%d, 0, 0]]}", DEEP_NODES - 1);
+    pthread_attr_t attr;
+    pthread_t t;
+    void *res = NULL;
+    CU_ASSERT_EQUAL_FATAL(pthread_attr_init(&attr), 0);
+    CU_ASSERT_EQUAL(pthread_attr_setstacksize(&attr, 256 << 10), 0);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, &attr, use_deep_chain, text), 0);
+    pthread_join(t, &res);
+    CU_ASSERT_PTR_EQUAL(res, text);
+    pthread_attr_destroy(&attr);
+    free(text);
+}
+
 CU_ErrorCode mx_test_register_symjson(void)
 {
     CU_pSuite s = CU_add_suite("symjson", NULL, NULL);
@@ -484,6 +527,7 @@ CU_ErrorCode mx_test_register_symjson(void)
     CU_add_test(s, "rejects bad structure", test_symjson_rejects_bad_structure);
     CU_add_test(s, "rejects bad nodes, naming them", test_symjson_rejects_bad_nodes_naming_them);
     CU_add_test(s, "save is atomic and load reads it", test_symjson_save_is_atomic_and_load_reads_it);
+    CU_add_test(s, "loads a graph deeper than the stack", test_symjson_loads_a_graph_deeper_than_the_stack);
     mx_test_add_graphviz_tests(s);
     return CU_get_error();
 }

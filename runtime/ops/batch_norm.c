@@ -97,7 +97,7 @@ static mx_status bn_infer(const void *param, mx_shape *in, int nin, mx_shape *ou
         return mx_set_error(MX_EINVAL, "BatchNorm: axis %d is out of range for data %s", p->axis,
                             mx_shape_str(&in[0], d, sizeof d));
     }
-    mx_shape cs = mx_shape_make(1, (int)in[0].dims[ax]);
+    mx_shape cs = mx_shape_from(1, &in[0].dims[ax]); /* int64: an int would wrap */
     if ((st = mx_shape_assign(&in[1], &cs, "argument 'gamma'")) != MX_OK) return st;
     if ((st = mx_shape_assign(&in[2], &cs, "argument 'beta'")) != MX_OK) return st;
     if ((st = mx_shape_assign(&aux[0], &cs, "auxiliary state 'moving_mean'")) != MX_OK) return st;
@@ -166,6 +166,12 @@ static void bn_backward(const mx_op_run *r, const void *param, const mx_tensor *
     const bn_ws *ws = r->workspace;
     const float *mean = ws_mean(r->workspace), *invstd = mean + 2 * padded(c);
     /* The mean/var outputs pass no gradient (MXNet blocks them too). */
+    if (!out_grad[0].data) { /* output 0 unused (only mean/var read): zero gradients */
+        size_t n[3] = {mx_shape_size(&in[0].shape), c, c};
+        for (int k = 0; k < 3; k++)
+            if (req[k] == MX_REQ_WRITE && in_grad[k].data) r->k->fill(r->eng, in_grad[k].data, 0.0f, n[k]);
+        return;
+    }
     r->k->batchnorm_backward(r->eng, in[0].data, out_grad[0].data, in_grad[0].data, outer, c, inner,
                              mean, invstd, p->fix_gamma ? NULL : in[1].data, ws->batch_stats, req[0],
                              in_grad[1].data, req[1], in_grad[2].data, req[2]);

@@ -1,6 +1,8 @@
 /* fully_connected.c — FullyConnected: y = x·Wᵀ + b, with MXNet's
  * num_hidden, no_bias and flatten. W is (num_hidden, input_dim). */
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "ops.h"
 
@@ -45,9 +47,20 @@ static mx_status fc_infer(const void *param, mx_shape *in, int nin, mx_shape *ou
     (void)nout; (void)aux; (void)naux;
     const fc_param *p = param;
     if (in[0].ndim == 0) return MX_OK; /* nothing to go on yet */
-    size_t rows, in_dim;
-    fc_dims(p, &in[0], &rows, &in_dim);
-    mx_shape w = mx_shape_make(2, p->num_hidden, (int)in_dim);
+    /* the GEMM takes int sizes: rows and input width must fit one */
+    int64_t rows = 1, in_dim = 1;
+    int ok = 1;
+    for (int i = 0; i < in[0].ndim && ok; i++) {
+        int64_t *f = (p->flatten ? i == 0 : i < in[0].ndim - 1) ? &rows : &in_dim;
+        ok = in[0].dims[i] >= 1 && !__builtin_mul_overflow(*f, in[0].dims[i], f);
+    }
+    if (!ok || rows > INT_MAX || in_dim > INT_MAX) {
+        char buf[128];
+        return mx_set_error(MX_EINVAL, "argument 'data': shape %s is out of range (rows and input width "
+                            "must be 1..%d)", mx_shape_str(&in[0], buf, sizeof buf), INT_MAX);
+    }
+    int64_t wd[2] = {p->num_hidden, in_dim};
+    mx_shape w = mx_shape_from(2, wd);
     mx_status st = mx_shape_assign(&in[1], &w, "argument 'weight'");
     if (st == MX_OK && nin > 2) {
         mx_shape b = mx_shape_make(1, p->num_hidden);
@@ -55,7 +68,8 @@ static mx_status fc_infer(const void *param, mx_shape *in, int nin, mx_shape *ou
     }
     if (st != MX_OK) return st;
     mx_shape y = in[0];
-    if (p->flatten) y = mx_shape_make(2, (int)in[0].dims[0], p->num_hidden);
+    int64_t yd[2] = {in[0].dims[0], p->num_hidden};
+    if (p->flatten) y = mx_shape_from(2, yd);
     else y.dims[y.ndim - 1] = p->num_hidden;
     return mx_shape_assign(&out[0], &y, "output");
 }

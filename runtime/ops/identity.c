@@ -23,7 +23,16 @@ static mx_status flatten_infer(const void *param, mx_shape *in, int nin, mx_shap
 {
     (void)param; (void)nin; (void)nout; (void)aux; (void)naux;
     if (in[0].ndim == 0) return MX_OK;
-    mx_shape y = mx_shape_make(2, (int)in[0].dims[0], (int)mx_shape_tail(&in[0], 1));
+    /* in int64, checked: an int (mx_shape_make) would wrap big shapes */
+    int64_t dims[2] = {in[0].dims[0], 1};
+    for (int i = 1; i < in[0].ndim; i++) {
+        if (__builtin_mul_overflow(dims[1], in[0].dims[i], &dims[1])) {
+            char buf[128];
+            return mx_set_error(MX_EINVAL, "argument 'data': %s has too many elements to flatten",
+                                mx_shape_str(&in[0], buf, sizeof buf));
+        }
+    }
+    mx_shape y = mx_shape_from(2, dims);
     return mx_shape_assign(&out[0], &y, "output");
 }
 

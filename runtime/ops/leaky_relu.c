@@ -46,7 +46,7 @@ static int leaky_args(const void *param, const char **names)
 }
 
 /* Channels of axis 1 (1 for 1-D data), over which prelu's gamma runs. */
-static int prelu_channels(const mx_shape *data) { return data->ndim > 1 ? (int)data->dims[1] : 1; }
+static int64_t prelu_channels(const mx_shape *data) { return data->ndim > 1 ? data->dims[1] : 1; }
 
 /* Same shape as data; prelu's gamma (C,) or (1,); rrelu bounds ordered. */
 static mx_status leaky_infer(const void *param, mx_shape *in, int nin, mx_shape *out, int nout,
@@ -59,7 +59,8 @@ static mx_status leaky_infer(const void *param, mx_shape *in, int nin, mx_shape 
     mx_status st = mx_infer_same_as_data(param, in, nin, out, nout, aux, naux);
     if (st != MX_OK || p->act_type != PRELU || in[0].ndim == 0) return st;
     /* gamma is (C,) for C channels on axis 1, or (1,) shared by all (MXNet 1.x). */
-    mx_shape want = mx_shape_make(1, prelu_channels(&in[0])), one = mx_shape_make(1, 1);
+    int64_t channels = prelu_channels(&in[0]);
+    mx_shape want = mx_shape_from(1, &channels), one = mx_shape_make(1, 1);
     if (mx_shape_equal(&in[1], &one)) return MX_OK;
     if (in[1].ndim && !mx_shape_equal(&in[1], &want)) {
         char g[128], w[128], o[16];

@@ -65,13 +65,13 @@ static mx_status softmax_infer(const void *param, mx_shape *in, int nin, mx_shap
         label.ndim = in[0].ndim - 1;
         label.dims[0] = in[0].dims[0];
         for (int i = 2; i < in[0].ndim; i++) label.dims[i - 1] = in[0].dims[i];
-        if (label.ndim == 1) label = mx_shape_make(1, (int)in[0].dims[0]);
+        if (label.ndim == 1) label = mx_shape_from(1, &in[0].dims[0]);
     } else if (p->preserve_shape) {
         label = in[0];
         label.ndim = in[0].ndim - 1;
         if (label.ndim == 0) label = mx_shape_make(1, 1);
     } else {
-        label = mx_shape_make(1, (int)in[0].dims[0]);
+        label = mx_shape_from(1, &in[0].dims[0]); /* int64: an int would wrap */
     }
     mx_status st = mx_shape_assign(&in[1], &label, "argument 'label'");
     return st == MX_OK ? mx_shape_assign(&out[0], &in[0], "output") : st;

@@ -22,6 +22,8 @@ extern const mx_op_def mx_op_convolution;
 extern const mx_op_def mx_op_pooling, mx_op_reshape, mx_op_concat;
 /* -- layer ops (issue #3) -- */
 extern const mx_op_def mx_op_dropout, mx_op_batch_norm, mx_op_leaky_relu, mx_op_softmax_activation;
+/* -- sequence ops (char-LSTM issue) -- */
+extern const mx_op_def mx_op_slice_channel, mx_op_embedding;
 
 /* Argument list of ops taking only "data". */
 int mx_args_data(const void *param, const char **names);

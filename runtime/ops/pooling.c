@@ -62,10 +62,10 @@ static mx_status take_window(const char *name, const mx_shape *v, int nd, long l
 
 /* Output length along one axis under MXNet's convention: valid floors,
  * full ceils (Caffe's), both +1. The caller checked k <= n + 2p. */
-static int out_len(int n, int k, int s, int p, int convention)
+static long out_len(int n, int k, int s, int p, int convention)
 {
     long span = (long)n + 2L * p - k;
-    return (int)((convention == POOL_FULL ? (span + s - 1) / s : span / s) + 1);
+    return (convention == POOL_FULL ? (span + s - 1) / s : span / s) + 1;
 }
 
 /* Resolves the window for data of shape d; errors name the argument or
@@ -113,9 +113,16 @@ static mx_status pool_resolve(const pool_param *p, const mx_shape *d, pool_geom 
             return mx_set_error(MX_EINVAL, "parameter 'kernel': %s: size %d exceeds input %d (padded to %ld) of data %s",
                                 mx_shape_str(&p->kernel, b, sizeof b), g->k[a], g->in[a],
                                 (long)g->in[a] + 2L * g->p[a], mx_shape_str(d, c, sizeof c));
-        g->out[a] = out_len(g->in[a], g->k[a], g->s[a], g->p[a], p->convention);
+        long len = out_len(g->in[a], g->k[a], g->s[a], g->p[a], p->convention);
+        if (len > INT32_MAX) /* a pad far above the kernel: the output would not fit an int */
+            return mx_set_error(MX_EINVAL, "parameter 'pad': %s makes output axis %d %ld long for data %s",
+                                mx_shape_str(&p->pad, b, sizeof b), a - (2 - nd), len, mx_shape_str(d, c, sizeof c));
+        g->out[a] = (int)len;
     }
     if (nd == 1) g->out[0] = 1;
+    if ((long)g->out[0] * g->out[1] > INT32_MAX) /* kernels index planes with int */
+        return mx_set_error(MX_EINVAL, "parameter 'pad': %s: output planes of 2^31 elements or more are not supported",
+                            mx_shape_str(&p->pad, b, sizeof b));
     return MX_OK;
 }
 

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include "mx/ndarray.h"
 
-#define MX_IO_MAX 4
+/* Most data inputs, and most label inputs, of one provider: an unrolled
+ * char-LSTM has seq_len data + 2·layers state inputs and seq_len labels. */
+#define MX_IO_MAX 128
 
 typedef struct mx_provider mx_provider;
 

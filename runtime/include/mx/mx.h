@@ -13,8 +13,10 @@
 #include "mx/idx.h"
 #include "mx/initializer.h"
 #include "mx/io.h"
+#include "mx/io_char.h"
 #include "mx/kvstore.h"
 #include "mx/log.h"
+#include "mx/lstm.h"
 #include "mx/metric.h"
 #include "mx/model.h"
 #include "mx/ndarray.h"
@@ -26,5 +28,6 @@
 #include "mx/symbol.h"
 #include "mx/symbol_json.h"
 #include "mx/version.h"
+#include "mx/vocab.h"
 
 #endif
