@@ -22,6 +22,7 @@ int app_train_args(app_train *t, const char *prog, int epochs, int batch, float 
     t->momentum = momentum;
     t->wd = wd;
     t->checkpoint_every = 1;
+    t->nan_check = 1;
     t->context = "cpu";
     t->init_spec = "uniform:0.01";
     app_arg shared[APP_TRAIN_NARGS] = {
@@ -44,6 +45,8 @@ int app_train_args(app_train *t, const char *prog, int epochs, int batch, float 
         {"checkpoint-every", APP_INT, &t->checkpoint_every, 1, 100000, "epochs between checkpoints"},
         {"resume", APP_PAIR, t->resume, 0, 0, "continue from checkpoint PREFIX at EPOCH, exactly"},
         {"metrics-log", APP_STRING, &t->metrics_log, 0, 0, "write one JSON line per epoch to FILE"},
+        {"nan-check", APP_INT, &t->nan_check, 0, 1,
+         "1: stop at the first batch whose outputs hold NaN or Inf, naming it; 0: train on"},
         {"speedometer", APP_INT, &t->speedometer, 0, 1 << 20, "log 'Speed: … samples/sec' every N batches (0 = off)"},
     };
     memcpy(args, shared, sizeof shared);
@@ -210,6 +213,7 @@ int app_train_callbacks(app_train *t, mx_fit_opts *opts)
     opts->callbacks = c;
     opts->ncallbacks = n;
     opts->initializer = &t->init;
+    opts->no_nan_check = !t->nan_check;
     return 0;
 }
 

@@ -8,12 +8,12 @@
 #include "app_args.h"
 #include "mx/mx.h"
 
-#define APP_TRAIN_NARGS 16
+#define APP_TRAIN_NARGS 17
 #define APP_MAX_CALLBACKS 6
 
 typedef struct app_train {
     const char *prog;
-    int epochs, batch_size, threads, seed, quiet, speedometer, checkpoint_every;
+    int epochs, batch_size, threads, seed, quiet, speedometer, checkpoint_every, nan_check;
     float lr, momentum, wd;
     const char *bind, *optimizer, *checkpoint, *metrics_log, *context, *init_spec;
     mx_initializer init;            /* from --init */

@@ -333,6 +333,7 @@ static mx_exec *exec_new(const mx_sym *sym, mx_ctx ctx)
     mx_exec *e = calloc(1, sizeof *e);
     if (!e) { fail_oom(); return NULL; }
     e->sym = mx_sym_copy(sym);
+    if (!e->sym) { free(e); fail_oom(); return NULL; }
     e->ctx = ctx;
     e->k = k;
     e->eng = eng;
@@ -344,8 +345,10 @@ static mx_exec *exec_new(const mx_sym *sym, mx_ctx ctx)
     mx_rng peek = *mx_rng_global();
     mx_rng_seed(&e->rng, mx_rng_next(&peek) ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(ctx.dev_id + 1)));
     e->nargs = mx_list_arguments(e->sym, &e->arg_names);
+    if (!e->arg_names) { mx_exec_free(e); fail_oom(); return NULL; } /* (NULL only when out of memory) */
     e->nout = sym->nout;
     e->naux = mx_list_auxiliary_states(e->sym, NULL, 0);
+    if (e->naux < 0) { e->naux = 0; mx_exec_free(e); fail_oom(); return NULL; }
     e->aux_names = calloc((size_t)(e->naux ? e->naux : 1), sizeof *e->aux_names);
     e->args = calloc((size_t)(e->nargs ? e->nargs : 1), sizeof *e->args);
     e->grads = calloc((size_t)(e->nargs ? e->nargs : 1), sizeof *e->grads);
@@ -360,7 +363,11 @@ static mx_exec *exec_new(const mx_sym *sym, mx_ctx ctx)
         fail_oom();
         return NULL;
     }
-    mx_list_auxiliary_states(e->sym, e->aux_names, e->naux);
+    if (mx_list_auxiliary_states(e->sym, e->aux_names, e->naux) != e->naux) {
+        mx_exec_free(e);
+        fail_oom();
+        return NULL;
+    }
     return e;
 }
 

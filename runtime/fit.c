@@ -133,6 +133,30 @@ static mx_status init_params(mx_model *m, const mx_fit_opts *o)
     return MX_OK;
 }
 
+/* Index of the first output of any context holding a NaN or an infinity
+ * after a step, -1 if none. x − x is 0 for every finite x and NaN for
+ * NaN and ±inf, so one vectorised sum per output tells; a diverged loss
+ * shows up in the outputs (softmax turns any inf into NaN). The outputs
+ * are batch × classes: a few thousand floats against the step's work. */
+static int nonfinite_output(const mx_model *m, int *ctx)
+{
+    for (int c = 0; c < m->nctx; c++) {
+        const mx_exec *e = m->exec[c];
+        for (int o = 0; o < mx_exec_num_outputs(e); o++) {
+            const mx_nd *y = mx_exec_output(e, o);
+            const float *d = mx_nd_data(y);
+            size_t n = mx_nd_size(y);
+            float acc = 0.0f;
+            for (size_t i = 0; i < n; i++) acc += d[i] - d[i];
+            if (acc != 0.0f || acc != acc) {
+                *ctx = c;
+                return o;
+            }
+        }
+    }
+    return -1;
+}
+
 /* One single-context step: the hot path. */
 static void single_step(mx_model *m, mx_optimizer *opt)
 {
@@ -202,6 +226,19 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
                 mx_model_parallel_step(m, &b);
                 mx_model_parallel_metric(m, metric, b.count);
             }
+            int bad_ctx = 0, bad = o.no_nan_check ? -1 : nonfinite_output(m, &bad_ctx);
+            if (bad >= 0) {
+                const char *names[64];
+                int nout = mx_list_outputs(m->sym, names, 64);
+                char where[32] = "";
+                if (m->nctx > 1) snprintf(where, sizeof where, " of context %d", bad_ctx);
+                st = mx_set_error(MX_EINVAL,
+                                  "epoch %d, batch %d: output '%s'%s holds NaN or Inf: training diverged "
+                                  "(lower the learning rate, clip gradients or check the data); stopped, the "
+                                  "checkpoints of finished epochs are intact",
+                                  epoch, info.batch + 1, bad < nout && bad < 64 ? names[bad] : "?", where);
+                break;
+            }
             m->iter++;
             info.batch++;
             info.iter = m->iter;
@@ -209,6 +246,7 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
             info.epoch_seconds = now_seconds() - t0;
             stop = run_callbacks(&o, 1, m, &info);
         }
+        if (st != MX_OK) break;
         m->last_epoch_seconds = now_seconds() - t0;
         info.epoch_seconds = m->last_epoch_seconds;
         mx_log_info("== Epoch %03d/%03d ==========", epoch, o.n_epoch);

@@ -33,16 +33,18 @@ void mx_node_release(mx_node *node)
     node->next_dead = NULL;
     while (node) {
         mx_node *next = node->next_dead;
-        for (int i = 0; i < node->ninputs; i++) {
+        /* (a node that failed half-built may lack any of its arrays) */
+        for (int i = 0; node->inputs && i < node->ninputs; i++) {
             mx_node *in = node->inputs[i].node;
             if (in && --in->refs <= 0) {
                 in->next_dead = next;
                 next = in;
             }
         }
-        for (int i = 0; i < node->nattr; i++) { free(node->attr_keys[i]); free(node->attr_vals[i]); }
-        for (int i = 0; i < node->noutputs; i++) free(node->out_names[i]);
-        for (int i = 0; i < node->naux; i++) free(node->aux_names[i]);
+        for (int i = 0; node->attr_keys && i < node->nattr; i++) free(node->attr_keys[i]);
+        for (int i = 0; node->attr_vals && i < node->nattr; i++) free(node->attr_vals[i]);
+        for (int i = 0; node->out_names && i < node->noutputs; i++) free(node->out_names[i]);
+        for (int i = 0; node->aux_names && i < node->naux; i++) free(node->aux_names[i]);
         free(node->attr_keys);
         free(node->attr_vals);
         free(node->out_names);
@@ -422,7 +424,7 @@ int mx_list_auxiliary_states(const mx_sym *sym, const char **names, int cap)
 {
     int n, k = 0;
     mx_node **order = mx_graph_topo(sym, &n);
-    if (!order) return 0;
+    if (!order) return -1;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < order[i]->naux; j++, k++)
             if (k < cap) names[k] = order[i]->aux_names[j];

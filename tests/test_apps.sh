@@ -58,6 +58,11 @@ else
 fi
 
 if [ -f "$data/train-images-idx3-ubyte" ]; then
+    expect "diverging run stops naming epoch and batch" 1 \
+        "fit: epoch 1, batch [0-9]+: output 'softmax_output' holds NaN or Inf" \
+        "$app" --optimizer "sgd lr=1e30" --epochs 1 --data-dir "$data"
+    expect "--nan-check 0 trains on" 0 "final validation accuracy" \
+        "$app" --optimizer "sgd lr=1e30" --epochs 1 --nan-check 0 --data-dir "$data"
     mkdir -p "$tmp/trunc" "$tmp/magic"
     for f in train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
         ln -s "$(realpath "$data/$f")" "$tmp/trunc/$f"

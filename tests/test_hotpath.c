@@ -27,27 +27,59 @@ extern void *__libc_memalign(size_t align, size_t n);
 
 static atomic_int counting;
 static atomic_long calls;
+/* Fault injection (tests/test_faults.c): > 0 counts allocations down and
+ * fails the one that reaches 0; then stays 0 (no more failures). */
+static atomic_long fail_countdown;
+static atomic_int fail_fired;
 
 static void count(void)
 {
     if (atomic_load_explicit(&counting, memory_order_relaxed)) atomic_fetch_add(&calls, 1);
 }
 
-void *malloc(size_t n) { count(); return __libc_malloc(n); }
-void *calloc(size_t n, size_t size) { count(); return __libc_calloc(n, size); }
-void *realloc(void *p, size_t n) { count(); return __libc_realloc(p, n); }
+/* 1 if this allocation is the one to fail. */
+static int inject(void)
+{
+    if (atomic_load_explicit(&fail_countdown, memory_order_relaxed) <= 0) return 0;
+    if (atomic_fetch_sub(&fail_countdown, 1) != 1) return 0;
+    atomic_store(&fail_fired, 1);
+    errno = ENOMEM;
+    return 1;
+}
+
+int mx_test_fail_alloc(long n)
+{
+    atomic_store(&fail_fired, 0);
+    atomic_store(&fail_countdown, n > 0 ? n : 0);
+    return 0;
+}
+
+int mx_test_alloc_failed(void) { return atomic_load(&fail_fired); }
+
+void *malloc(size_t n) { count(); return inject() ? NULL : __libc_malloc(n); }
+void *calloc(size_t n, size_t size) { count(); return inject() ? NULL : __libc_calloc(n, size); }
+void *realloc(void *p, size_t n) { count(); return inject() ? NULL : __libc_realloc(p, n); }
 void free(void *p) { if (p) count(); __libc_free(p); }
-void *aligned_alloc(size_t align, size_t n) { count(); return __libc_memalign(align, n); }
-void *memalign(size_t align, size_t n) { count(); return __libc_memalign(align, n); }
+void *aligned_alloc(size_t align, size_t n) { count(); return inject() ? NULL : __libc_memalign(align, n); }
+void *memalign(size_t align, size_t n) { count(); return inject() ? NULL : __libc_memalign(align, n); }
 
 int posix_memalign(void **out, size_t align, size_t n)
 {
     count();
+    if (inject()) return ENOMEM;
     void *p = __libc_memalign(align, n);
     if (!p) return ENOMEM;
     *out = p;
     return 0;
 }
+#else
+int mx_test_fail_alloc(long n)
+{
+    (void)n;
+    return -1;
+}
+
+int mx_test_alloc_failed(void) { return 0; }
 #endif
 
 #if HOTPATH_COUNTING

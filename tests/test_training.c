@@ -138,6 +138,48 @@ static void test_training_only_rank_zero_logs_info(void)
     mx_log_set_sink(NULL, NULL);
 }
 
+/* A NaN in one sample of the third batch: fit stops with an error naming
+ * epoch 1, batch 3 and the output (and the hot loop runs no further);
+ * with no_nan_check the same fit runs to the end. */
+static void test_training_nan_check_stops_and_names_the_batch(void)
+{
+    enum { N = 40, D = 6, B = 10 };
+    mx_nd *x = mx_nd_empty(mx_shape_make(2, N, D)), *y = mx_nd_empty(mx_shape_make(1, N));
+    mx_test_fill(x, -1.0f, 1.0f, 3);
+    float *xd = mx_nd_data(x), *yd = mx_nd_data(y);
+    for (int i = 0; i < N; i++) yd[i] = (float)(i % 3);
+    xd[25 * D + 2] = NAN; /* sample 25: batch 3 */
+    const char *dn[] = {"data"}, *ln[] = {"softmax_label"};
+    mx_sym *data = mx_var("data");
+    mx_sym *net = mx_chain(data, "FullyConnected name=fc num_hidden=3", "SoftmaxOutput name=softmax", NULL);
+    mx_log_set_quiet(1);
+    for (int check = 1; check >= 0; check--) {
+        mx_array_provider_opts po = {.batch_size = B};
+        mx_provider *p = mx_array_provider(1, dn, &x, 1, ln, &y, &po);
+        mx_model *m = mx_model_create(net, NULL, 0);
+        mx_optimizer *opt = mx_sgd_create(NULL);
+        mx_fit_opts fo = mx_fit_defaults();
+        fo.n_epoch = 2;
+        fo.no_nan_check = !check;
+        mx_status st = mx_model_fit(m, opt, p, &fo);
+        if (check) {
+            CU_ASSERT_EQUAL(st, MX_EINVAL);
+            CU_ASSERT_PTR_NOT_NULL(strstr(mx_last_error(), "epoch 1, batch 3: output 'softmax_output' holds NaN"));
+            CU_ASSERT_EQUAL(mx_model_num_params(m) > 0, 1);
+        } else {
+            CU_ASSERT_EQUAL(st, MX_OK);
+        }
+        mx_optimizer_free(opt);
+        mx_model_free(m);
+        mx_provider_free(p);
+    }
+    mx_log_set_quiet(0);
+    mx_sym_free(net);
+    mx_sym_free(data);
+    mx_nd_free(x);
+    mx_nd_free(y);
+}
+
 CU_ErrorCode mx_test_register_training(void)
 {
     CU_pSuite s = CU_add_suite("training", NULL, NULL);
@@ -146,5 +188,7 @@ CU_ErrorCode mx_test_register_training(void)
     CU_add_test(s, "initializer distributions (uniform, normal, Xavier)", test_training_initializer_distributions);
     CU_add_test(s, "Accuracy counts argmax hits", test_training_accuracy_counts_argmax_hits);
     CU_add_test(s, "only rank 0 logs INFO", test_training_only_rank_zero_logs_info);
+    CU_add_test(s, "NaN in the outputs stops fit naming epoch and batch; no_nan_check trains on",
+                test_training_nan_check_stops_and_names_the_batch);
     return CU_get_error();
 }

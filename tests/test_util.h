@@ -35,4 +35,12 @@ int mx_test_have_mnist(const char *what);
 /* Path of an MNIST file in the test data folder. */
 const char *mx_test_mnist_path(const char *name, char *buf, size_t cap);
 
+/* Fault injection (the allocator wrappers of tests/test_hotpath.c): the
+ * n-th allocation call from now on fails with ENOMEM, once (n 0: none).
+ * Returns -1 where the wrappers are off (sanitizer builds), else 0. */
+int mx_test_fail_alloc(long n);
+
+/* 1 if the allocation armed by mx_test_fail_alloc has failed. */
+int mx_test_alloc_failed(void);
+
 #endif

@@ -76,3 +76,44 @@ echo
 "$build/bench_conv"
 echo
 echo "$gemm"
+
+# ---- char-LSTM (issue #5): samples/s, NLL after one epoch, memory ----
+text=${MX_BENCH_TEXT:-../shared/data/tinyshakespeare/input.txt}
+echo
+if [ ! -f "$text" ]; then
+    echo "== char-LSTM: $text not found (MX_BENCH_TEXT=path/to/input.txt)"
+    exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "== char-LSTM, the tutorial's config (batch 32, 32 steps, 2 layers, 256 hidden, 256 embedding, Adam)"
+echo "   on $text; one sample = one 32-character sequence"
+timed() { # label threads extra-args...
+    local label=$1 threads=$2
+    shift 2
+    local rss=""
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f "peak_rss_kb=%M" -o "$tmp/$label.rss" "$build/char_lstm" train --data "$text" \
+            --threads "$threads" --checkpoint "$tmp/$label" --speedometer 0 "$@" >"$tmp/$label.log" 2>&1
+        rss=$(sed -n 's/.*peak_rss_kb=\([0-9]*\).*/\1/p' "$tmp/$label.rss")
+    else
+        "$build/char_lstm" train --data "$text" --threads "$threads" --checkpoint "$tmp/$label" \
+            --speedometer 0 "$@" >"$tmp/$label.log" 2>&1
+    fi
+    local speed nll ppl plan
+    speed=$(awk '/## Training summary/ {t = 1} t && /speed =/ {print $4; exit}' "$tmp/$label.log")
+    nll=$(sed -n 's/^final training NLL = //p' "$tmp/$label.log")
+    ppl=$(sed -n 's/^final validation perplexity = //p' "$tmp/$label.log")
+    plan=$(sed -n 's/.*Planned \(.*\)/\1/p' "$tmp/$label.log" | head -1)
+    printf '%-34s %10s samples/s' "$label" "$speed"
+    [ -n "$nll" ] && printf '   train NLL %s' "$nll"
+    [ -n "$ppl" ] && printf ', validation perplexity %s' "$ppl"
+    [ -n "$rss" ] && printf '   peak RSS %.1f MB' "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+    echo
+    [ "$label" = "1 epoch, 2 threads" ] && echo "   planned: $plan"
+    return 0
+}
+timed "1 epoch, 2 threads" 2 --epochs 1
+timed "first 200k chars, 1 thread" 1 --epochs 1 --limit-chars 200000 --train-fraction 1
+echo "reference: the tutorial's GPU 360 samples/s; PyTorch 1.13 nn.LSTM on this machine 86 samples/s (issue's figures);"
+echo "target >= 500 samples/s on 2 threads; 21 epochs reach validation perplexity <= 5.2 (tutorial 5.14)"

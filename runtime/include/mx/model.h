@@ -24,6 +24,7 @@ typedef struct mx_fit_opts {
     const char *kvstore;               /* several contexts: "local" (default) */
     mx_callback *const *callbacks;     /* batch and epoch callbacks, run in order */
     int ncallbacks;
+    int no_nan_check;                  /* 0 (default): stop at the first batch whose outputs hold NaN/Inf */
 } mx_fit_opts;
 
 /* MXNet.jl's fit defaults. */

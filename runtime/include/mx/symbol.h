@@ -64,7 +64,8 @@ int mx_list_arguments(const mx_sym *sym, const char *const **names);
 /* Output names ("fc1_output"); returns the count, fills up to cap. */
 int mx_list_outputs(const mx_sym *sym, const char **names, int cap);
 
-/* Auxiliary state names; returns the count, fills up to cap. */
+/* Auxiliary state names; returns the count, fills up to cap (-1: out of
+ * memory). */
 int mx_list_auxiliary_states(const mx_sym *sym, const char **names, int cap);
 
 /* Infers every argument, output and aux shape from the known ones
