@@ -225,6 +225,9 @@ if [ -f "$text" ]; then
     printf 'mxrt-vocab 1 300\nabc' >"$tmp/cl/bad-vocab"
     expect "char_lstm corrupt vocab is named" 1 "$tmp/cl/bad-vocab" \
         "$lstm" sample --checkpoint "$tmp/cl/g" --epoch 8 --vocab "$tmp/cl/bad-vocab"
+    printf 'mxrt-vocab 1 3\nabc' >"$tmp/cl/other-vocab" # valid, but not the checkpoint's
+    expect "char_lstm mismatched vocab is named" 1 "other-vocab holds 3 characters \\+ unknown, but .*g-0008.params" \
+        "$lstm" sample --checkpoint "$tmp/cl/g" --epoch 8 --vocab "$tmp/cl/other-vocab"
     head -c 1000 "$tmp/cl/g-0008.params" >"$tmp/cl/t-0008.params"
     cp "$tmp/cl/g-vocab" "$tmp/cl/t-vocab"
     expect "char_lstm truncated params is named" 1 "t-0008.params: truncated" \

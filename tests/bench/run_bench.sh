@@ -107,7 +107,7 @@ timed() { # label threads extra-args...
     plan=$(sed -n 's/.*Planned \(.*\)/\1/p' "$tmp/$label.log" | head -1)
     printf '%-34s %10s samples/s' "$label" "$speed"
     [ -n "$nll" ] && printf '   train NLL %s' "$nll"
-    [ -n "$ppl" ] && printf ', validation perplexity %s' "$ppl"
+    [ -n "$ppl" ] && printf ', validation NLL %s, perplexity %s' "$(awk -v p="$ppl" 'BEGIN { printf "%.4f", log(p) }')" "$ppl"
     [ -n "$rss" ] && printf '   peak RSS %.1f MB' "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
     echo
     [ "$label" = "1 epoch, 2 threads" ] && echo "   planned: $plan"
