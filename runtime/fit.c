@@ -135,7 +135,7 @@ static mx_status init_params(mx_model *m, const mx_fit_opts *o)
 
 /* Index of the first output of any context holding a NaN or an infinity
  * after a step, -1 if none. x − x is 0 for every finite x and NaN for
- * NaN and ±inf, so one vectorised sum per output tells; a diverged loss
+ * NaN and ±inf, so one sum per output tells; a diverged loss
  * shows up in the outputs (softmax turns any inf into NaN). The outputs
  * are batch × classes: a few thousand floats against the step's work. */
 static int nonfinite_output(const mx_model *m, int *ctx)
@@ -148,7 +148,7 @@ static int nonfinite_output(const mx_model *m, int *ctx)
             size_t n = mx_nd_size(y);
             float acc = 0.0f;
             for (size_t i = 0; i < n; i++) acc += d[i] - d[i];
-            if (acc != 0.0f || acc != acc) {
+            if (acc != 0.0f) { /* (true for NaN too) */
                 *ctx = c;
                 return o;
             }

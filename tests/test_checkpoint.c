@@ -13,17 +13,8 @@
 #include <unistd.h>
 
 #include "suites.h"
+#include "test_ckpt_util.h"
 #include "test_util.h"
-
-/* Shared with test_checkpoint_resume.c. */
-void mx_test_add_checkpoint_resume_tests(CU_pSuite s);
-mx_provider *mx_test_ckpt_mnist(int train, long limit, uint64_t seed, int shuffle);
-mx_status mx_test_ckpt_fit(mx_model *m, const char *spec, mx_provider *p, int n_epoch, const char *prefix, int freq);
-mx_model *mx_test_ckpt_random_mlp(uint64_t seed, const char *spec, int n_epoch);
-unsigned char *mx_test_ckpt_read(const char *path, size_t *len);
-int mx_test_ckpt_same_file(const char *path, const unsigned char *bytes, size_t len);
-int mx_test_ckpt_count_tmp(const char *dir);
-const char *mx_test_ckpt_dir(const char *name, char *buf, size_t cap);
 
 /* ---- helpers ---- */
 

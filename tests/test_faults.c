@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "suites.h"
+#include "test_ckpt_util.h"
 #include "test_util.h"
 
 /* What one attempt returns: 1 on success, 0 on a reported error. The
@@ -136,13 +137,6 @@ static void test_faults_loaders(void)
     every_allocation("vocabulary load", try_vocab, &c);
     mx_vocab_free(v);
 }
-
-/* From test_checkpoint.c. */
-mx_model *mx_test_ckpt_random_mlp(uint64_t seed, const char *spec, int n_epoch);
-unsigned char *mx_test_ckpt_read(const char *path, size_t *len);
-int mx_test_ckpt_same_file(const char *path, const unsigned char *bytes, size_t len);
-int mx_test_ckpt_count_tmp(const char *dir);
-const char *mx_test_ckpt_dir(const char *name, char *buf, size_t cap);
 
 /* fsync, failing the n-th call from arming with fsync_errno. */
 static atomic_long fsync_countdown;
