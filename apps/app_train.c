@@ -36,7 +36,7 @@ int app_train_args(app_train *t, const char *prog, int epochs, int batch, float 
         {"threads", APP_INT, &t->threads, 0, 1024, "CPU threads, 0 = one per core (MX_NUM_THREADS)"},
         {"bind", APP_STRING, &t->bind, 0, 0, "thread pinning: core or none (default MX_BIND, else core)"},
         {"context", APP_STRING, &t->context, 0, 0,
-         "cpu, or a list cpu:0,cpu:1 for data parallel over contexts (each on its own cores)"},
+         "cpu, gpu (= gpu:0), or a list cpu:0,cpu:1 / gpu:0,gpu:1 for data parallel over contexts"},
         {"seed", APP_INT, &t->seed, 0, 2147483647, "random seed (initialization and shuffling)"},
         {"init", APP_STRING, &t->init_spec, 0, 0,
          "weight initializer: uniform:SCALE (MXNet.jl's default, uniform:0.01), normal:SIGMA or xavier"},
@@ -80,7 +80,9 @@ static int parse_init(app_train *t)
     return 2;
 }
 
-/* "cpu", "cpu:1", "cpu:0,cpu:1": the contexts to train on. */
+/* "cpu", "cpu:1", "cpu:0,cpu:1", "gpu", "gpu:0,gpu:1": the contexts to
+ * train on; a GPU that this build or machine cannot give is refused here,
+ * before any data is read. */
 static int parse_contexts(app_train *t)
 {
     char buf[256];
@@ -100,10 +102,18 @@ static int parse_contexts(app_train *t)
         snprintf(kind, sizeof kind, "%s", tok);
         if (t->nctx == 16) goto bad;
         if (!strcmp(kind, "cpu")) t->ctx[t->nctx++] = (mx_ctx){MX_CPU, id};
-        else if (!strcmp(kind, "gpu")) {
-            fprintf(stderr, "%s: --context: gpu:%d: this build of mxrt has no GPU support\n", t->prog, id);
+        else if (!strcmp(kind, "gpu")) t->ctx[t->nctx++] = mx_gpu(id);
+        else goto bad;
+        if (t->ctx[t->nctx - 1].dev_type != t->ctx[0].dev_type) {
+            fprintf(stderr, "%s: --context: '%s' mixes cpu and gpu contexts\n", t->prog, t->context);
             return 2;
-        } else goto bad;
+        }
+    }
+    for (int k = 0; k < t->nctx; k++) {
+        if (mx_ctx_check(t->ctx[k]) != MX_OK) {
+            fprintf(stderr, "%s: --context %s: %s\n", t->prog, t->context, mx_last_error());
+            return 2;
+        }
     }
     if (t->nctx > 0) return 0;
 bad:

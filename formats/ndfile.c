@@ -138,8 +138,10 @@ static void write_floats(FILE *f, const float *x, size_t n)
     }
 }
 
-/* One array in V2 form: dense, shape with int64 dims, cpu(0), float32. */
-static void write_array(FILE *f, const mx_nd *a)
+/* One array in V2 form: dense, shape with int64 dims, cpu(0), float32.
+ * A GPU array is written from a host copy (the file says cpu(0), as
+ * MXNet loads parameters onto the CPU first). */
+static mx_status write_array(FILE *f, const mx_nd *a)
 {
     mx_shape s = mx_nd_shape(a);
     write_u32(f, V2_MAGIC);
@@ -149,7 +151,16 @@ static void write_array(FILE *f, const mx_nd *a)
     write_u32(f, CTX_CPU);
     write_u32(f, 0);
     write_u32(f, TYPE_FLOAT32);
-    write_floats(f, mx_nd_data(a), mx_nd_size(a));
+    if (mx_nd_context(a).dev_type == MX_CPU) {
+        write_floats(f, mx_nd_data(a), mx_nd_size(a));
+        return MX_OK;
+    }
+    float *h = malloc(mx_nd_size(a) * sizeof(float) + 1);
+    if (!h) return mx_set_error(MX_ENOMEM, "out of memory for a host copy of a GPU array");
+    mx_status st = mx_nd_copy_to(a, h, mx_nd_size(a));
+    if (st == MX_OK) write_floats(f, h, mx_nd_size(a));
+    free(h);
+    return st;
 }
 
 mx_status mx_nd_save(const char *path, int n, const char *const *names, mx_nd *const *arrays)
@@ -160,8 +171,6 @@ mx_status mx_nd_save(const char *path, int n, const char *const *names, mx_nd *c
     /* check everything first so a bad argument never replaces a good file */
     for (int i = 0; i < n; i++) {
         if (!arrays[i]) return mx_set_error(MX_EINVAL, "%s: cannot save: array %d is NULL", path, i);
-        if (mx_nd_context(arrays[i]).dev_type != MX_CPU)
-            return mx_set_error(MX_ENOTSUP, "%s: cannot save: array %d is not on the CPU", path, i);
         if (names && !names[i]) return mx_set_error(MX_EINVAL, "%s: cannot save: name %d is NULL", path, i);
     }
     mx_atomic_file af;
@@ -170,7 +179,14 @@ mx_status mx_nd_save(const char *path, int n, const char *const *names, mx_nd *c
     write_u64(af.f, LIST_MAGIC);
     write_u64(af.f, 0);
     write_u64(af.f, (uint64_t)n);
-    for (int i = 0; i < n && !ferror(af.f); i++) write_array(af.f, arrays[i]);
+    for (int i = 0; i < n && !ferror(af.f) && st == MX_OK; i++) st = write_array(af.f, arrays[i]);
+    if (st != MX_OK) {
+        mx_status keep = st;
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", mx_last_error());
+        mx_atomic_abort(&af);
+        return mx_set_error(keep, "%s: cannot save: %s", path, msg);
+    }
     /* MXNet writes an empty name vector for unnamed lists */
     write_u64(af.f, names ? (uint64_t)n : 0);
     for (int i = 0; names && i < n; i++) {

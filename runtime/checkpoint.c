@@ -22,6 +22,7 @@
 
 #include "mx/log.h"
 #include "mx/symbol_json.h"
+#include "device.h"
 #include "model_internal.h"
 
 #define MAX_ITEMS 4096
@@ -62,6 +63,8 @@ static void clear(item_list *l)
     l->n = 0;
 }
 
+/* Optimizer state of parameter i: in the KVStore with several contexts,
+ * else in the executor's arena; on the first context's device either way. */
 static float *state_of(mx_model *m, int i, size_t *n)
 {
     if (m->nctx > 1) return mx_kvstore_state(m->kv, i, n);
@@ -99,7 +102,7 @@ static mx_status save_states(mx_model *m, const char *path, int epoch, uint32_t 
     for (int i = 0; st == MX_OK && i < m->nparams; i++) {
         size_t n;
         float *s = state_of(m, i, &n);
-        if (s && n) st = add(&l, "state", mx_model_param_name(m, i), view(s, n));
+        if (s && n) st = add(&l, "state", mx_model_param_name(m, i), mx_nd_wrap_ctx(m->ctx[0], mx_shape_make(1, (int)n), s));
     }
     float rng[MX_MAX_CTX][8];
     for (int k = 0; st == MX_OK && k < m->nctx; k++) {
@@ -128,10 +131,11 @@ mx_status mx_checkpoint_save(mx_model *m, const char *prefix, int epoch)
     mx_exec *e = m->exec[0];
     for (int i = 0; st == MX_OK && i < m->nparams; i++) {
         mx_nd *p = mx_model_param(m, i);
-        st = add(&l, "arg", mx_model_param_name(m, i), mx_nd_wrap(mx_nd_shape(p), mx_nd_data(p)));
+        st = add(&l, "arg", mx_model_param_name(m, i), mx_nd_wrap_ctx(mx_nd_context(p), mx_nd_shape(p), mx_nd_data(p)));
     }
     for (int i = 0; st == MX_OK && i < mx_exec_num_aux(e); i++)
-        st = add(&l, "aux", mx_exec_aux_name(e, i), mx_nd_wrap(mx_nd_shape(mx_exec_aux(e, i)), mx_nd_data(mx_exec_aux(e, i))));
+        st = add(&l, "aux", mx_exec_aux_name(e, i), mx_nd_wrap_ctx(mx_nd_context(mx_exec_aux(e, i)),
+                                                                    mx_nd_shape(mx_exec_aux(e, i)), mx_nd_data(mx_exec_aux(e, i))));
     if (st == MX_OK) st = mx_nd_save(params_new, l.n, (const char *const *)l.names, l.arrays);
     clear(&l);
     uint32_t crc = 0;
@@ -272,7 +276,7 @@ mx_status mx_model_restore_states(mx_model *m)
         else if (mx_nd_size(l->arrays[k]) != n)
             st = mx_set_error(MX_EFORMAT, "%s: optimizer state '%s' has %zu floats, the optimizer needs %zu", path, key,
                               mx_nd_size(l->arrays[k]), n);
-        else memcpy(s, mx_nd_data(l->arrays[k]), n * sizeof(float));
+        else st = mx_dev_copy(s, m->ctx[0], mx_nd_data(l->arrays[k]), mx_cpu(), n * sizeof(float));
     }
     for (int k = 0; st == MX_OK && k < m->nctx; k++) {
         char key[32];

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
 #include "executor_internal.h"
 #include "plan.h"
 
@@ -40,6 +41,7 @@ typedef struct bind_state {
     int *needs_grad;   /* entry e carries a gradient */
     int *run_bwd;      /* node i runs backward */
     mx_req *slot_req;  /* per (node, slot): MX_OP_MAX_ARGS each */
+    const mx_kernels *k; /* the executor's device: sizes workspaces */
     int nbufs;
     int *bdata, *bgrad, *bws; /* buffer id per entry / per node, -1 = none */
     mx_plan_buf *bufs;
@@ -179,7 +181,7 @@ static void plan_buffers(bind_state *s)
             mx_shape in[MX_OP_MAX_ARGS];
             for (int k = 0; k < nd->ninputs; k++)
                 in[k] = s->gs.out[mx_graph_index(&s->gs, nd->inputs[k].node)][nd->inputs[k].index];
-            ws = nd->op->workspace(nd->param, in, s->gs.out[i]);
+            ws = nd->op->workspace(s->k, nd->param, in, s->gs.out[i]);
         }
         if (ws) {
             s->bws[i] = new_buf(s, ws, f, f);
@@ -287,6 +289,7 @@ static mx_status build_steps(mx_exec *e, bind_state *s)
         st->out_grad = t; t += st->nout;
         st->aux = t; t += st->naux;
         st->workspace = buf_ptr(e, s, s->bws[i]);
+        st->ws_bytes = s->bws[i] >= 0 ? s->bufs[s->bws[i]].bytes : 0;
         for (int k = 0; k < st->nin; k++) {
             mx_node *src = nd->inputs[k].node;
             int si = mx_graph_index(&s->gs, src), ki = nd->inputs[k].index, x = s->ebase[si] + ki;
@@ -339,6 +342,7 @@ static mx_exec *exec_new(const mx_sym *sym, mx_ctx ctx)
     e->eng = eng;
     const char *prof = getenv("MX_PROFILE");
     e->profile = prof && *prof && strcmp(prof, "0") != 0;
+    e->graphs = -1;
     /* Derived from the global generator without advancing it, so binding
      * (one executor or one per context) never changes what the
      * initializer draws after it; contexts get different streams. */
@@ -371,28 +375,46 @@ static mx_exec *exec_new(const mx_sym *sym, mx_ctx ctx)
     return e;
 }
 
-/* Sizes of what the executor owns besides the planned block. */
-static size_t owned_bytes(const mx_exec *e, const bind_state *s, int own_args)
+/* Data bytes of the arrays the executor owns besides the planned block;
+ * *nhandles gets their count. */
+static size_t owned_bytes(const mx_exec *e, const bind_state *s, int own_args, size_t *nhandles)
 {
-    size_t total = 0;
+    size_t total = 0, n = 0;
     for (int o = 0; o < e->nout; o++) {
         const mx_entry *h = &e->sym->outs[o];
-        total += 2 * mx_nd_arena_bytes(s->gs.out[mx_graph_index(&s->gs, h->node)][h->index]); /* output + head grad */
+        mx_shape sh = s->gs.out[mx_graph_index(&s->gs, h->node)][h->index];
+        total += 2 * mx_arena_round(mx_shape_size(&sh) * sizeof(float)); /* output + head grad */
+        n += 2;
     }
     if (own_args) {
         for (int i = 0; i < s->nnodes; i++) {
             mx_node *nd = s->gs.order[i];
-            if (!nd->op) total += 2 * mx_nd_arena_bytes(s->gs.out[i][0]);
-            for (int k = 0; k < nd->naux; k++) total += mx_nd_arena_bytes(s->gs.aux[i][k]);
+            if (!nd->op) {
+                total += 2 * mx_arena_round(mx_shape_size(&s->gs.out[i][0]) * sizeof(float));
+                n += 2;
+            }
+            for (int k = 0; k < nd->naux; k++, n++) total += mx_arena_round(mx_shape_size(&s->gs.aux[i][k]) * sizeof(float));
         }
     }
+    *nhandles = n;
     return total;
+}
+
+/* An array handed to bind must live where the executor runs. */
+static mx_status same_ctx(const mx_exec *e, const mx_nd *a, const char *what, const char *name)
+{
+    mx_ctx c = mx_nd_context(a);
+    if (c.dev_type == e->ctx.dev_type && (c.dev_type == MX_CPU || c.dev_id == e->ctx.dev_id)) return MX_OK;
+    char x[16], y[16];
+    return mx_set_error(MX_EINVAL, "bind: %s '%s' is on %s but the executor runs on %s", what, name,
+                        mx_ctx_str(c, x, sizeof x), mx_ctx_str(e->ctx, y, sizeof y));
 }
 
 /* Everything between shape inference and the arena: indices, requests,
  * buffers, in-place merges and offsets. */
 static mx_status plan_graph(mx_exec *e, bind_state *s)
 {
+    s->k = e->k;
     mx_status st = index_graph(e, s);
     if (st != MX_OK) return st;
     assign_reqs(e, s);
@@ -422,6 +444,8 @@ mx_exec *mx_bind(const mx_sym *sym, mx_ctx ctx, mx_nd *const *args, mx_nd *const
         if (e->reqs[i] != MX_GRAD_NULL && !e->grads[i])
             st = mx_set_error(MX_EINVAL, "bind: argument '%s' asks for a gradient but has no gradient array", e->arg_names[i]);
         shapes[i] = mx_nd_shape(args[i]);
+        if (st == MX_OK) st = same_ctx(e, args[i], "argument", e->arg_names[i]);
+        if (st == MX_OK && e->grads[i]) st = same_ctx(e, e->grads[i], "gradient of", e->arg_names[i]);
         if (st == MX_OK && e->grads[i]) {
             mx_shape gsh = mx_nd_shape(e->grads[i]);
             if (!mx_shape_equal(&gsh, &shapes[i])) {
@@ -434,9 +458,12 @@ mx_exec *mx_bind(const mx_sym *sym, mx_ctx ctx, mx_nd *const *args, mx_nd *const
     if (st == MX_OK) st = mx_graph_infer(sym, e->nargs, e->arg_names, shapes, &s.gs);
     free(shapes);
     if (st == MX_OK) st = plan_graph(e, &s);
-    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, owned_bytes(e, &s, 0), 0);
+    size_t nh = 0, db = 0;
+    if (st == MX_OK) db = owned_bytes(e, &s, 0, &nh);
+    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, nh, db, 0);
     for (int i = 0; st == MX_OK && i < e->naux; i++) {
         if (!aux || !aux[i]) { st = mx_set_error(MX_EINVAL, "bind: auxiliary state '%s' has no array", e->aux_names[i]); break; }
+        st = same_ctx(e, aux[i], "auxiliary state", e->aux_names[i]);
         e->aux[i] = aux[i];
     }
     if (st == MX_OK) st = build_steps(e, &s);
@@ -465,8 +492,11 @@ mx_exec *mx_simple_bind_ex(const mx_sym *sym, mx_ctx ctx, int n, const char *con
         e->reqs[i] = reqs ? reqs[i] : (named ? MX_GRAD_NULL : MX_GRAD_WRITE);
     }
     if (st == MX_OK) st = plan_graph(e, &s);
-    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, owned_bytes(e, &s, 1) + mx_arena_round(extra_bytes), 1);
-    if (st == MX_OK && extra_bytes && !(e->extra = mx_arena_calloc(&e->arena, extra_bytes))) st = MX_ENOMEM;
+    size_t nh = 0, db = 0;
+    if (st == MX_OK) db = owned_bytes(e, &s, 1, &nh);
+    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, nh, db + mx_arena_round(extra_bytes), 1);
+    if (st == MX_OK && extra_bytes && !(e->extra = mx_arena_alloc(e->data, extra_bytes))) st = MX_ENOMEM;
+    if (st == MX_OK && extra_bytes) st = mx_dev_zero(e->ctx, e->extra, extra_bytes);
     if (st == MX_OK) st = build_steps(e, &s);
     free_state(&s);
     if (st != MX_OK) { mx_exec_free(e); return NULL; }

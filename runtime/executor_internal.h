@@ -16,7 +16,9 @@ typedef struct mx_step {
     mx_tensor *in, *in_grad, *out, *out_grad, *aux;
     mx_req req[MX_OP_MAX_ARGS];
     void *workspace;
+    size_t ws_bytes;  /* of workspace (graph recording orders its users) */
     const char *name; /* the node's, owned by the executor's symbol */
+    _Alignas(16) unsigned char state[MX_OP_STATE_BYTES]; /* the op's host flags (mx_op_run.state) */
     double t_fwd, t_bwd; /* seconds summed over calls, MX_PROFILE only */
     long n_fwd, n_bwd;
 } mx_step;
@@ -44,15 +46,32 @@ struct mx_exec {
     mx_tensor *tensors;
     int nseeds;
     mx_head_seed *seeds;
-    mx_arena arena;
+    mx_arena arena;      /* CPU: everything; GPU: the array handles */
+    mx_arena darena;     /* GPU: the device block (one cudaMalloc at bind) */
+    mx_arena *data;      /* where array data and planned buffers go: &arena or &darena */
+    void *dblock;        /* the device block, freed with the executor */
     unsigned char *planned_base;
     void *extra;              /* caller's share of the arena (optimizer states) */
     size_t planned, naive;
     int profile; /* MX_PROFILE set at bind: time each step */
+    /* GPU: forward (train, inference) and backward recorded as CUDA graphs
+     * on their second call and replayed after (see executor_run.c). */
+    int graphs;        /* -1 undecided, 0 off, 1 on */
+    int graph_calls[3];
+    void *graph[3];
 };
 
-/* Creates the arena (owned + planned bytes), the output and head-gradient
+/* Creates the arena(s) — nhandles array handles, data_bytes of array data
+ * and extra, plus the planned block — the output and head-gradient
  * arrays, and with own_args the arguments, gradients and aux states. */
-mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t owned, int own_args);
+mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t nhandles, size_t data_bytes, int own_args);
+
+/* Runs step i's forward or backward once, on the current lane. */
+void mx_exec_run_step(mx_exec *e, int i, int backward, int is_train);
+
+/* Records the executor's forward (is_train) or backward as a CUDA graph
+ * in *graph, independent steps spread over the device's lanes
+ * (executor_graph.c). */
+mx_status mx_exec_record(mx_exec *e, int backward, int is_train, void **graph);
 
 #endif

@@ -5,29 +5,47 @@
 #include <string.h>
 #include <time.h>
 
+#include "device.h"
 #include "executor_internal.h"
 
-mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t owned, int own_args)
+/* A new array of the executor: handle on the host, data on its device. */
+static mx_nd *exec_nd(mx_exec *e, mx_shape s)
 {
-    mx_status st = mx_arena_init(&e->arena, "executor", owned + e->planned + MX_ARENA_ALIGN);
+    return mx_nd_empty_split(&e->arena, e->data, e->ctx, s);
+}
+
+mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t nhandles, size_t data_bytes, int own_args)
+{
+    size_t handles = nhandles * mx_nd_handle_bytes();
+    size_t dbytes = data_bytes + e->planned + MX_ARENA_ALIGN;
+    mx_status st;
+    if (e->ctx.dev_type == MX_CPU) {
+        st = mx_arena_init(&e->arena, "executor", handles + dbytes);
+        e->data = &e->arena;
+    } else {
+        st = mx_arena_init(&e->arena, "executor handles", handles + MX_ARENA_ALIGN);
+        if (st == MX_OK && !(e->dblock = mx_dev_alloc(e->ctx, dbytes))) st = MX_ENOMEM;
+        if (st == MX_OK) st = mx_arena_init_buffer(&e->darena, "executor device", e->dblock, dbytes);
+        e->data = &e->darena;
+    }
     if (st != MX_OK) return st;
     if (own_args) {
         int a = 0, x = 0;
         for (int i = 0; i < gs->n; i++) {
             mx_node *nd = gs->order[i];
             if (!nd->op) {
-                e->args[a] = mx_nd_empty_in(&e->arena, gs->out[i][0]);
+                e->args[a] = exec_nd(e, gs->out[i][0]);
                 if (!e->args[a]) return MX_ENOMEM;
                 mx_nd_fill(e->args[a], 0.0f);
                 if (e->reqs[a] != MX_GRAD_NULL) {
-                    e->grads[a] = mx_nd_empty_in(&e->arena, gs->out[i][0]);
+                    e->grads[a] = exec_nd(e, gs->out[i][0]);
                     if (!e->grads[a]) return MX_ENOMEM;
                     mx_nd_fill(e->grads[a], 0.0f);
                 }
                 a++;
             }
             for (int k = 0; k < nd->naux; k++, x++) {
-                e->aux[x] = mx_nd_empty_in(&e->arena, gs->aux[i][k]);
+                e->aux[x] = exec_nd(e, gs->aux[i][k]);
                 if (!e->aux[x]) return MX_ENOMEM;
                 mx_nd_fill(e->aux[x], 0.0f);
             }
@@ -46,22 +64,22 @@ mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t owned, 
             for (int i = 0; i < ni; i++) ai += !gs->order[i]->op;
             e->outputs[o] = e->args[ai];
         } else {
-            e->outputs[o] = mx_nd_empty_in(&e->arena, gs->out[ni][h->index]);
+            e->outputs[o] = exec_nd(e, gs->out[ni][h->index]);
             if (!e->outputs[o]) return MX_ENOMEM;
             mx_nd_fill(e->outputs[o], 0.0f);
         }
-        e->head_src[o] = mx_nd_empty_in(&e->arena, gs->out[ni][h->index]);
+        e->head_src[o] = exec_nd(e, gs->out[ni][h->index]);
         if (!e->head_src[o]) return MX_ENOMEM;
         mx_nd_fill(e->head_src[o], 1.0f);
     }
-    e->planned_base = mx_arena_alloc(&e->arena, e->planned ? e->planned : 1);
+    e->planned_base = mx_arena_alloc(e->data, e->planned ? e->planned : 1);
     if (!e->planned_base) return MX_ENOMEM;
-    memset(e->planned_base, 0, e->planned);
-    return MX_OK;
+    return mx_dev_zero(e->ctx, e->planned_base, e->planned);
 }
 
-/* Monotonic seconds, for MX_PROFILE. Kernels finish before they return
- * (the engine joins its workers), so a step's wall time is its cost. */
+/* Monotonic seconds, for MX_PROFILE. CPU kernels finish before they
+ * return (the engine joins its workers), so a step's wall time is its
+ * cost; on a GPU the profiler waits for each step. */
 static double now_s(void)
 {
     struct timespec t;
@@ -69,20 +87,65 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+void mx_exec_run_step(mx_exec *e, int i, int backward, int is_train)
+{
+    mx_step *st = &e->steps[i];
+    mx_op_run r = {e->k, e->eng, backward ? 1 : is_train, st->workspace, &e->rng, st->state};
+    double t0 = e->profile ? now_s() : 0.0;
+    if (backward) st->op->backward(&r, st->param, st->out_grad, st->in, st->out, st->in_grad, st->req, st->aux);
+    else st->op->forward(&r, st->param, st->in, st->out, st->aux);
+    if (e->profile) {
+        mx_dev_sync(e->ctx);
+        if (backward) st->t_bwd += now_s() - t0, st->n_bwd++;
+        else st->t_fwd += now_s() - t0, st->n_fwd++;
+    }
+}
+
+/* Every step in order (backward: reversed, skipping steps without one). */
+static void run_steps(mx_exec *e, int backward, int is_train)
+{
+    for (int k = 0; k < e->nsteps; k++) {
+        int i = backward ? e->nsteps - 1 - k : k;
+        if (!backward || e->steps[i].run_bwd) mx_exec_run_step(e, i, backward, is_train);
+    }
+}
+
+/* CUDA graphs: a step of the char-LSTM is ~3000 small kernels, and each
+ * launch costs the host ~4 µs; replaying a recorded graph costs one. They
+ * are used on a GPU unless profiling, MX_CUDA_GRAPHS=0, or an op draws
+ * fresh random numbers or waits for the device (mx_op_def.graph_unsafe). */
+static int graphs_allowed(const mx_exec *e)
+{
+    if (e->ctx.dev_type == MX_CPU || e->profile) return 0;
+    const char *env = getenv("MX_CUDA_GRAPHS");
+    if (env && !strcmp(env, "0")) return 0;
+    for (int i = 0; i < e->nsteps; i++)
+        if (e->steps[i].op->graph_unsafe && e->steps[i].op->graph_unsafe(e->steps[i].param)) return 0;
+    return 1;
+}
+
+/* Runs the steps — directly, or as recorded graph `slot`: the first call
+ * runs directly (lazy module loading, cuBLAS's first-call set-up), the
+ * second records (executor_graph.c) and launches, later ones launch. A
+ * recording that fails turns graphs off for this executor and runs
+ * directly. */
+static mx_status run_maybe_graph(mx_exec *e, int slot, int backward, int is_train)
+{
+    if (e->graphs < 0) e->graphs = graphs_allowed(e);
+    if (e->graphs && e->graph[slot]) return mx_dev_graph_launch(e->ctx, e->graph[slot]);
+    if (e->graphs && e->graph_calls[slot]++ >= 1) {
+        if (mx_exec_record(e, backward, is_train, &e->graph[slot]) == MX_OK)
+            return mx_dev_graph_launch(e->ctx, e->graph[slot]);
+        e->graphs = 0; /* and run it the plain way */
+    }
+    run_steps(e, backward, is_train);
+    return mx_dev_poll(e->ctx); /* a GPU reports a failed launch here or at the next wait */
+}
+
 mx_status mx_exec_forward(mx_exec *e, int is_train)
 {
-    mx_op_run r = {e->k, e->eng, is_train, NULL, &e->rng};
-    for (int i = 0; i < e->nsteps; i++) {
-        mx_step *st = &e->steps[i];
-        r.workspace = st->workspace;
-        double t0 = e->profile ? now_s() : 0.0;
-        st->op->forward(&r, st->param, st->in, st->out, st->aux);
-        if (e->profile) {
-            st->t_fwd += now_s() - t0;
-            st->n_fwd++;
-        }
-    }
-    return MX_OK;
+    mx_dev_use(e->ctx);
+    return run_maybe_graph(e, is_train ? 0 : 1, 0, is_train);
 }
 
 mx_status mx_exec_backward(mx_exec *e, mx_nd *const *head_grads)
@@ -93,21 +156,12 @@ mx_status mx_exec_backward(mx_exec *e, mx_nd *const *head_grads)
         if (mx_nd_size(src) != mx_nd_size(e->outputs[o]))
             return mx_set_error(MX_EINVAL, "backward: head gradient %d has %zu elements, output has %zu", o,
                                 mx_nd_size(src), mx_nd_size(e->outputs[o]));
-        memcpy(e->seeds[s].dst, mx_nd_data(src), mx_nd_size(src) * sizeof(float));
+        mx_status cst = mx_dev_copy(e->seeds[s].dst, e->ctx, mx_nd_data(src), mx_nd_context(src),
+                                    mx_nd_size(src) * sizeof(float));
+        if (cst != MX_OK) return cst;
     }
-    mx_op_run r = {e->k, e->eng, 1, NULL, &e->rng};
-    for (int i = e->nsteps - 1; i >= 0; i--) {
-        mx_step *st = &e->steps[i];
-        if (!st->run_bwd) continue;
-        r.workspace = st->workspace;
-        double t0 = e->profile ? now_s() : 0.0;
-        st->op->backward(&r, st->param, st->out_grad, st->in, st->out, st->in_grad, st->req, st->aux);
-        if (e->profile) {
-            st->t_bwd += now_s() - t0;
-            st->n_bwd++;
-        }
-    }
-    return MX_OK;
+    mx_dev_use(e->ctx);
+    return run_maybe_graph(e, 2, 1, 1);
 }
 
 void mx_exec_print_profile(const mx_exec *e, FILE *f)
@@ -138,7 +192,8 @@ mx_nd *mx_exec_aux(const mx_exec *e, int i) { return i >= 0 && i < e->naux ? e->
 const char *mx_exec_aux_name(const mx_exec *e, int i) { return i >= 0 && i < e->naux ? e->aux_names[i] : NULL; }
 size_t mx_exec_planned_bytes(const mx_exec *e) { return e->planned; }
 size_t mx_exec_naive_bytes(const mx_exec *e) { return e->naive; }
-size_t mx_exec_arena_bytes(const mx_exec *e) { return e->arena.size; }
+size_t mx_exec_arena_bytes(const mx_exec *e) { return e->arena.size + (e->data != &e->arena ? e->darena.size : 0); }
+mx_ctx mx_exec_context(const mx_exec *e) { return e->ctx; }
 void mx_exec_set_engine(mx_exec *e, mx_engine *eng) { e->eng = eng; }
 void *mx_exec_extra(const mx_exec *e) { return e->extra; }
 mx_rng *mx_exec_rng(mx_exec *e) { return &e->rng; }
@@ -155,6 +210,11 @@ void mx_exec_free(mx_exec *e)
     if (!e) return;
     if (e->profile && e->nsteps && e->steps[0].n_fwd) mx_exec_print_profile(e, stderr);
     mx_arena_release(&e->arena);
+    for (int i = 0; i < 3; i++) mx_dev_graph_free(e->graph[i]);
+    if (e->dblock) {
+        mx_dev_sync(e->ctx); /* nothing may still write into the block */
+        mx_dev_free(e->ctx, e->dblock);
+    }
     mx_sym_free(e->sym);
     free(e->aux_names);
     free(e->args);

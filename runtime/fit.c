@@ -89,16 +89,17 @@ static mx_status evaluate(mx_model *m, mx_provider *eval, mx_metric *metric)
     }
     mx_batch b;
     metric_pairs pairs = {.n = 0};
-    mx_status st = m->nctx == 1 ? batch_targets(m->exec[0], eval, &b, &pairs) : mx_model_parallel_targets(m, eval, &b);
+    mx_status st = !mx_model_staged(m) ? batch_targets(m->exec[0], eval, &b, &pairs) : mx_model_parallel_targets(m, eval, &b);
     if (st != MX_OK) return st;
     mx_metric_reset(metric);
     mx_provider_reset(eval);
     while (mx_provider_next(eval, &b) > 0) {
-        if (m->nctx == 1) {
+        if (!mx_model_staged(m)) {
             mx_exec_forward(m->exec[0], 0);
             mx_metric_update_list(metric, pairs.n, pairs.label, pairs.pred, b.count);
         } else {
-            mx_model_parallel_forward(m, &b);
+            mx_status st = mx_model_parallel_forward(m, &b);
+            if (st != MX_OK) return st;
             mx_model_parallel_metric(m, metric, b.count);
         }
     }
@@ -143,7 +144,8 @@ static int nonfinite_output(const mx_model *m, int *ctx)
     for (int c = 0; c < m->nctx; c++) {
         const mx_exec *e = m->exec[c];
         for (int o = 0; o < mx_exec_num_outputs(e); o++) {
-            const mx_nd *y = mx_exec_output(e, o);
+            /* GPU outputs: their host copies, made after each forward. */
+            const mx_nd *y = m->mirror ? m->mirror[c * m->n_out + o] : mx_exec_output(e, o);
             const float *d = mx_nd_data(y);
             size_t n = mx_nd_size(y);
             float acc = 0.0f;
@@ -181,11 +183,12 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
     if ((st = init_params(m, &o)) != MX_OK) return st;
     int batch_size = mx_provider_batch_size(train);
     if (mx_optimizer_rescale(opt) == 0.0f) mx_optimizer_set_rescale(opt, 1.0f / (float)batch_size);
-    if (m->nctx > 1) {
+    if (mx_model_staged(m)) {
         mx_log_info("Creating KVStore...");
         if ((st = mx_model_parallel_setup(m, train, opt, o.kvstore)) != MX_OK) return st;
     }
     if ((st = mx_model_restore_states(m)) != MX_OK) return st;
+    mx_optimizer_forget(opt); /* states were (re)bound or restored: no cached GPU headers */
     int begin = m->resume_epoch;
     m->resume_epoch = 0;
     if (begin == 0) m->iter = 0;
@@ -195,7 +198,7 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
     if (!metric) return MX_ENOMEM;
     mx_batch b;
     metric_pairs pairs = {.n = 0};
-    st = m->nctx == 1 ? batch_targets(m->exec[0], train, &b, &pairs) : mx_model_parallel_targets(m, train, &b);
+    st = !mx_model_staged(m) ? batch_targets(m->exec[0], train, &b, &pairs) : mx_model_parallel_targets(m, train, &b);
     long samples_total = mx_provider_num_samples(train);
     mx_cb_info info;
     memset(&info, 0, sizeof info);
@@ -219,11 +222,11 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
         while (!stop && mx_provider_next(train, &b) > 0) {
             mx_opt_state os = {epoch, info.batch + 1, m->iter + 1, batch_size};
             mx_optimizer_begin_batch(opt, &os);
-            if (m->nctx == 1) {
+            if (!mx_model_staged(m)) {
                 single_step(m, opt);
                 mx_metric_update_list(metric, pairs.n, pairs.label, pairs.pred, b.count);
             } else {
-                mx_model_parallel_step(m, &b);
+                if ((st = mx_model_parallel_step(m, &b)) != MX_OK) break;
                 mx_model_parallel_metric(m, metric, b.count);
             }
             int bad_ctx = 0, bad = o.no_nan_check ? -1 : nonfinite_output(m, &bad_ctx);
@@ -266,10 +269,12 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
             info.eval = metric;
         }
         m->epochs_done = epoch;
+        if ((st = mx_optimizer_flush(opt)) != MX_OK) break; /* GPU states complete for checkpoints */
         info.train = NULL; /* epoch callbacks read train_names/train_values */
         stop |= run_callbacks(&o, 0, m, &info);
         info.train = metric;
     }
+    if (st == MX_OK) st = mx_optimizer_flush(opt);
     if (st == MX_OK) mx_log_info("Finish training on %s", ctxname);
     mx_metric_free(own);
     return st;

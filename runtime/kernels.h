@@ -58,8 +58,8 @@ typedef struct mx_kernels {
     void (*softmax_ce_grad)(mx_engine *eng, const float *p, const float *label, float *dx,
                             size_t outer, size_t channels, size_t inner, float scale, int use_ignore,
                             float ignore, mx_req req);
-    /* Number of labels that differ from ignore. */
-    size_t (*count_not_equal)(const float *label, size_t n, float ignore);
+    /* Number of labels that differ from ignore (a GPU waits for the count). */
+    size_t (*count_not_equal)(mx_engine *eng, const float *label, size_t n, float ignore);
     /* y = a op b elementwise; y may be a or b. */
     void (*binary)(mx_engine *eng, mx_binop op, const float *a, const float *b, float *y, size_t n);
     /* y = a op s (or s op a for RSUB/RDIV); y may be a. */
@@ -172,12 +172,15 @@ typedef struct mx_kernels {
                                const float *invstd, const float *gamma, int batch_stats,
                                mx_req req_x, float *dgamma, mx_req req_g, float *dbeta, mx_req req_b);
     /* y = x for x > 0, else slope[ch]·x over x viewed as (outer, c, inner)
-     * (leaky: c = 1; prelu: slope per channel; rrelu: one per element). y may be x. */
-    void (*prelu_forward)(mx_engine *eng, const float *x, const float *slope, float *y, size_t outer,
-                          size_t c, size_t inner);
-    /* dx (req_x) = dy·(x > 0 ? 1 : slope[ch]); dslope (req_s, may be NULL)
-     * = Σ dy·min(x, 0) per channel, reduced before dx is written (dx may be dy). */
-    void (*prelu_backward)(mx_engine *eng, const float *x, const float *slope, const float *dy,
+     * (prelu: slope per channel; rrelu: one per element); slope NULL: leak
+     * for every element (leaky, rrelu at inference), a value because a
+     * device cannot read the host's parameter. y may be x. */
+    void (*prelu_forward)(mx_engine *eng, const float *x, const float *slope, float leak, float *y,
+                          size_t outer, size_t c, size_t inner);
+    /* dx (req_x) = dy·(x > 0 ? 1 : slope[ch] or leak); dslope (req_s, may
+     * be NULL) = Σ dy·min(x, 0) per channel, reduced before dx is written
+     * (dx may be dy). */
+    void (*prelu_backward)(mx_engine *eng, const float *x, const float *slope, float leak, const float *dy,
                            float *dx, size_t outer, size_t c, size_t inner, mx_req req_x,
                            float *dslope, mx_req req_s);
     /* ELU: y = x for x > 0, else alpha·(eˣ − 1). y may be x. */
@@ -189,6 +192,15 @@ typedef struct mx_kernels {
      * (outer, channels, inner): dx (req) = y·(dy − Σ_c dy·y); dx may be dy. */
     void (*softmax_backward)(mx_engine *eng, const float *y, const float *dy, float *dx,
                              size_t outer, size_t channels, size_t inner, mx_req req);
+    /* -- embedding (issue #5) -- */
+    /* y[i, :] = w[row(idx[i]), :] for n indices, rows of d floats; row(v)
+     * truncates v and clips it into [0, input_dim) (NaN → 0). */
+    void (*embedding_forward)(mx_engine *eng, const float *idx, const float *w, float *y, size_t n,
+                              size_t d, int input_dim);
+    /* dw (req) += dy[i, :] into row(idx[i]) for every i; repeated indices
+     * sum (CPU: in index order; GPU: atomically, order not fixed). */
+    void (*embedding_backward)(mx_engine *eng, const float *idx, const float *dy, float *dw, size_t n,
+                               size_t d, int input_dim, mx_req req);
 } mx_kernels;
 
 /* The kernel table of a context, or NULL with an error if unsupported. */
@@ -196,5 +208,8 @@ const mx_kernels *mx_kernels_for(mx_ctx ctx);
 
 /* The CPU table (kernels/cpu/table.c). */
 extern const mx_kernels mx_cpu_kernels;
+
+/* The CUDA table (kernels/cuda/table.c; only in cuda=1 builds). */
+extern const mx_kernels mx_cuda_kernels;
 
 #endif

@@ -1,15 +1,21 @@
 /* kvstore.c — the "local" KVStore: per key a stored value, a merge buffer
- * for sums and (with an optimizer) its state, all allocated at init. */
+ * for sums and (with an optimizer) its state, all allocated at init on
+ * the context of the value it was initialised with — a GPU's values are
+ * summed and updated on that GPU (MXNet's "device" store), and arrays
+ * from another device pass through a staging buffer there. */
 #include "mx/kvstore.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
+
 typedef struct kv_entry {
     mx_nd *value;  /* the stored weight */
     mx_nd *merge;  /* sum of a push */
-    float *state;  /* optimizer state (state_n floats) */
+    mx_nd *stage;  /* a pushed array from another device, copied here first (GPU stores) */
+    float *state;  /* optimizer state (state_n floats), on the value's context */
     size_t state_n;
 } kv_entry;
 
@@ -54,8 +60,10 @@ static mx_status alloc_state(mx_kvstore *kv, kv_entry *e)
 {
     e->state_n = mx_optimizer_state_size(kv->opt, mx_nd_size(e->value));
     if (!e->state_n) return MX_OK;
-    e->state = calloc(e->state_n, sizeof(float));
-    return e->state ? MX_OK : mx_set_error(MX_ENOMEM, "kvstore: out of memory for optimizer state");
+    mx_ctx c = mx_nd_context(e->value);
+    e->state = mx_dev_alloc(c, e->state_n * sizeof(float));
+    if (!e->state) return mx_set_error(MX_ENOMEM, "kvstore: out of memory for optimizer state");
+    return mx_dev_zero(c, e->state, e->state_n * sizeof(float));
 }
 
 mx_status mx_kvstore_init(mx_kvstore *kv, int key, const mx_nd *value)
@@ -73,12 +81,15 @@ mx_status mx_kvstore_init(mx_kvstore *kv, int key, const mx_nd *value)
     }
     kv_entry *e = &kv->entries[key];
     mx_shape s = mx_nd_shape(value);
-    e->value = mx_nd_empty(s);
-    e->merge = mx_nd_empty(s);
-    if (!e->value || !e->merge) {
+    mx_ctx c = mx_nd_context(value);
+    e->value = mx_nd_empty_ctx(c, s);
+    e->merge = mx_nd_empty_ctx(c, s);
+    e->stage = c.dev_type == MX_CPU ? NULL : mx_nd_empty_ctx(c, s);
+    if (!e->value || !e->merge || (c.dev_type != MX_CPU && !e->stage)) {
         mx_nd_free(e->value);
         mx_nd_free(e->merge);
-        e->value = e->merge = NULL;
+        mx_nd_free(e->stage);
+        e->value = e->merge = e->stage = NULL;
         return MX_ENOMEM;
     }
     mx_nd_copy(e->value, value);
@@ -108,7 +119,16 @@ mx_status mx_kvstore_push(mx_kvstore *kv, int key, int n, mx_nd *const *values)
     if (st != MX_OK) return st;
     /* Summed in list order, so the result does not depend on timing. */
     mx_nd_copy(e->merge, values[0]);
-    for (int i = 1; i < n; i++) mx_nd_binary_to(MX_ND_ADD, e->merge, values[i]);
+    mx_ctx c = mx_nd_context(e->merge);
+    for (int i = 1; i < n; i++) {
+        mx_ctx v = mx_nd_context(values[i]);
+        if (c.dev_type == MX_CPU || (v.dev_type == c.dev_type && v.dev_id == c.dev_id)) {
+            mx_nd_binary_to(MX_ND_ADD, e->merge, values[i]);
+        } else {
+            mx_nd_copy(e->stage, values[i]);
+            mx_nd_binary_to(MX_ND_ADD, e->merge, e->stage);
+        }
+    }
     if (kv->opt) mx_optimizer_update(kv->opt, e->value, e->merge, e->state);
     else mx_nd_copy(e->value, e->merge);
     return MX_OK;
@@ -129,7 +149,7 @@ mx_status mx_kvstore_set_optimizer(mx_kvstore *kv, mx_optimizer *opt)
     kv->opt = opt;
     for (int k = 0; k < kv->nkeys; k++) {
         kv_entry *e = &kv->entries[k];
-        free(e->state);
+        mx_dev_free(e->value ? mx_nd_context(e->value) : mx_cpu(), e->state);
         e->state = NULL;
         e->state_n = 0;
         if (e->value && opt) {
@@ -157,9 +177,10 @@ void mx_kvstore_free(mx_kvstore *kv)
 {
     if (!kv) return;
     for (int k = 0; k < kv->nkeys; k++) {
+        if (kv->entries[k].value) mx_dev_free(mx_nd_context(kv->entries[k].value), kv->entries[k].state);
         mx_nd_free(kv->entries[k].value);
         mx_nd_free(kv->entries[k].merge);
-        free(kv->entries[k].state);
+        mx_nd_free(kv->entries[k].stage);
     }
     free(kv->entries);
     free(kv);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
 #include "model_internal.h"
 
 mx_fit_opts mx_fit_defaults(void)
@@ -29,15 +30,29 @@ mx_model *mx_model_create(const mx_sym *sym, const mx_ctx *ctxs, int nctx)
     m->nctx = nctx > 0 && ctxs ? nctx : 1;
     for (int i = 0; i < m->nctx; i++) {
         m->ctx[i] = nctx > 0 && ctxs ? ctxs[i] : mx_cpu();
-        if (m->ctx[i].dev_type != MX_CPU) {
-            mx_set_error(MX_ENOTSUP, "FeedForward: context GPU%d: this build has no GPU support", m->ctx[i].dev_id);
+        if (mx_dev_check(m->ctx[i]) != MX_OK) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", mx_last_error());
+            mx_set_error(MX_ENOTSUP, "FeedForward: %s", msg);
             free(m);
             return NULL;
         }
     }
+    for (int i = 1; i < m->nctx; i++)
+        if (m->ctx[i].dev_type != m->ctx[0].dev_type) {
+            mx_set_error(MX_ENOTSUP, "FeedForward: contexts mix CPU and GPU (use all cpu or all gpu:…)");
+            free(m);
+            return NULL;
+        }
     m->sym = mx_sym_copy(sym);
     if (!m->sym) { free(m); return NULL; }
     return m;
+}
+
+int mx_model_staged(const mx_model *m)
+{
+    if (m->nctx > 1) return 1;
+    return m->ctx[0].dev_type != MX_CPU;
 }
 
 /* Input names and shapes of a provider (data, then labels). */
@@ -195,7 +210,8 @@ mx_status mx_model_bind_training(mx_model *m, mx_provider *train, mx_optimizer *
     free(arg_shapes);
     if (st != MX_OK) return st;
     if (m->exec[0] && exec_matches(m->exec[0], n, names, first) && want_state == m->state_bytes) {
-        if (m->state_bytes) memset(mx_exec_extra(m->exec[0]), 0, m->state_bytes);
+        if (m->state_bytes && (st = mx_dev_zero(m->ctx[0], mx_exec_extra(m->exec[0]), m->state_bytes)) != MX_OK)
+            return st;
         if (m->pending_fresh) { /* resumed into a model that was already bound */
             if ((st = mx_model_apply_params(m, m->exec[0], NULL, n, names)) != MX_OK) return st;
             m->pending_fresh = 0;
@@ -279,11 +295,22 @@ mx_status mx_model_predict(mx_model *m, mx_provider *data, mx_nd **out)
     mx_status st = mx_model_apply_params(m, e, m->exec[0] && m->initialized ? m->exec[0] : NULL, ni, inputs);
     mx_batch b;
     memset(&b, 0, sizeof b);
-    for (int i = 0; st == MX_OK && i < mx_provider_num_data(data); i++) {
+    /* A GPU executor's inputs are filled on the host, then copied over. */
+    int on_gpu = m->ctx[0].dev_type != MX_CPU, nd = mx_provider_num_data(data);
+    float *host_in[MX_IO_MAX] = {0};
+    mx_nd *dev_in[MX_IO_MAX] = {0};
+    for (int i = 0; st == MX_OK && i < nd; i++) {
         int a = mx_exec_arg_index(e, mx_provider_data_desc(data, i).name);
-        if (a < 0) st = mx_set_error(MX_EINVAL, "predict: provider data '%s' is not an argument of the network",
-                                     mx_provider_data_desc(data, i).name);
-        else b.data[i] = mx_nd_data(mx_exec_arg(e, a));
+        if (a < 0) {
+            st = mx_set_error(MX_EINVAL, "predict: provider data '%s' is not an argument of the network",
+                              mx_provider_data_desc(data, i).name);
+        } else if (on_gpu) {
+            dev_in[i] = mx_exec_arg(e, a);
+            if (!(b.data[i] = host_in[i] = malloc(mx_nd_size(dev_in[i]) * sizeof(float) + 1)))
+                st = mx_set_error(MX_ENOMEM, "predict: out of memory");
+        } else {
+            b.data[i] = mx_nd_data(mx_exec_arg(e, a));
+        }
     }
     mx_shape os = mx_nd_shape(mx_exec_output(e, 0));
     size_t row = mx_shape_tail(&os, 1);
@@ -293,14 +320,17 @@ mx_status mx_model_predict(mx_model *m, mx_provider *data, mx_nd **out)
     long done = 0;
     if (st == MX_OK) {
         mx_provider_reset(data);
-        while (mx_provider_next(data, &b) > 0 && done < os.dims[0]) {
-            mx_exec_forward(e, 0);
+        while (st == MX_OK && mx_provider_next(data, &b) > 0 && done < os.dims[0]) {
+            for (int i = 0; on_gpu && i < nd; i++) st = mx_nd_copy_from(dev_in[i], host_in[i], mx_nd_size(dev_in[i]));
+            if (st == MX_OK) st = mx_exec_forward(e, 0);
             long take = b.count < os.dims[0] - done ? b.count : (long)(os.dims[0] - done);
-            memcpy(mx_nd_data(result) + (size_t)done * row, mx_nd_data(mx_exec_output(e, 0)),
-                   (size_t)take * row * sizeof(float));
+            if (st == MX_OK)
+                st = mx_dev_copy(mx_nd_data(result) + (size_t)done * row, mx_cpu(), mx_nd_data(mx_exec_output(e, 0)),
+                                 m->ctx[0], (size_t)take * row * sizeof(float));
             done += take;
         }
     }
+    for (int i = 0; i < nd && i < MX_IO_MAX; i++) free(host_in[i]);
     mx_exec_free(e);
     if (st != MX_OK) { mx_nd_free(result); return st; }
     *out = result;

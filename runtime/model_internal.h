@@ -33,17 +33,26 @@ struct mx_model {
     size_t *state_n;
     size_t state_bytes;          /* what the executor's arena reserved for them */
     mx_kvstore *kv;              /* several contexts: sums gradients, runs updates */
+    mx_optimizer *opt;           /* one GPU context: updates in place (set by parallel setup) */
     float *stage[2 * MX_IO_MAX]; /* several contexts: the whole batch before splitting */
     int n_inputs;                /* several contexts: data then label inputs */
     int input_arg[2 * MX_IO_MAX];
     size_t input_row[2 * MX_IO_MAX];
     int n_label;                 /* several contexts: the last n_label inputs are the labels */
+    mx_nd **mirror;              /* [ctx][output]: host copies of GPU outputs (metric, NaN check) */
+    float *mirror_block[MX_MAX_CTX]; /* each context's page-locked memory behind its mirrors */
+    mx_nd **label_view;          /* [ctx][label]: each context's slice of the staged labels */
+    int n_out;                   /* outputs per context (mirror's stride) */
     mx_nd **grad_list;           /* [param][ctx]: what a push sums */
     mx_nd **param_list;          /* [param][ctx]: where a pull copies */
     long iter;                   /* batches trained since the first epoch */
     int epochs_done;
     double last_epoch_seconds;
 };
+
+/* 1 when batches go through staging buffers and the KVStore
+ * (model_parallel.c): several contexts, or any GPU context. */
+int mx_model_staged(const mx_model *m);
 
 /* Copies parameters (and aux states) into e: from src if given (same
  * network, other shapes), else from the checkpoint's arrays, where every
@@ -64,10 +73,10 @@ mx_status mx_model_restore_states(mx_model *m);
 
 /* Several contexts: one training step on every context, then gradients
  * summed and weights updated through the KVStore. */
-void mx_model_parallel_step(mx_model *m, const mx_batch *full);
+mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full);
 
 /* Several contexts: forward only (validation), every context. */
-void mx_model_parallel_forward(mx_model *m, const mx_batch *full);
+mx_status mx_model_parallel_forward(mx_model *m, const mx_batch *full);
 
 /* Several contexts: points each batch input at the staging buffers. */
 mx_status mx_model_parallel_targets(mx_model *m, const mx_provider *p, mx_batch *b);

@@ -1,12 +1,19 @@
-/* model_parallel.c — FeedForward over several CPU contexts, as MXNet.jl
- * does it: each batch is split into near-equal slices (_split_inputs),
- * each context runs its executor on its slice on its own pinned cores,
- * and the KVStore sums the gradients and runs the update (update on push)
- * before every context pulls the new weights. Everything is set up before
- * the first batch; a step allocates nothing. */
+/* model_parallel.c — FeedForward over several contexts, or over GPUs, as
+ * MXNet.jl does it: the provider writes each batch into staging buffers
+ * (page-locked when a GPU is there), the batch is split into near-equal
+ * slices (_split_inputs), each context copies its slice in and runs its
+ * executor (CPU contexts on their own pinned cores), and the KVStore sums
+ * the gradients and runs the update (update on push; on the first GPU
+ * for GPU contexts) before every context pulls the new weights. A GPU
+ * context's outputs are copied back after its forward pass, so metrics
+ * and the NaN check read host memory while backward and the update run
+ * on; its labels are read from the staging buffers. Everything is set up
+ * before the first batch; a step allocates nothing. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
 #include "model_internal.h"
 #include "mx/log.h"
 
@@ -22,9 +29,18 @@ void mx_model_parallel_free(mx_model *m)
     mx_kvstore_free(m->kv);
     m->kv = NULL;
     for (int i = 0; i < 2 * MX_IO_MAX; i++) {
-        free(m->stage[i]);
+        mx_dev_host_free(m->stage[i]);
         m->stage[i] = NULL;
     }
+    for (int i = 0; m->mirror && i < m->nctx * m->n_out; i++) mx_nd_free(m->mirror[i]);
+    for (int k = 0; k < MX_MAX_CTX; k++) {
+        mx_dev_host_free(m->mirror_block[k]);
+        m->mirror_block[k] = NULL;
+    }
+    for (int i = 0; m->label_view && i < m->nctx * m->n_label; i++) mx_nd_free(m->label_view[i]);
+    free(m->mirror);
+    free(m->label_view);
+    m->mirror = m->label_view = NULL;
     free(m->grad_list);
     free(m->param_list);
     m->grad_list = m->param_list = NULL;
@@ -51,11 +67,47 @@ static mx_status make_pools(mx_model *m)
     return MX_OK;
 }
 
+static mx_status stage_inputs(mx_model *m, mx_provider *train);
+
+/* GPU contexts: host copies of every output, and views of each context's
+ * label slice in the staging buffers, for the metric and the NaN check. */
+static mx_status make_mirrors(mx_model *m)
+{
+    m->n_out = mx_exec_num_outputs(m->exec[0]);
+    m->mirror = calloc((size_t)(m->nctx * m->n_out) + 1, sizeof *m->mirror);
+    m->label_view = calloc((size_t)(m->nctx * m->n_label) + 1, sizeof *m->label_view);
+    if (!m->mirror || !m->label_view) return mx_set_error(MX_ENOMEM, "fit: out of memory");
+    long offset = 0;
+    for (int k = 0; k < m->nctx; k++) {
+        /* One page-locked block per context: its outputs come back with
+         * queued copies and a single wait. */
+        size_t floats = 0;
+        for (int o = 0; o < m->n_out; o++) floats += mx_nd_size(mx_exec_output(m->exec[k], o));
+        if (!(m->mirror_block[k] = mx_dev_host_alloc(floats * sizeof(float)))) return MX_ENOMEM;
+        float *at = m->mirror_block[k];
+        for (int o = 0; o < m->n_out; o++) {
+            mx_shape s = mx_nd_shape(mx_exec_output(m->exec[k], o));
+            if (!(m->mirror[k * m->n_out + o] = mx_nd_wrap(s, at))) return MX_ENOMEM;
+            at += mx_shape_size(&s);
+        }
+        for (int i = 0; i < m->n_label; i++) {
+            int in = m->n_inputs - m->n_label + i;
+            mx_shape s = mx_nd_shape(mx_exec_arg(m->exec[k], m->input_arg[in]));
+            m->label_view[k * m->n_label + i] = mx_nd_wrap(s, m->stage[in] + (size_t)offset * m->input_row[in]);
+            if (!m->label_view[k * m->n_label + i]) return MX_ENOMEM;
+        }
+        offset += m->slice[k];
+    }
+    return MX_OK;
+}
+
 mx_status mx_model_parallel_setup(mx_model *m, mx_provider *train, mx_optimizer *opt, const char *kvstore)
 {
     mx_model_parallel_free(m);
     mx_status st = make_pools(m);
     if (st != MX_OK) return st;
+    m->opt = opt;
+    if (m->nctx == 1) return stage_inputs(m, train); /* one GPU: updates in place, no KVStore */
     if (!(m->kv = mx_kvstore_create(kvstore ? kvstore : "local"))) return MX_EINVAL;
     int np = m->nparams;
     m->grad_list = calloc((size_t)(np ? np : 1) * (size_t)m->nctx, sizeof *m->grad_list);
@@ -74,7 +126,12 @@ mx_status mx_model_parallel_setup(mx_model *m, mx_provider *train, mx_optimizer 
         if ((st = mx_kvstore_pull(m->kv, i, m->nctx, &m->param_list[i * m->nctx])) != MX_OK) return st;
     for (int k = 1; k < m->nctx; k++)
         for (int i = 0; i < mx_exec_num_aux(m->exec[0]); i++) mx_nd_copy(mx_exec_aux(m->exec[k], i), mx_exec_aux(m->exec[0], i));
-    /* Staging: the provider writes a whole batch here; contexts copy their slice. */
+    return stage_inputs(m, train);
+}
+
+/* Staging: the provider writes a whole batch here; contexts copy their slice. */
+static mx_status stage_inputs(mx_model *m, mx_provider *train)
+{
     int batch = mx_provider_batch_size(train);
     m->n_inputs = 0;
     m->n_label = 0;
@@ -86,12 +143,14 @@ mx_status mx_model_parallel_setup(mx_model *m, mx_provider *train, mx_optimizer 
         if (a < 0) return mx_set_error(MX_EINVAL, "provider input '%s' is not an argument of the network", d.name);
         m->input_arg[m->n_inputs] = a;
         m->input_row[m->n_inputs] = mx_shape_tail(&d.shape, 1);
-        m->stage[m->n_inputs] = calloc((size_t)batch * m->input_row[m->n_inputs], sizeof(float));
+        size_t bytes = (size_t)batch * m->input_row[m->n_inputs] * sizeof(float);
+        m->stage[m->n_inputs] = mx_dev_host_alloc(bytes);
         if (!m->stage[m->n_inputs]) return mx_set_error(MX_ENOMEM, "fit: out of memory");
+        memset(m->stage[m->n_inputs], 0, bytes);
         m->n_inputs++;
     }
     m->n_label = mx_provider_num_label(train);
-    return MX_OK;
+    return m->ctx[0].dev_type == MX_CPU ? MX_OK : make_mirrors(m);
 }
 
 mx_status mx_model_parallel_targets(mx_model *m, const mx_provider *p, mx_batch *b)
@@ -108,7 +167,32 @@ mx_status mx_model_parallel_targets(mx_model *m, const mx_provider *p, mx_batch 
 typedef struct step_job {
     mx_model *m;
     int train;
+    mx_status st[MX_MAX_CTX]; /* each context's first failure (a GPU's kernel errors) */
+    char err[MX_MAX_CTX][256];
 } step_job;
+
+/* Records context tid's first failure with its message. */
+static void job_fail(step_job *j, int tid, mx_status st)
+{
+    if (st == MX_OK || j->st[tid] != MX_OK) return;
+    j->st[tid] = st;
+    snprintf(j->err[tid], sizeof j->err[tid], "%s", mx_last_error());
+}
+
+/* Runs context_step for every context: side by side on their CPU cores,
+ * or, for GPUs, one after another from this thread. GPU work is queued
+ * asynchronously, so the devices still overlap; and two executors must
+ * never record CUDA graphs from two threads onto one device's stream (a
+ * recording takes in whatever any thread queues there). */
+static void run_contexts(mx_model *m, step_job *j);
+
+/* The first context's failure as this thread's error, else MX_OK. */
+static mx_status job_status(const step_job *j, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (j->st[k] != MX_OK) return mx_set_error(j->st[k], "context %d: %s", k, j->err[k]);
+    return MX_OK;
+}
 
 /* Context tid copies its slice of the staged batch and runs its step. */
 static void context_step(void *p, int tid, int n)
@@ -119,29 +203,72 @@ static void context_step(void *p, int tid, int n)
     long offset = 0;
     for (int k = 0; k < tid; k++) offset += m->slice[k];
     mx_exec *e = m->exec[tid];
+    mx_ctx c = m->ctx[tid];
     for (int i = 0; i < m->n_inputs; i++)
-        memcpy(mx_nd_data(mx_exec_arg(e, m->input_arg[i])), m->stage[i] + (size_t)offset * m->input_row[i],
-               (size_t)m->slice[tid] * m->input_row[i] * sizeof(float));
-    mx_exec_forward(e, j->train);
-    if (j->train) mx_exec_backward(e, NULL);
+        job_fail(j, tid, mx_dev_copy(mx_nd_data(mx_exec_arg(e, m->input_arg[i])), c,
+                                     m->stage[i] + (size_t)offset * m->input_row[i], mx_cpu(),
+                                     (size_t)m->slice[tid] * m->input_row[i] * sizeof(float)));
+    job_fail(j, tid, mx_exec_forward(e, j->train));
+    /* Outputs back to the host now (this waits for forward only), so the
+     * metric reads them while backward and the update run on the GPU. */
+    if (m->mirror) {
+        for (int o = 0; o < m->n_out; o++) {
+            const mx_nd *y = mx_exec_output(e, o);
+            job_fail(j, tid, mx_dev_copy_async(mx_nd_data(m->mirror[tid * m->n_out + o]), mx_cpu(), mx_nd_data(y), c,
+                                               mx_nd_size(y) * sizeof(float)));
+        }
+        job_fail(j, tid, mx_dev_sync(c));
+    }
+    if (j->train) job_fail(j, tid, mx_exec_backward(e, NULL));
+    /* Several GPUs: the KVStore reads this device's gradients from another
+     * device's stream, so they must be finished. */
+    if (m->nctx > 1 && c.dev_type != MX_CPU) job_fail(j, tid, mx_dev_sync(c));
 }
 
-void mx_model_parallel_step(mx_model *m, const mx_batch *full)
+mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full)
 {
     (void)full;
-    step_job j = {m, 1};
-    mx_engine_run(m->outer, context_step, &j);
+    step_job j;
+    memset(j.st, 0, sizeof j.st);
+    j.m = m;
+    j.train = 1;
+    run_contexts(m, &j);
+    mx_status st = job_status(&j, m->nctx);
+    if (st != MX_OK) return st;
+    if (m->nctx == 1) { /* one GPU: the update runs on it, state in the executor's arena */
+        mx_exec *e = m->exec[0];
+        for (int i = 0; i < m->nparams; i++)
+            mx_optimizer_update(m->opt, mx_exec_arg(e, m->param_arg[i]), mx_exec_grad(e, m->param_arg[i]), m->state[i]);
+        return MX_OK;
+    }
     for (int i = 0; i < m->nparams; i++) {
         mx_kvstore_push(m->kv, i, m->nctx, &m->grad_list[i * m->nctx]);
         mx_kvstore_pull(m->kv, i, m->nctx, &m->param_list[i * m->nctx]);
     }
+    /* Several GPUs: the pulls ran on the store's stream; the next forward
+     * of the other devices must not start before they land. */
+    if (m->nctx > 1 && m->ctx[0].dev_type != MX_CPU) return mx_dev_sync(m->ctx[0]);
+    return MX_OK;
 }
 
-void mx_model_parallel_forward(mx_model *m, const mx_batch *full)
+mx_status mx_model_parallel_forward(mx_model *m, const mx_batch *full)
 {
     (void)full;
-    step_job j = {m, 0};
-    mx_engine_run(m->outer, context_step, &j);
+    step_job j;
+    memset(j.st, 0, sizeof j.st);
+    j.m = m;
+    j.train = 0;
+    run_contexts(m, &j);
+    return job_status(&j, m->nctx);
+}
+
+static void run_contexts(mx_model *m, step_job *j)
+{
+    if (m->ctx[0].dev_type == MX_CPU) {
+        mx_engine_run(m->outer, context_step, j);
+        return;
+    }
+    for (int k = 0; k < m->nctx; k++) context_step(j, k, m->nctx);
 }
 
 void mx_model_parallel_metric(mx_model *m, mx_metric *metric, int count)
@@ -153,8 +280,9 @@ void mx_model_parallel_metric(mx_model *m, mx_metric *metric, int count)
         if (real > m->slice[k]) real = m->slice[k];
         int n = m->n_label < mx_exec_num_outputs(m->exec[k]) ? m->n_label : mx_exec_num_outputs(m->exec[k]);
         for (int i = 0; i < n; i++) {
-            labels[i] = mx_exec_arg(m->exec[k], m->input_arg[m->n_inputs - m->n_label + i]);
-            preds[i] = mx_exec_output(m->exec[k], i);
+            labels[i] = m->label_view ? m->label_view[k * m->n_label + i]
+                                      : mx_exec_arg(m->exec[k], m->input_arg[m->n_inputs - m->n_label + i]);
+            preds[i] = m->mirror ? m->mirror[k * m->n_out + i] : mx_exec_output(m->exec[k], i);
         }
         if (real > 0) mx_metric_update_list(metric, n, labels, preds, (int)real);
         offset += m->slice[k];

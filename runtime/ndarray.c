@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
 #include "kernels.h"
 
 enum { ND_OWNS_DATA = 1, ND_IN_ARENA = 2, ND_OWNS_HANDLE = 4 };
@@ -29,20 +30,21 @@ static mx_status check_shape(const mx_shape *s)
     return MX_OK;
 }
 
-static mx_nd *nd_new(mx_shape s, int alloc_data)
+static mx_nd *nd_new(mx_shape s, int alloc_data, mx_ctx ctx)
 {
     if (check_shape(&s) != MX_OK) return NULL;
     mx_nd *nd = calloc(1, sizeof *nd);
     if (!nd) { mx_set_error(MX_ENOMEM, "ndarray: out of memory"); return NULL; }
     nd->shape = s;
-    nd->ctx = mx_cpu();
+    nd->ctx = ctx;
     nd->flags = ND_OWNS_HANDLE;
     if (alloc_data) {
         size_t bytes = mx_shape_size(&s) * sizeof(float);
-        void *p = NULL;
-        if (posix_memalign(&p, MX_ARENA_ALIGN, bytes ? bytes : MX_ARENA_ALIGN) != 0) {
+        void *p = mx_dev_alloc(ctx, bytes);
+        if (!p) {
             free(nd);
-            mx_set_error(MX_ENOMEM, "ndarray: cannot allocate %zu bytes", bytes);
+            char c[16];
+            mx_set_error(MX_ENOMEM, "ndarray: cannot allocate %zu bytes on %s", bytes, mx_ctx_str(ctx, c, sizeof c));
             return NULL;
         }
         nd->data = p;
@@ -51,7 +53,29 @@ static mx_nd *nd_new(mx_shape s, int alloc_data)
     return nd;
 }
 
-mx_nd *mx_nd_empty(mx_shape s) { return nd_new(s, 1); }
+mx_nd *mx_nd_empty(mx_shape s) { return nd_new(s, 1, mx_cpu()); }
+
+mx_nd *mx_nd_empty_ctx(mx_ctx ctx, mx_shape s)
+{
+    if (ctx.dev_type != MX_CPU && mx_dev_check(ctx) != MX_OK) return NULL;
+    return nd_new(s, 1, ctx);
+}
+
+mx_nd *mx_nd_empty_split(mx_arena *handles, mx_arena *data, mx_ctx ctx, mx_shape s)
+{
+    if (check_shape(&s) != MX_OK) return NULL;
+    mx_nd *nd = mx_arena_alloc(handles, sizeof *nd);
+    float *d = nd ? mx_arena_alloc(data, mx_shape_size(&s) * sizeof(float)) : NULL;
+    if (!d) return NULL;
+    memset(nd, 0, sizeof *nd);
+    nd->shape = s;
+    nd->data = d;
+    nd->ctx = ctx;
+    nd->flags = ND_IN_ARENA;
+    return nd;
+}
+
+size_t mx_nd_handle_bytes(void) { return mx_arena_round(sizeof(mx_nd)); }
 
 mx_nd *mx_nd_empty_in(mx_arena *a, mx_shape s)
 {
@@ -95,7 +119,14 @@ mx_nd *mx_nd_from(mx_shape s, const float *src)
 
 mx_nd *mx_nd_wrap(mx_shape s, float *data)
 {
-    mx_nd *nd = nd_new(s, 0);
+    mx_nd *nd = nd_new(s, 0, mx_cpu());
+    if (nd) nd->data = data;
+    return nd;
+}
+
+mx_nd *mx_nd_wrap_ctx(mx_ctx ctx, mx_shape s, float *data)
+{
+    mx_nd *nd = nd_new(s, 0, ctx);
     if (nd) nd->data = data;
     return nd;
 }
@@ -103,7 +134,7 @@ mx_nd *mx_nd_wrap(mx_shape s, float *data)
 void mx_nd_free(mx_nd *nd)
 {
     if (!nd || (nd->flags & ND_IN_ARENA)) return;
-    if (nd->flags & ND_OWNS_DATA) free(nd->data);
+    if (nd->flags & ND_OWNS_DATA) mx_dev_free(nd->ctx, nd->data);
     if (nd->flags & ND_OWNS_HANDLE) free(nd);
 }
 
@@ -121,20 +152,22 @@ static mx_status size_check(const mx_nd *nd, size_t n, const char *what)
 mx_status mx_nd_copy_from(mx_nd *nd, const float *src, size_t n)
 {
     mx_status st = size_check(nd, n, "mx_nd_copy_from");
-    if (st == MX_OK) memmove(nd->data, src, n * sizeof(float));
+    if (st == MX_OK) st = mx_dev_copy(nd->data, nd->ctx, src, mx_cpu(), n * sizeof(float));
     return st;
 }
 
 mx_status mx_nd_copy_to(const mx_nd *nd, float *dst, size_t n)
 {
     mx_status st = size_check(nd, n, "mx_nd_copy_to");
-    if (st == MX_OK) memmove(dst, nd->data, n * sizeof(float));
+    if (st == MX_OK) st = mx_dev_copy(dst, mx_cpu(), nd->data, nd->ctx, n * sizeof(float));
     return st;
 }
 
 mx_status mx_nd_copy(mx_nd *dst, const mx_nd *src)
 {
-    return mx_nd_copy_from(dst, src->data, mx_shape_size(&src->shape));
+    mx_status st = size_check(dst, mx_shape_size(&src->shape), "mx_nd_copy");
+    if (st == MX_OK) st = mx_dev_copy(dst->data, dst->ctx, src->data, src->ctx, mx_shape_size(&src->shape) * sizeof(float));
+    return st;
 }
 
 mx_nd *mx_nd_slice(mx_nd *nd, int64_t begin, int64_t end)
@@ -147,7 +180,7 @@ mx_nd *mx_nd_slice(mx_nd *nd, int64_t begin, int64_t end)
     }
     mx_shape s = nd->shape;
     s.dims[0] = end - begin;
-    mx_nd *v = nd_new(s, 0);
+    mx_nd *v = nd_new(s, 0, nd->ctx);
     if (v) {
         v->data = nd->data + (size_t)begin * mx_shape_tail(&nd->shape, 1);
         v->ctx = nd->ctx;
@@ -164,8 +197,21 @@ mx_ctx mx_nd_context(const mx_nd *nd) { return nd->ctx; }
 static const mx_binop binops[] = {MX_BIN_ADD, MX_BIN_SUB, MX_BIN_MUL, MX_BIN_DIV};
 static const char *const op_names[] = {"+", "-", "*", "/"};
 
+/* The kernel table of nd's context (its device is checked when nd is made). */
+static const mx_kernels *kern(const mx_nd *nd)
+{
+    if (nd->ctx.dev_type == MX_CPU) return &mx_cpu_kernels;
+    mx_dev_use(nd->ctx); /* kernels launch on the current device's stream */
+    return mx_kernels_for(nd->ctx);
+}
+
 static mx_status same_shape(const mx_nd *a, const mx_nd *b, mx_nd_op op)
 {
+    if (a->ctx.dev_type != b->ctx.dev_type || (a->ctx.dev_type != MX_CPU && a->ctx.dev_id != b->ctx.dev_id)) {
+        char ca[16], cb[16];
+        return mx_set_error(MX_EINVAL, "ndarray %s: arrays on %s and %s (copy one first)", op_names[op],
+                            mx_ctx_str(a->ctx, ca, sizeof ca), mx_ctx_str(b->ctx, cb, sizeof cb));
+    }
     if (mx_shape_equal(&a->shape, &b->shape)) return MX_OK;
     char sa[128], sb[128];
     return mx_set_error(MX_EINVAL, "ndarray %s: shapes differ: %s vs %s", op_names[op],
@@ -175,49 +221,77 @@ static mx_status same_shape(const mx_nd *a, const mx_nd *b, mx_nd_op op)
 mx_nd *mx_nd_binary(mx_nd_op op, const mx_nd *a, const mx_nd *b)
 {
     if (same_shape(a, b, op) != MX_OK) return NULL;
-    mx_nd *y = mx_nd_empty(a->shape);
-    if (y) mx_cpu_kernels.binary(NULL, binops[op], a->data, b->data, y->data, mx_nd_size(a));
+    mx_nd *y = nd_new(a->shape, 1, a->ctx);
+    if (y) kern(a)->binary(NULL, binops[op], a->data, b->data, y->data, mx_nd_size(a));
     return y;
 }
 
 mx_status mx_nd_binary_to(mx_nd_op op, mx_nd *dst, const mx_nd *b)
 {
     mx_status st = same_shape(dst, b, op);
-    if (st == MX_OK) mx_cpu_kernels.binary(NULL, binops[op], dst->data, b->data, dst->data, mx_nd_size(dst));
+    if (st == MX_OK) kern(dst)->binary(NULL, binops[op], dst->data, b->data, dst->data, mx_nd_size(dst));
     return st;
 }
 
 mx_nd *mx_nd_scalar(mx_nd_op op, const mx_nd *a, float s)
 {
-    mx_nd *y = mx_nd_empty(a->shape);
-    if (y) mx_cpu_kernels.scalar(NULL, binops[op], a->data, s, y->data, mx_nd_size(a));
+    mx_nd *y = nd_new(a->shape, 1, a->ctx);
+    if (y) kern(a)->scalar(NULL, binops[op], a->data, s, y->data, mx_nd_size(a));
     return y;
 }
 
 mx_status mx_nd_scalar_to(mx_nd_op op, mx_nd *dst, float s)
 {
-    mx_cpu_kernels.scalar(NULL, binops[op], dst->data, s, dst->data, mx_nd_size(dst));
+    kern(dst)->scalar(NULL, binops[op], dst->data, s, dst->data, mx_nd_size(dst));
     return MX_OK;
 }
 
-void mx_nd_fill(mx_nd *nd, float v) { mx_cpu_kernels.fill(NULL, nd->data, v, mx_nd_size(nd)); }
+void mx_nd_fill(mx_nd *nd, float v) { kern(nd)->fill(NULL, nd->data, v, mx_nd_size(nd)); }
+
+/* Host memory holding nd's values: its own for a CPU array, else a copy
+ * (freed by host_done, which copies back when write is set). Draws and
+ * printing happen on the host so a GPU array gets the same numbers. */
+static float *host_view(const mx_nd *nd, int read)
+{
+    if (nd->ctx.dev_type == MX_CPU) return nd->data;
+    float *h = malloc(mx_nd_size(nd) * sizeof(float) + 1);
+    if (!h) { mx_set_error(MX_ENOMEM, "ndarray: out of memory for a host copy"); return NULL; }
+    if (read && mx_dev_copy(h, mx_cpu(), nd->data, nd->ctx, mx_nd_size(nd) * sizeof(float)) != MX_OK) {
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+static void host_done(mx_nd *nd, float *h, int write)
+{
+    if (!h || h == nd->data) return;
+    if (write) mx_dev_copy(nd->data, nd->ctx, h, mx_cpu(), mx_nd_size(nd) * sizeof(float));
+    free(h);
+}
 
 void mx_nd_rand_uniform(mx_nd *nd, float lo, float hi, mx_rng *rng)
 {
     if (!rng) rng = mx_rng_global();
     size_t n = mx_nd_size(nd);
+    float *d = host_view(nd, 0);
+    if (!d) return;
     for (size_t i = 0; i < n; i++) {
         float v = lo + (hi - lo) * mx_rng_uniform(rng);
         /* Rounding can land on hi when |lo| >> hi - lo; keep [lo, hi). */
-        nd->data[i] = v < hi ? v : lo;
+        d[i] = v < hi ? v : lo;
     }
+    host_done(nd, d, 1);
 }
 
 void mx_nd_rand_normal(mx_nd *nd, float mean, float std, mx_rng *rng)
 {
     if (!rng) rng = mx_rng_global();
     size_t n = mx_nd_size(nd);
-    for (size_t i = 0; i < n; i++) nd->data[i] = mean + std * mx_rng_normal(rng);
+    float *d = host_view(nd, 0);
+    if (!d) return;
+    for (size_t i = 0; i < n; i++) d[i] = mean + std * mx_rng_normal(rng);
+    host_done(nd, d, 1);
 }
 
 void mx_nd_print(const mx_nd *nd, FILE *out, size_t max_items)
@@ -232,8 +306,11 @@ void mx_nd_print(const mx_nd *nd, FILE *out, size_t max_items)
     }
     size_t row = nd->shape.ndim > 1 ? (size_t)nd->shape.dims[nd->shape.ndim - 1] : n;
     size_t shown = n < max_items ? n : max_items;
+    float *d = host_view(nd, 1);
+    if (!d) { fprintf(out, "(cannot read: %s)\n", mx_last_error()); return; }
     for (size_t i = 0; i < shown; i++)
-        fprintf(out, "%s%.6g%s", i % row ? " " : "[", nd->data[i], (i + 1) % row ? "" : "]\n");
+        fprintf(out, "%s%.6g%s", i % row ? " " : "[", d[i], (i + 1) % row ? "" : "]\n");
+    host_done((mx_nd *)nd, d, 0);
     if (shown < n) fprintf(out, "%s... (%zu more)\n", shown % row ? " " : "", n - shown);
     else if (shown % row) fprintf(out, "]\n");
 }

@@ -33,13 +33,18 @@ typedef struct mx_tensor {
     mx_shape shape;
 } mx_tensor;
 
+/* Bytes of host memory each node keeps from forward to backward. */
+#define MX_OP_STATE_BYTES 64
+
 /* Everything a kernel call needs besides its tensors. */
 typedef struct mx_op_run {
     const mx_kernels *k;
     mx_engine *eng;
     int is_train;
-    void *workspace;
+    void *workspace; /* device memory of the executor's context (kernels only) */
     mx_rng *rng;
+    void *state;     /* MX_OP_STATE_BYTES of host memory, zeroed at bind, kept
+                      * from forward to backward: flags the op itself reads */
 } mx_op_run;
 
 enum {
@@ -68,8 +73,9 @@ typedef struct mx_op_def {
     unsigned flags;
     unsigned bwd_needs_in;  /* bit i: backward reads input i */
     unsigned bwd_needs_out; /* bit i: backward reads output i */
-    /* Scratch bytes for one forward or backward call (NULL: none). */
-    size_t (*workspace)(const void *param, const mx_shape *in, const mx_shape *out);
+    /* Scratch bytes for one forward or backward call on the device of k
+     * (NULL: none). */
+    size_t (*workspace)(const mx_kernels *k, const void *param, const mx_shape *in, const mx_shape *out);
     void (*forward)(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
                     mx_tensor *aux);
     /* in_grad[i] is NULL-data when req[i] is MX_REQ_NULL; out_grad[k] is
@@ -78,6 +84,10 @@ typedef struct mx_op_def {
     void (*backward)(const mx_op_run *r, const void *param, const mx_tensor *out_grad,
                      const mx_tensor *in, const mx_tensor *out, mx_tensor *in_grad,
                      const mx_req *req, mx_tensor *aux);
+    /* 1 when a call with param cannot be replayed from a recorded GPU
+     * graph: it draws fresh random numbers each call, or waits for the
+     * device to compute a host value (NULL: always replayable). */
+    int (*graph_unsafe)(const void *param);
 } mx_op_def;
 
 /* The op registered under name (or an alias), NULL if none. */

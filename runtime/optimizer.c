@@ -8,12 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
 #include "kernels.h"
+
+/* The step header of a state in GPU memory, kept on the host between
+ * updates: reading it back every step would stall the device once per
+ * parameter. mx_optimizer_flush writes them to the device. */
+#define HDR_CACHE 512
+typedef struct hdr_slot {
+    const float *state; /* device address of the state (NULL: free slot) */
+    mx_ctx ctx;
+    float h[4];
+    int dirty;          /* changed since the last flush */
+} hdr_slot;
 
 struct mx_optimizer {
     mx_optimizer_opts o;      /* as created */
     mx_momentum_schedule mom; /* o.momentum_schedule with AUTO resolved */
     double lr;                /* η of the current batch */
+    int ncache;
+    hdr_slot cache[HDR_CACHE];
 };
 
 static const char *const kind_names[] = {"SGD", "NAG", "ADAM", "AdaGrad", "AdaDelta", "AdaMax", "RMSProp", "Nadam"};
@@ -237,9 +251,39 @@ static mx_nadam_coef nadam_coef(const mx_optimizer *opt, float *state)
     return c;
 }
 
+/* The cached header of a device state, read on first use; NULL when the
+ * cache is full. */
+static hdr_slot *cached_header(mx_optimizer *opt, const float *state, mx_ctx ctx)
+{
+    for (int i = 0; i < opt->ncache; i++)
+        if (opt->cache[i].state == state) return &opt->cache[i];
+    if (opt->ncache == HDR_CACHE) return NULL;
+    hdr_slot *s = &opt->cache[opt->ncache];
+    if (mx_dev_copy(s->h, mx_cpu(), state, ctx, sizeof s->h) != MX_OK) return NULL;
+    s->state = state;
+    s->ctx = ctx;
+    s->dirty = 0;
+    opt->ncache++;
+    return s;
+}
+
+mx_status mx_optimizer_flush(mx_optimizer *opt)
+{
+    mx_status st = MX_OK;
+    for (int i = 0; i < opt->ncache && st == MX_OK; i++) {
+        hdr_slot *s = &opt->cache[i];
+        if (s->dirty) st = mx_dev_copy((float *)s->state, s->ctx, s->h, mx_cpu(), sizeof s->h);
+        s->dirty = 0;
+    }
+    return st;
+}
+
+void mx_optimizer_forget(mx_optimizer *opt) { opt->ncache = 0; }
+
 void mx_optimizer_update(mx_optimizer *opt, mx_nd *w, const mx_nd *g, float *state)
 {
     const mx_kernels *k = mx_kernels_for(mx_nd_context(w));
+    mx_dev_use(mx_nd_context(w));
     mx_engine *eng = mx_engine_default();
     const mx_optimizer_opts *o = &opt->o;
     size_t n = mx_nd_size(w);
@@ -249,6 +293,22 @@ void mx_optimizer_update(mx_optimizer *opt, mx_nd *w, const mx_nd *g, float *sta
     float lr = (float)opt->lr;
     float *a = state, *b = state ? state + n : NULL;
     if (has_header(o->kind)) a = state + MX_OPT_HEADER, b = a + n;
+    /* The header (step count, Πμ) is host arithmetic: for a state in GPU
+     * memory it lives in the host cache (read from the device once), or,
+     * with the cache full, is read into hdr and written back. */
+    float hdr[4];
+    float *h = state;
+    mx_ctx wc = mx_nd_context(w);
+    int dev_hdr = wc.dev_type != MX_CPU && state && has_header(o->kind);
+    hdr_slot *slot = dev_hdr ? cached_header(opt, state, wc) : NULL;
+    if (slot) {
+        h = slot->h;
+        slot->dirty = 1;
+        dev_hdr = 0;
+    } else if (dev_hdr) {
+        mx_dev_copy(hdr, mx_cpu(), state, wc, sizeof hdr);
+        h = hdr;
+    }
     switch (o->kind) {
     case MX_OPT_SGD:
     case MX_OPT_NAG: {
@@ -259,28 +319,29 @@ void mx_optimizer_update(mx_optimizer *opt, mx_nd *w, const mx_nd *g, float *sta
     }
     case MX_OPT_ADAM: {
         /* aₜ = √(1−β2ᵗ)/(1−β1ᵗ) with t the 1-based step (MXNet.jl's adam.jl). */
-        uint64_t t = hdr_steps(state) + 1;
+        uint64_t t = hdr_steps(h) + 1;
         double at = sqrt(1.0 - pow((double)o->beta2, (double)t)) / (1.0 - pow((double)o->beta1, (double)t));
         k->adam_update(eng, wd, gd, a, b, n, (float)(opt->lr * at), o->beta1, o->beta2, o->epsilon, gn);
-        hdr_set_steps(state, t);
+        hdr_set_steps(h, t);
         break;
     }
     case MX_OPT_ADAGRAD: k->adagrad_update(eng, wd, gd, a, n, lr, o->epsilon, gn); break;
     case MX_OPT_ADADELTA: k->adadelta_update(eng, wd, gd, a, b, n, lr, o->rho, o->epsilon, gn); break;
     case MX_OPT_ADAMAX: {
-        uint64_t t = hdr_steps(state) + 1;
+        uint64_t t = hdr_steps(h) + 1;
         double c = 1.0 / (1.0 - pow((double)o->beta1, (double)t));
         k->adamax_update(eng, wd, gd, a, b, n, (float)(opt->lr * c), o->beta1, o->beta2, o->epsilon, gn);
-        hdr_set_steps(state, t);
+        hdr_set_steps(h, t);
         break;
     }
     case MX_OPT_RMSPROP: k->rmsprop_update(eng, wd, gd, a, n, lr, o->rho, o->epsilon, gn); break;
     case MX_OPT_NADAM: {
-        mx_nadam_coef c = nadam_coef(opt, state);
+        mx_nadam_coef c = nadam_coef(opt, h);
         k->nadam_update(eng, wd, gd, a, b, n, lr, o->beta1, o->beta2, o->epsilon, c, gn);
         break;
     }
     }
+    if (dev_hdr) mx_dev_copy(state, wc, hdr, mx_cpu(), sizeof hdr);
 }
 
 float mx_optimizer_rescale(const mx_optimizer *opt) { return opt->o.rescale_grad; }

@@ -2,8 +2,10 @@
 # test.sh — every test on a fresh Debian 12 machine: installs what is
 # missing, fetches MNIST once, then builds and runs the unit suites and the
 # app tests in the release build, the unit suites again under
-# AddressSanitizer + UBSan and without hwloc, then each parser's fuzzer
-# for MX_FUZZ_SECONDS (default 60).
+# AddressSanitizer + UBSan and without hwloc, the CUDA build where nvcc is
+# installed (its GPU suite runs for real on a GPU machine and says
+# 'skipped' here), then each parser's fuzzer for MX_FUZZ_SECONDS
+# (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
@@ -17,6 +19,18 @@ MX_TEST_DATA=data/mnist ASAN_OPTIONS=detect_leaks=1 build/release-san/run_tests
 echo "== build without hwloc (threads pinned with sched_setaffinity): unit suites"
 scons -Q -j"$jobs" hwloc=0 build/release-nohwloc/run_tests
 MX_TEST_DATA=data/mnist build/release-nohwloc/run_tests
+if [ -x /usr/local/cuda/bin/nvcc ]; then
+    echo "== CUDA build (cuda=1, nvcc; no GPU needed to build): GPU suite"
+    cb=build/release-cuda-nohwloc
+    scons -Q -j"$jobs" cuda=1 hwloc=0 $cb/run_tests $cb/mnist_mlp $cb/mnist_lenet $cb/char_lstm
+    MX_TEST_DATA=data/mnist build/release-cuda-nohwloc/run_tests gpu
+    build/release-cuda-nohwloc/mnist_mlp --context gpu:0 --data-dir data/mnist --epochs 1 >/tmp/mx-gpu-ctx.log 2>&1 &&
+        { echo "a GPU context without a GPU should fail"; exit 1; }
+    grep -q 'GPU0' /tmp/mx-gpu-ctx.log || { cat /tmp/mx-gpu-ctx.log; exit 1; }
+    echo "  mnist_mlp --context gpu:0 without a GPU: $(tail -1 /tmp/mx-gpu-ctx.log)"
+else
+    echo "== CUDA build: skipped (no /usr/local/cuda/bin/nvcc)"
+fi
 echo "== fuzzers (libFuzzer + ASan/UBSan, ${MX_FUZZ_SECONDS:-60} s per parser)"
 bash scripts/fuzz.sh "${MX_FUZZ_SECONDS:-60}"
 echo "test.sh: all tests passed"

@@ -45,7 +45,8 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(checkpoint)    \
     X(parallel)      \
     X(hotpath)       \
-    X(faults)
+    X(faults)        \
+    X(gpu)
 
 #define MX_DECLARE_SUITE(name) CU_ErrorCode mx_test_register_##name(void);
 MX_SUITES(MX_DECLARE_SUITE)

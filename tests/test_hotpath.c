@@ -72,6 +72,19 @@ int posix_memalign(void **out, size_t align, size_t n)
     *out = p;
     return 0;
 }
+
+int mx_test_count_allocs_begin(void)
+{
+    atomic_store(&calls, 0);
+    atomic_store(&counting, 1);
+    return 0;
+}
+
+long mx_test_count_allocs_end(void)
+{
+    atomic_store(&counting, 0);
+    return atomic_load(&calls);
+}
 #else
 int mx_test_fail_alloc(long n)
 {
@@ -80,6 +93,8 @@ int mx_test_fail_alloc(long n)
 }
 
 int mx_test_alloc_failed(void) { return 0; }
+int mx_test_count_allocs_begin(void) { return -1; }
+long mx_test_count_allocs_end(void) { return -1; }
 #endif
 
 #if HOTPATH_COUNTING

@@ -43,4 +43,11 @@ int mx_test_fail_alloc(long n);
 /* 1 if the allocation armed by mx_test_fail_alloc has failed. */
 int mx_test_alloc_failed(void);
 
+/* Starts counting allocation calls of this process; -1 where the
+ * wrappers are off (sanitizer builds), else 0. */
+int mx_test_count_allocs_begin(void);
+
+/* Stops counting; the calls since begin (-1 where the wrappers are off). */
+long mx_test_count_allocs_end(void);
+
 #endif

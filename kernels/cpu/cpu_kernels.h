@@ -40,7 +40,7 @@ void mx_cpu_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, 
                             size_t outer, size_t channels, size_t inner, float scale, int use_ignore,
                             float ignore, mx_req req);
 /* Labels different from ignore. */
-size_t mx_cpu_count_not_equal(const float *label, size_t n, float ignore);
+size_t mx_cpu_count_not_equal(mx_engine *eng, const float *label, size_t n, float ignore);
 /* dst = src · scale for n bytes turned into floats (dataset pixels). */
 void mx_cpu_u8_to_f32(float *dst, const unsigned char *src, size_t n, float scale);
 /* Optimizer steps, each fused with the gradient normalisation
@@ -114,10 +114,10 @@ void mx_cpu_batchnorm_backward(mx_engine *eng, const float *x, const float *dy, 
                                const float *invstd, const float *gamma, int batch_stats,
                                mx_req req_x, float *dgamma, mx_req req_g, float *dbeta, mx_req req_b);
 /* Leaky/PReLU/RReLU forward (kernels/cpu/leaky_relu.c). */
-void mx_cpu_prelu_forward(mx_engine *eng, const float *x, const float *slope, float *y, size_t outer,
-                          size_t c, size_t inner);
+void mx_cpu_prelu_forward(mx_engine *eng, const float *x, const float *slope, float leak, float *y,
+                          size_t outer, size_t c, size_t inner);
 /* Leaky/PReLU/RReLU gradients. */
-void mx_cpu_prelu_backward(mx_engine *eng, const float *x, const float *slope, const float *dy,
+void mx_cpu_prelu_backward(mx_engine *eng, const float *x, const float *slope, float leak, const float *dy,
                            float *dx, size_t outer, size_t c, size_t inner, mx_req req_x,
                            float *dslope, mx_req req_s);
 /* ELU forward. */
@@ -128,5 +128,11 @@ void mx_cpu_elu_backward(mx_engine *eng, const float *x, const float *dy, float 
 /* Softmax gradient from the output (kernels/cpu/softmax.c). */
 void mx_cpu_softmax_backward(mx_engine *eng, const float *y, const float *dy, float *dx,
                              size_t outer, size_t channels, size_t inner, mx_req req);
+/* Embedding row gather (kernels/cpu/embedding.c). */
+void mx_cpu_embedding_forward(mx_engine *eng, const float *idx, const float *w, float *y, size_t n,
+                              size_t d, int input_dim);
+/* Embedding weight gradient: scatter-add of dy's rows. */
+void mx_cpu_embedding_backward(mx_engine *eng, const float *idx, const float *dy, float *dw, size_t n,
+                               size_t d, int input_dim, mx_req req);
 
 #endif

@@ -36,10 +36,11 @@ MX_SIMD_CLONES static void prelu_fwd_range(void *p, size_t lo, size_t hi)
     }
 }
 
-void mx_cpu_prelu_forward(mx_engine *eng, const float *x, const float *slope, float *y, size_t outer,
-                          size_t c, size_t inner)
+void mx_cpu_prelu_forward(mx_engine *eng, const float *x, const float *slope, float leak, float *y,
+                          size_t outer, size_t c, size_t inner)
 {
-    leaky_job j = {x, slope, NULL, y, NULL, NULL, outer, c, inner, 0.0f, MX_REQ_WRITE};
+    /* (the pool has joined before we return, so &leak outlives its readers) */
+    leaky_job j = {x, slope ? slope : &leak, NULL, y, NULL, NULL, outer, c, inner, 0.0f, MX_REQ_WRITE};
     mx_cpu_parallel(eng, outer * c * inner, MX_CPU_PAR_MIN, prelu_fwd_range, &j);
 }
 
@@ -89,10 +90,11 @@ MX_SIMD_CLONES static void prelu_dx_range(void *p, size_t lo, size_t hi)
     }
 }
 
-void mx_cpu_prelu_backward(mx_engine *eng, const float *x, const float *slope, const float *dy,
+void mx_cpu_prelu_backward(mx_engine *eng, const float *x, const float *slope, float leak, const float *dy,
                            float *dx, size_t outer, size_t c, size_t inner, mx_req req_x,
                            float *dslope, mx_req req_s)
 {
+    if (!slope) slope = &leak;
     /* The slope gradient reads dy in full before dx (maybe dy's buffer) is written. */
     if (dslope && req_s != MX_REQ_NULL) {
         leaky_job js = {x, slope, dy, NULL, NULL, dslope, outer, c, inner, 0.0f, req_s};

@@ -50,8 +50,9 @@ void mx_cpu_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, 
     }
 }
 
-size_t mx_cpu_count_not_equal(const float *label, size_t n, float ignore)
+size_t mx_cpu_count_not_equal(mx_engine *eng, const float *label, size_t n, float ignore)
 {
+    (void)eng;
     size_t count = 0;
     for (size_t i = 0; i < n; i++) count += label[i] != ignore;
     return count;

@@ -47,4 +47,6 @@ const mx_kernels mx_cpu_kernels = {
     .elu_forward = mx_cpu_elu_forward,
     .elu_backward = mx_cpu_elu_backward,
     .softmax_backward = mx_cpu_softmax_backward,
+    .embedding_forward = mx_cpu_embedding_forward,
+    .embedding_backward = mx_cpu_embedding_backward,
 };

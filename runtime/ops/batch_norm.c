@@ -29,13 +29,11 @@ static const mx_param_spec bn_params[] = {
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
-/* Workspace: this header, then mean, var and invstd (C floats each, each
- * padded to 64 bytes). */
+/* Workspace (device memory): mean, var and invstd, C floats each, each
+ * padded to 64 bytes. This flag lives in the node's host state. */
 typedef struct bn_ws {
     int batch_stats; /* forward normalised with the batch's statistics */
 } bn_ws;
-
-#define WS_HEAD 64
 
 /* c rounded up to 16 floats (64 bytes). */
 static size_t padded(size_t c) { return (c + 15) & ~(size_t)15; }
@@ -109,16 +107,17 @@ static mx_status bn_infer(const void *param, mx_shape *in, int nin, mx_shape *ou
 }
 
 /* Header plus mean, var and invstd per channel. */
-static size_t bn_workspace(const void *param, const mx_shape *in, const mx_shape *out)
+static size_t bn_workspace(const mx_kernels *k, const void *param, const mx_shape *in, const mx_shape *out)
 {
+    (void)k;
     (void)out;
     size_t outer, c, inner;
     bn_view(param, &in[0], &outer, &c, &inner);
-    return WS_HEAD + 3 * padded(c) * sizeof(float);
+    return 3 * padded(c) * sizeof(float);
 }
 
 /* The mean in the workspace (var and invstd follow, padded(c) apart). */
-static float *ws_mean(void *ws) { return (float *)((char *)ws + WS_HEAD); }
+static float *ws_mean(void *ws) { return ws; }
 
 /* Normalises with batch or moving statistics; training updates the latter. */
 static void bn_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
@@ -127,8 +126,8 @@ static void bn_forward(const mx_op_run *r, const void *param, const mx_tensor *i
     const bn_param *p = param;
     size_t outer, c, inner;
     bn_view(p, &in[0].shape, &outer, &c, &inner);
-    bn_ws *ws = r->workspace;
-    float *mean = ws_mean(ws), *var = mean + padded(c), *invstd = var + padded(c);
+    bn_ws *ws = r->state;
+    float *mean = ws_mean(r->workspace), *var = mean + padded(c), *invstd = var + padded(c);
     /* fix_gamma: MXNet normalises with gamma = 1 whatever the array holds. */
     const float *gamma = p->fix_gamma ? NULL : in[1].data;
     ws->batch_stats = r->is_train && !p->use_global_stats;
@@ -163,7 +162,7 @@ static void bn_backward(const mx_op_run *r, const void *param, const mx_tensor *
     const bn_param *p = param;
     size_t outer, c, inner;
     bn_view(p, &in[0].shape, &outer, &c, &inner);
-    const bn_ws *ws = r->workspace;
+    const bn_ws *ws = r->state;
     const float *mean = ws_mean(r->workspace), *invstd = mean + 2 * padded(c);
     /* The mean/var outputs pass no gradient (MXNet blocks them too). */
     if (!out_grad[0].data) { /* output 0 unused (only mean/var read): zero gradients */

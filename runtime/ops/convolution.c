@@ -161,12 +161,12 @@ static mx_status conv_infer(const void *param, mx_shape *in, int nin, mx_shape *
     return mx_shape_assign(&out[0], &y, "output");
 }
 
-/* The workspace hook has no device: the CPU table sizes the scratch. */
-static size_t conv_workspace(const void *param, const mx_shape *in, const mx_shape *out)
+/* The device's table sizes the scratch (a GPU batches im2col). */
+static size_t conv_workspace(const mx_kernels *k, const void *param, const mx_shape *in, const mx_shape *out)
 {
     mx_conv_geom g;
     geom_of(param, &in[0], &out[0], &g);
-    return mx_cpu_kernels.conv_workspace(&g);
+    return k->conv_workspace(&g);
 }
 
 static void conv_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,

@@ -22,13 +22,12 @@ static const mx_param_spec dropout_params[] = {
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
-/* Workspace: a header saying whether forward dropped anything, then the
+/* Host state: whether forward dropped anything; the workspace holds the
  * mask (one byte per element), 64-byte aligned. */
 typedef struct dropout_ws {
     int applied;
 } dropout_ws;
 
-#define WS_HEAD 64
 
 /* Same shape as data; rejects p outside [0, 1). */
 static mx_status dropout_infer(const void *param, mx_shape *in, int nin, mx_shape *out, int nout,
@@ -42,10 +41,11 @@ static mx_status dropout_infer(const void *param, mx_shape *in, int nin, mx_shap
 }
 
 /* Header plus one mask byte per element. */
-static size_t dropout_workspace(const void *param, const mx_shape *in, const mx_shape *out)
+static size_t dropout_workspace(const mx_kernels *k, const void *param, const mx_shape *in, const mx_shape *out)
 {
+    (void)k;
     (void)param; (void)out;
-    return WS_HEAD + mx_shape_size(&in[0]);
+    return mx_shape_size(&in[0]);
 }
 
 /* Whether this forward drops (MXNet: p > 0 and training or mode=always). */
@@ -54,13 +54,16 @@ static int drops(const mx_op_run *r, const dropout_param *p)
     return p->p > 0.0f && (r->is_train || p->mode == 1);
 }
 
+/* A fresh mask each call: not replayable from a recorded GPU graph. */
+static int dropout_graph_unsafe(const void *param) { return ((const dropout_param *)param)->p > 0.0f; }
+
 /* Drops and scales (recording the mask), or copies through. */
 static void dropout_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
                             mx_tensor *aux)
 {
     (void)aux;
     const dropout_param *p = param;
-    dropout_ws *ws = r->workspace;
+    dropout_ws *ws = r->state;
     size_t n = mx_shape_size(&in[0].shape);
     ws->applied = drops(r, p);
     if (!ws->applied) {
@@ -71,7 +74,7 @@ static void dropout_forward(const mx_op_run *r, const void *param, const mx_tens
      * seed, a fresh mask every batch. */
     float keep = 1.0f - p->p;
     r->k->dropout_forward(r->eng, mx_rng_next(r->rng), keep, 1.0f / keep, in[0].data, out[0].data,
-                          (unsigned char *)r->workspace + WS_HEAD, n);
+                          (unsigned char *)r->workspace, n);
 }
 
 /* dx = dy through forward's mask, or dy when forward dropped nothing. */
@@ -81,7 +84,7 @@ static void dropout_backward(const mx_op_run *r, const void *param, const mx_ten
 {
     (void)in; (void)out; (void)aux;
     const dropout_param *p = param;
-    const dropout_ws *ws = r->workspace;
+    const dropout_ws *ws = r->state;
     size_t n = mx_shape_size(&out_grad[0].shape);
     if (req[0] == MX_REQ_NULL) return;
     if (!ws->applied) {
@@ -90,7 +93,7 @@ static void dropout_backward(const mx_op_run *r, const void *param, const mx_ten
             r->k->scale_copy(r->eng, in_grad[0].data, out_grad[0].data, 1.0f, n, req[0]);
         return;
     }
-    r->k->dropout_backward(r->eng, (const unsigned char *)r->workspace + WS_HEAD,
+    r->k->dropout_backward(r->eng, (const unsigned char *)r->workspace,
                            1.0f / (1.0f - p->p), out_grad[0].data, in_grad[0].data, n, req[0]);
 }
 
@@ -102,6 +105,7 @@ const mx_op_def mx_op_dropout = {
     .infer_shape = dropout_infer,
     .flags = MX_OP_INPLACE | MX_OP_BWD_INPLACE,
     .workspace = dropout_workspace,
+    .graph_unsafe = dropout_graph_unsafe,
     .forward = dropout_forward,
     .backward = dropout_backward,
 };

@@ -60,44 +60,29 @@ static mx_status embed_infer(const void *param, mx_shape *in, int nin, mx_shape 
     return mx_shape_assign(&out[0], &y, "output");
 }
 
-/* Row of weight for index value v: truncated, then clipped (NaN → 0). */
-static size_t embed_row(float v, int input_dim)
-{
-    if (!(v >= 1.0f)) return 0;
-    if (v >= (float)input_dim) return (size_t)input_dim - 1;
-    return (size_t)v;
-}
-
-/* One row copy per index, in index order (a handful per sample). */
+/* The row gather and scatter-add are kernels (a GPU reads the indices on
+ * the device). */
 static void embed_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
                           mx_tensor *aux)
 {
     (void)aux;
     const embed_param *p = param;
-    size_t n = mx_shape_size(&in[0].shape), d = (size_t)p->output_dim;
-    const float *idx = in[0].data, *w = in[1].data;
-    for (size_t i = 0; i < n; i++)
-        r->k->scale_copy(r->eng, out[0].data + i * d, w + embed_row(idx[i], p->input_dim) * d, 1.0f, d,
-                         MX_REQ_WRITE);
+    r->k->embedding_forward(r->eng, in[0].data, in[1].data, out[0].data, mx_shape_size(&in[0].shape),
+                            (size_t)p->output_dim, p->input_dim);
 }
 
-/* d(weight) (req) = scatter-add of the output gradient's rows, serially
- * in index order so repeated indices sum in a fixed order; data gets none
- * (zeros when asked to write, as SoftmaxOutput's label). */
+/* d(weight) (req) = scatter-add of the output gradient's rows; data gets
+ * none (zeros when asked to write, as SoftmaxOutput's label). */
 static void embed_backward(const mx_op_run *r, const void *param, const mx_tensor *out_grad,
                            const mx_tensor *in, const mx_tensor *out, mx_tensor *in_grad,
                            const mx_req *req, mx_tensor *aux)
 {
     (void)out; (void)aux;
     const embed_param *p = param;
-    size_t n = mx_shape_size(&in[0].shape), d = (size_t)p->output_dim;
+    size_t n = mx_shape_size(&in[0].shape);
     if (req[0] == MX_REQ_WRITE) r->k->fill(r->eng, in_grad[0].data, 0.0f, n);
-    if (req[1] == MX_REQ_NULL) return;
-    float *dw = in_grad[1].data;
-    if (req[1] == MX_REQ_WRITE) r->k->fill(r->eng, dw, 0.0f, (size_t)p->input_dim * d);
-    const float *idx = in[0].data, *dy = out_grad[0].data;
-    for (size_t i = 0; i < n; i++)
-        r->k->scale_copy(r->eng, dw + embed_row(idx[i], p->input_dim) * d, dy + i * d, 1.0f, d, MX_REQ_ADD);
+    r->k->embedding_backward(r->eng, in[0].data, out_grad[0].data, in_grad[1].data, n, (size_t)p->output_dim,
+                             p->input_dim, req[1]);
 }
 
 const mx_op_def mx_op_embedding = {

@@ -28,12 +28,12 @@ static const mx_param_spec leaky_params[] = {
     {NULL, 0, NULL, 0, NULL, 0},
 };
 
-/* rrelu workspace: this header, then one slope per element. */
+/* rrelu: the slopes (one per element) are the device workspace; this flag
+ * is the node's host state. */
 typedef struct rrelu_ws {
     int random; /* forward drew slopes (training) rather than the mean */
 } rrelu_ws;
 
-#define WS_HEAD 64
 
 /* data, plus gamma (the learned slopes) for prelu. */
 static int leaky_args(const void *param, const char **names)
@@ -73,11 +73,12 @@ static mx_status leaky_infer(const void *param, mx_shape *in, int nin, mx_shape 
 }
 
 /* rrelu keeps its per-element slopes; the others need nothing. */
-static size_t leaky_workspace(const void *param, const mx_shape *in, const mx_shape *out)
+static size_t leaky_workspace(const mx_kernels *k, const void *param, const mx_shape *in, const mx_shape *out)
 {
+    (void)k;
     (void)out;
     const leaky_param *p = param;
-    return p->act_type == RRELU ? WS_HEAD + mx_shape_size(&in[0]) * sizeof(float) : 0;
+    return p->act_type == RRELU ? mx_shape_size(&in[0]) * sizeof(float) : 0;
 }
 
 /* prelu's (outer, c, inner) view: one run per channel, or one for (1,). */
@@ -91,7 +92,7 @@ static void prelu_view(const mx_tensor *data, const mx_tensor *gamma, size_t *ou
 }
 
 /* rrelu's slopes in the workspace. */
-static float *ws_slopes(void *ws) { return (float *)((char *)ws + WS_HEAD); }
+static float *ws_slopes(void *ws) { return ws; }
 
 /* y for the act_type (rrelu draws fresh slopes when training). */
 static void leaky_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
@@ -102,22 +103,22 @@ static void leaky_forward(const mx_op_run *r, const void *param, const mx_tensor
     size_t n = mx_shape_size(&in[0].shape), outer, c, inner;
     float mean_slope = 0.5f * (p->lower_bound + p->upper_bound);
     switch (p->act_type) {
-    case LEAKY: r->k->prelu_forward(r->eng, in[0].data, &p->slope, out[0].data, 1, 1, n); break;
+    case LEAKY: r->k->prelu_forward(r->eng, in[0].data, NULL, p->slope, out[0].data, 1, 1, n); break;
     case ELU: r->k->elu_forward(r->eng, in[0].data, out[0].data, n, p->slope); break;
     case PRELU:
         prelu_view(&in[0], &in[1], &outer, &c, &inner);
-        r->k->prelu_forward(r->eng, in[0].data, in[1].data, out[0].data, outer, c, inner);
+        r->k->prelu_forward(r->eng, in[0].data, in[1].data, 0.0f, out[0].data, outer, c, inner);
         break;
     case RRELU: {
-        rrelu_ws *ws = r->workspace;
+        rrelu_ws *ws = r->state;
         ws->random = r->is_train;
         if (!ws->random) {
-            r->k->prelu_forward(r->eng, in[0].data, &mean_slope, out[0].data, 1, 1, n);
+            r->k->prelu_forward(r->eng, in[0].data, NULL, mean_slope, out[0].data, 1, 1, n);
             break;
         }
-        float *s = ws_slopes(ws);
+        float *s = ws_slopes(r->workspace);
         r->k->uniform_fill(r->eng, mx_rng_next(r->rng), s, n, p->lower_bound, p->upper_bound);
-        r->k->prelu_forward(r->eng, in[0].data, s, out[0].data, 1, n, 1);
+        r->k->prelu_forward(r->eng, in[0].data, s, 0.0f, out[0].data, 1, n, 1);
         break;
     }
     }
@@ -135,22 +136,25 @@ static void leaky_backward(const mx_op_run *r, const void *param, const mx_tenso
     float *dx = in_grad[0].data;
     float mean_slope = 0.5f * (p->lower_bound + p->upper_bound);
     switch (p->act_type) {
-    case LEAKY: r->k->prelu_backward(r->eng, x, &p->slope, dy, dx, 1, 1, n, req[0], NULL, MX_REQ_NULL); break;
+    case LEAKY: r->k->prelu_backward(r->eng, x, NULL, p->slope, dy, dx, 1, 1, n, req[0], NULL, MX_REQ_NULL); break;
     case ELU: r->k->elu_backward(r->eng, x, dy, dx, n, p->slope, req[0]); break;
     case PRELU:
         prelu_view(&in[0], &in[1], &outer, &c, &inner);
-        r->k->prelu_backward(r->eng, x, in[1].data, dy, dx, outer, c, inner, req[0], in_grad[1].data, req[1]);
+        r->k->prelu_backward(r->eng, x, in[1].data, 0.0f, dy, dx, outer, c, inner, req[0], in_grad[1].data, req[1]);
         break;
     case RRELU: {
-        const rrelu_ws *ws = r->workspace;
+        const rrelu_ws *ws = r->state;
         if (ws->random)
-            r->k->prelu_backward(r->eng, x, ws_slopes(r->workspace), dy, dx, 1, n, 1, req[0], NULL, MX_REQ_NULL);
+            r->k->prelu_backward(r->eng, x, ws_slopes(r->workspace), 0.0f, dy, dx, 1, n, 1, req[0], NULL, MX_REQ_NULL);
         else
-            r->k->prelu_backward(r->eng, x, &mean_slope, dy, dx, 1, 1, n, req[0], NULL, MX_REQ_NULL);
+            r->k->prelu_backward(r->eng, x, NULL, mean_slope, dy, dx, 1, 1, n, req[0], NULL, MX_REQ_NULL);
         break;
     }
     }
 }
+
+/* rrelu draws fresh slopes each training call. */
+static int leaky_graph_unsafe(const void *param) { return ((const leaky_param *)param)->act_type == RRELU; }
 
 const mx_op_def mx_op_leaky_relu = {
     .name = "LeakyReLU",
@@ -162,6 +166,7 @@ const mx_op_def mx_op_leaky_relu = {
     .flags = MX_OP_INPLACE | MX_OP_BWD_INPLACE,
     .bwd_needs_in = 1u | 2u,
     .workspace = leaky_workspace,
+    .graph_unsafe = leaky_graph_unsafe,
     .forward = leaky_forward,
     .backward = leaky_backward,
 };

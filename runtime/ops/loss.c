@@ -100,13 +100,20 @@ static void softmax_backward(const mx_op_run *r, const void *param, const mx_ten
     if (p->normalization == 1) {
         scale /= (float)(p->multi_output ? (size_t)out[0].shape.dims[0] * inner : outer);
     } else if (p->normalization == 2) {
-        size_t valid = p->use_ignore ? r->k->count_not_equal(in[1].data, nlabels, p->ignore_label) : nlabels;
+        size_t valid = p->use_ignore ? r->k->count_not_equal(r->eng, in[1].data, nlabels, p->ignore_label) : nlabels;
         scale /= (float)(valid ? valid : 1);
     }
     r->k->softmax_ce_grad(r->eng, out[0].data, in[1].data, in_grad[0].data, outer, ch, inner, scale,
                           p->use_ignore, p->ignore_label, req[0]);
     /* The label gets no gradient (MXNet writes zeros). */
     if (req[1] == MX_REQ_WRITE) r->k->fill(r->eng, in_grad[1].data, 0.0f, nlabels);
+}
+
+/* normalization=valid with use_ignore counts the labels on the host. */
+static int softmax_graph_unsafe(const void *param)
+{
+    const softmax_param *p = param;
+    return p->use_ignore && p->normalization == 2;
 }
 
 const mx_op_def mx_op_softmax_output = {
@@ -120,6 +127,7 @@ const mx_op_def mx_op_softmax_output = {
     .bwd_needs_out = 1u,
     .forward = softmax_forward,
     .backward = softmax_backward,
+    .graph_unsafe = softmax_graph_unsafe,
 };
 
 typedef struct regression_param {

@@ -87,6 +87,9 @@ size_t mx_exec_naive_bytes(const mx_exec *e);
 /* Total bytes of the executor's arena (planned block + bound arrays it owns). */
 size_t mx_exec_arena_bytes(const mx_exec *e);
 
+/* The context the executor runs on. */
+mx_ctx mx_exec_context(const mx_exec *e);
+
 /* Runs the executor's kernels on eng instead of the default engine. */
 void mx_exec_set_engine(mx_exec *e, mx_engine *eng);
 

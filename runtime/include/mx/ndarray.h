@@ -20,6 +20,17 @@ mx_nd *mx_nd_empty(mx_shape s);
 /* Uninitialised array whose handle and data come from arena a. */
 mx_nd *mx_nd_empty_in(mx_arena *a, mx_shape s);
 
+/* Uninitialised array of shape s on context ctx (a GPU array's data is
+ * device memory: read it with mx_nd_copy_to). */
+mx_nd *mx_nd_empty_ctx(mx_ctx ctx, mx_shape s);
+
+/* Array on ctx whose handle comes from arena handles and data from arena
+ * data (memory on ctx): how a GPU executor keeps handles on the host. */
+mx_nd *mx_nd_empty_split(mx_arena *handles, mx_arena *data, mx_ctx ctx, mx_shape s);
+
+/* Arena bytes of one array handle (mx_nd_empty_split's share of handles). */
+size_t mx_nd_handle_bytes(void);
+
 /* Arena bytes mx_nd_empty_in takes for an array of shape s. */
 size_t mx_nd_arena_bytes(mx_shape s);
 
@@ -34,6 +45,9 @@ mx_nd *mx_nd_from(mx_shape s, const float *src);
 
 /* Handle viewing caller memory (not freed by mx_nd_free). */
 mx_nd *mx_nd_wrap(mx_shape s, float *data);
+
+/* Handle viewing memory on ctx (device memory for a GPU context). */
+mx_nd *mx_nd_wrap_ctx(mx_ctx ctx, mx_shape s, float *data);
 
 /* Frees an array made by empty/zeros/ones/from/wrap/slice (arena arrays: no-op). */
 void mx_nd_free(mx_nd *nd);
@@ -60,7 +74,7 @@ size_t mx_nd_size(const mx_nd *nd);
 /* Number of dimensions. */
 int mx_nd_ndim(const mx_nd *nd);
 
-/* Pointer to the elements (host memory for CPU arrays). */
+/* Pointer to the elements (host memory for CPU arrays, device memory for GPU ones). */
 float *mx_nd_data(const mx_nd *nd);
 
 /* Context of nd. */

@@ -142,6 +142,15 @@ float mx_optimizer_rescale(const mx_optimizer *opt);
 /* Sets rescale_grad. */
 void mx_optimizer_set_rescale(mx_optimizer *opt, float rescale);
 
+/* Writes the step headers of states in GPU memory, which the optimizer
+ * keeps on the host between updates, to the device (before the states are
+ * saved or read). */
+mx_status mx_optimizer_flush(mx_optimizer *opt);
+
+/* Drops those cached headers (after the states were overwritten, as by a
+ * resume); the next update reads them from the device. */
+void mx_optimizer_forget(mx_optimizer *opt);
+
 /* Frees the optimizer. */
 void mx_optimizer_free(mx_optimizer *opt);
 
