@@ -3,7 +3,9 @@
  * (raw and gzip), .params files written by mx_nd_save plus the older
  * layouts MXNet wrote (V1, legacy, other element types), symbol JSON
  * written by mx_sym_save_json for the test networks, and op parameter
- * lines, plus the inputs of past findings (regress-*). Seeds are kept
+ * lines, plus the inputs of past findings (regress-*); the vocab/ and
+ * optimizer/ seeds are written by hand (vocabulary files as mx_vocab_save
+ * writes them, a text, and the specs of the docs). Seeds are kept
  * small: the corpus lives in git. After a change to a format, from the
  * repository root (scripts/fuzz.sh 0 builds build/fuzz/libmxrt.a):
  *   bash scripts/fuzz.sh 0

@@ -7,8 +7,13 @@
  * the sanitizer build reports it as skipped. And checkpoints whose n-th
  * fsync fails with EIO or ENOSPC (this file wraps fsync): the save fails
  * naming the file, the previous checkpoint stays byte for byte and
- * loadable, and no temporary file is left. */
-#define _GNU_SOURCE /* syscall */
+ * loadable, and no temporary file is left. And data files (raw and gzip
+ * IDX, .params, vocabulary, training text) whose reading fails with EIO
+ * after b bytes, for b from 0 to the middle of the file (this file wraps
+ * fread, and read for zlib): a clean error naming the file, never a crash
+ * or a partly filled result passed off as data. */
+#define _GNU_SOURCE /* syscall, RTLD_NEXT */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -17,6 +22,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "suites.h"
 #include "test_ckpt_util.h"
@@ -206,6 +212,193 @@ static void test_faults_checkpoint_fsync(void)
     mx_model_free(m);
 }
 
+/* Reads through fread (raw IDX, .params, text) and read (zlib's, behind
+ * gzread) fail with EIO once io_budget more bytes have been read (-1:
+ * off). The wrappers are off in sanitizer builds, which intercept both. */
+#if defined(__SANITIZE_ADDRESS__)
+#define IO_FAULTS 0
+#else
+#define IO_FAULTS 1
+static atomic_long io_budget = -1;
+static atomic_int io_fired;
+
+/* Takes up to want bytes of the budget; 1 when the budget is short:
+ * *want is cut to what is left and, unless short_first leaves the fault
+ * armed for the next call (a short read, then the failing one), the
+ * fault fires now. */
+static int io_take(size_t *want, int short_first)
+{
+    long b = atomic_load(&io_budget);
+    if (b < 0) return 0;
+    if ((long)*want <= b) {
+        atomic_fetch_sub(&io_budget, (long)*want);
+        return 0;
+    }
+    *want = (size_t)b;
+    if (short_first && b > 0) {
+        atomic_store(&io_budget, 0);
+        return 1;
+    }
+    atomic_store(&io_budget, -1);
+    atomic_store(&io_fired, 1);
+    return 1;
+}
+
+size_t fread(void *p, size_t size, size_t n, FILE *f)
+{
+    static size_t (*real)(void *, size_t, size_t, FILE *);
+    if (!real) real = (size_t (*)(void *, size_t, size_t, FILE *))dlsym(RTLD_NEXT, "fread");
+    size_t bytes = size * n;
+    if (!size || !io_take(&bytes, 0)) return real(p, size, n, f);
+    size_t got = bytes / size ? real(p, size, bytes / size, f) : 0;
+#ifdef __GLIBC__
+    f->_flags |= 0x20; /* _IO_ERR_SEEN: what ferror() reads */
+#endif
+    errno = EIO;
+    return got;
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+    static ssize_t (*real)(int, void *, size_t);
+    if (!real) real = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+    size_t want = n;
+    if (!io_take(&want, 1)) return real(fd, buf, n);
+    if (want) return real(fd, buf, want); /* a short read; the next one fails */
+    errno = EIO;
+    return -1;
+}
+#endif
+
+typedef int (*load_fn)(const char *path);
+
+static int load_idx(const char *path)
+{
+    mx_idx x;
+    memset(&x, 0, sizeof x);
+    if (mx_idx_load(path, &x) != MX_OK) return 0;
+    mx_idx_free(&x);
+    return 1;
+}
+
+static int load_params(const char *path)
+{
+    mx_nd_list l;
+    if (mx_nd_load(path, &l) != MX_OK) return 0;
+    mx_nd_list_free(&l);
+    return 1;
+}
+
+static int load_vocab(const char *path)
+{
+    mx_vocab *v = mx_vocab_load(path);
+    mx_vocab_free(v);
+    return v != NULL;
+}
+
+static int load_text(const char *path)
+{
+    char *t;
+    size_t n;
+    if (mx_text_read(path, &t, &n) != MX_OK) return 0;
+    free(t);
+    return 1;
+}
+
+/* Loads path with reads failing after b bytes, for b = 0, 1, 2, … 17 and
+ * at an eighth, a quarter, a half and the last byte of the file: each
+ * load must fail with an error naming the file and the read error (the
+ * budget counts the bytes the wrapped call hands over: file bytes for
+ * fread and for zlib's reads of a gzip file). */
+static void every_read_point(const char *what, const char *path, load_fn load)
+{
+#if IO_FAULTS
+    FILE *f = fopen(path, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    long points[22];
+    int np = 0;
+    for (long b = 0; b < 18 && b < size; b++) points[np++] = b;
+    points[np++] = size / 8, points[np++] = size / 4, points[np++] = size / 2, points[np++] = size - 1;
+    int failed = 0, silent = 0;
+    for (int i = 0; i < np; i++) {
+        mx_clear_error();
+        atomic_store(&io_fired, 0);
+        atomic_store(&io_budget, points[i]);
+        int ok = load(path);
+        atomic_store(&io_budget, -1);
+        if (!atomic_load(&io_fired)) continue; /* (never: every point is inside the file) */
+        failed++;
+        if (ok || !strstr(mx_last_error(), path) || !strstr(mx_last_error(), "read error")) {
+            silent++;
+            fprintf(stderr, "\n  %s: read failing after %ld bytes: %s (error '%s')", what, points[i],
+                    ok ? "loaded anyway" : "error lacks the path or 'read error'", mx_last_error());
+        }
+    }
+    atomic_store(&io_fired, 0);
+    int whole = load(path); /* and with no fault the same file loads */
+    printf("\n    %s (%ld bytes): %d reads failed with EIO at points up to byte %ld, each a clean error ", what, size,
+           failed, size - 1);
+    CU_ASSERT(whole);
+    CU_ASSERT(failed >= np - 1);
+    CU_ASSERT_EQUAL(silent, 0);
+#else
+    (void)path;
+    (void)load;
+    mx_test_skip("sanitizer build intercepts fread/read: no I/O fault injection for %s", what);
+#endif
+}
+
+static void test_faults_data_reads(void)
+{
+    enum { N = 120 };
+    static unsigned char img[16 + N * 28 * 28];
+    const unsigned char head[16] = {0, 0, 8, 3, 0, 0, 0, N, 0, 0, 0, 28, 0, 0, 0, 28};
+    memcpy(img, head, sizeof head);
+    uint32_t s = 12345;
+    for (size_t i = sizeof head; i < sizeof img; i++) img[i] = (unsigned char)((s = s * 1103515245u + 12345u) >> 24);
+    char raw[600], gz[600], params[600], vocab[600], text[600];
+    snprintf(raw, sizeof raw, "%s/faults-images-idx3-ubyte", mx_test_tmp_dir());
+    snprintf(gz, sizeof gz, "%s/faults-images-idx3-ubyte.gz", mx_test_tmp_dir());
+    FILE *f = fopen(raw, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(fwrite(img, 1, sizeof img, f), sizeof img);
+    fclose(f);
+    gzFile z = gzopen(gz, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(z);
+    CU_ASSERT_EQUAL(gzwrite(z, img, sizeof img), (int)sizeof img);
+    gzclose(z);
+    every_read_point("raw IDX", raw, load_idx);
+    every_read_point("gzip IDX", gz, load_idx);
+
+    mx_nd *a[2] = {mx_nd_empty(mx_shape_make(2, 30, 40)), mx_nd_empty(mx_shape_make(1, 50))};
+    mx_test_fill(a[0], -1, 1, 1);
+    mx_test_fill(a[1], -1, 1, 2);
+    const char *names[] = {"arg:w", "arg:b"};
+    snprintf(params, sizeof params, "%s/faults-read.params", mx_test_tmp_dir());
+    CU_ASSERT_EQUAL_FATAL(mx_nd_save(params, 2, names, a), MX_OK);
+    every_read_point(".params", params, load_params);
+    mx_nd_free(a[0]);
+    mx_nd_free(a[1]);
+
+    static char words[70000];
+    for (size_t i = 0; i + 1 < sizeof words; i++) words[i] = "to be or not to be, that is the question\n"[i % 41];
+    snprintf(text, sizeof text, "%s/faults-input.txt", mx_test_tmp_dir());
+    f = fopen(text, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(words, f);
+    fclose(f);
+    every_read_point("training text", text, load_text);
+    mx_vocab *v = mx_vocab_build(words, strlen(words), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    snprintf(vocab, sizeof vocab, "%s/faults-read-vocab", mx_test_tmp_dir());
+    CU_ASSERT_EQUAL_FATAL(mx_vocab_save(v, vocab), MX_OK);
+    every_read_point("vocabulary", vocab, load_vocab);
+    mx_vocab_free(v);
+}
+
 CU_ErrorCode mx_test_register_faults(void)
 {
     CU_pSuite s = CU_add_suite("faults", NULL, NULL);
@@ -214,5 +407,6 @@ CU_ErrorCode mx_test_register_faults(void)
     CU_add_test(s, "loaders: every allocation failing in turn is a clean error", test_faults_loaders);
     CU_add_test(s, "checkpoint: a failing fsync (EIO, ENOSPC) at each point leaves the previous one",
                 test_faults_checkpoint_fsync);
+    CU_add_test(s, "data files: a read failing with EIO at each point is a clean error", test_faults_data_reads);
     return CU_get_error();
 }
