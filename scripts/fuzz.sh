@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz.sh — builds the libFuzzer targets in fuzz/ (every parser of user
-# input: IDX, .params, symbol JSON, op parameters, the vocabulary file,
+# input: IDX, .params, symbol JSON, op parameters, the vocabulary file, CSV,
 # optimizer specs) with clang-14 under
 # ASan + UBSan into build/fuzz/, then runs each for the given seconds from
 # a scratch copy of its seed corpus (fuzz/corpus/<target>, left as is).
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-${FUZZ_SECONDS:-60}}
 case $seconds in '' | *[!0-9]*) echo "usage: bash scripts/fuzz.sh [seconds]" >&2; exit 2 ;; esac
 cc=${FUZZ_CC:-clang-14}
-targets="idx params symjson opparams vocab optimizer"
+targets="idx params symjson opparams vocab optimizer csv"
 out=build/fuzz
 jobs=$(nproc)
 if ! command -v "$cc" > /dev/null; then

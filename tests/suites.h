@@ -38,6 +38,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(ndfile)        \
     X(symjson)       \
     X(io)            \
+    X(csv)           \
     X(vocab)         \
     X(model)         \
     X(kvstore)       \

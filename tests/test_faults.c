@@ -116,6 +116,15 @@ static int try_vocab(void *p)
     return v != NULL;
 }
 
+static int try_csv(void *p)
+{
+    file_ctx *c = p;
+    mx_csv x;
+    if (mx_csv_load(c->path, 0, &x) != MX_OK) return 0;
+    mx_csv_free(&x);
+    return 1;
+}
+
 static void test_faults_loaders(void)
 {
     file_ctx c;
@@ -142,6 +151,13 @@ static void test_faults_loaders(void)
     CU_ASSERT_EQUAL_FATAL(mx_vocab_save(v, c.path), MX_OK);
     every_allocation("vocabulary load", try_vocab, &c);
     mx_vocab_free(v);
+
+    snprintf(c.path, sizeof c.path, "%s/faults.csv", mx_test_tmp_dir());
+    FILE *f = fopen(c.path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (int i = 0; i < 1500; i++) fprintf(f, "%d,%d,%d\n", i, 2 * i, 3 * i); /* past the first 1024-float block */
+    fclose(f);
+    every_allocation("CSV load", try_csv, &c);
 }
 
 /* fsync, failing the n-th call from arming with fsync_errno. */
@@ -296,6 +312,14 @@ static int load_vocab(const char *path)
     return v != NULL;
 }
 
+static int load_csv(const char *path)
+{
+    mx_csv c;
+    if (mx_csv_load(path, 0, &c) != MX_OK) return 0;
+    mx_csv_free(&c);
+    return 1;
+}
+
 static int load_text(const char *path)
 {
     char *t;
@@ -397,6 +421,14 @@ static void test_faults_data_reads(void)
     CU_ASSERT_EQUAL_FATAL(mx_vocab_save(v, vocab), MX_OK);
     every_read_point("vocabulary", vocab, load_vocab);
     mx_vocab_free(v);
+
+    char csv[600];
+    snprintf(csv, sizeof csv, "%s/faults-read.csv", mx_test_tmp_dir());
+    f = fopen(csv, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (int i = 0; i < 2000; i++) fprintf(f, "%d,%.3f,%g\n", i, i * 0.5, -1e-3 * i);
+    fclose(f);
+    every_read_point("CSV", csv, load_csv);
 }
 
 CU_ErrorCode mx_test_register_faults(void)

@@ -6,6 +6,7 @@
 #include "mx/callback.h"
 #include "mx/checkpoint.h"
 #include "mx/context.h"
+#include "mx/csv.h"
 #include "mx/engine.h"
 #include "mx/error.h"
 #include "mx/executor.h"
