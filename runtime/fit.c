@@ -98,8 +98,8 @@ static mx_status evaluate(mx_model *m, mx_provider *eval, mx_metric *metric)
             mx_exec_forward(m->exec[0], 0);
             mx_metric_update_list(metric, pairs.n, pairs.label, pairs.pred, b.count);
         } else {
-            mx_status st = mx_model_parallel_forward(m, &b);
-            if (st != MX_OK) return st;
+            mx_status fst = mx_model_parallel_forward(m, &b);
+            if (fst != MX_OK) return fst;
             mx_model_parallel_metric(m, metric, b.count);
         }
     }

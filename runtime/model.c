@@ -28,8 +28,16 @@ mx_model *mx_model_create(const mx_sym *sym, const mx_ctx *ctxs, int nctx)
     mx_model *m = calloc(1, sizeof *m);
     if (!m) { mx_set_error(MX_ENOMEM, "FeedForward: out of memory"); return NULL; }
     m->nctx = nctx > 0 && ctxs ? nctx : 1;
+    for (int i = 0; i < m->nctx; i++) m->ctx[i] = nctx > 0 && ctxs ? ctxs[i] : mx_cpu();
+    for (int i = 1; i < m->nctx; i++)
+        if (m->ctx[i].dev_type != m->ctx[0].dev_type) {
+            char a[16], b[16];
+            mx_set_error(MX_ENOTSUP, "FeedForward: context %s mixes with %s (use all CPU or all GPU contexts)",
+                         mx_ctx_str(m->ctx[i], a, sizeof a), mx_ctx_str(m->ctx[0], b, sizeof b));
+            free(m);
+            return NULL;
+        }
     for (int i = 0; i < m->nctx; i++) {
-        m->ctx[i] = nctx > 0 && ctxs ? ctxs[i] : mx_cpu();
         if (mx_dev_check(m->ctx[i]) != MX_OK) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", mx_last_error());
@@ -38,12 +46,6 @@ mx_model *mx_model_create(const mx_sym *sym, const mx_ctx *ctxs, int nctx)
             return NULL;
         }
     }
-    for (int i = 1; i < m->nctx; i++)
-        if (m->ctx[i].dev_type != m->ctx[0].dev_type) {
-            mx_set_error(MX_ENOTSUP, "FeedForward: contexts mix CPU and GPU (use all cpu or all gpu:…)");
-            free(m);
-            return NULL;
-        }
     m->sym = mx_sym_copy(sym);
     if (!m->sym) { free(m); return NULL; }
     return m;

@@ -77,19 +77,7 @@ mx_nd *mx_nd_empty_split(mx_arena *handles, mx_arena *data, mx_ctx ctx, mx_shape
 
 size_t mx_nd_handle_bytes(void) { return mx_arena_round(sizeof(mx_nd)); }
 
-mx_nd *mx_nd_empty_in(mx_arena *a, mx_shape s)
-{
-    if (check_shape(&s) != MX_OK) return NULL;
-    mx_nd *nd = mx_arena_alloc(a, sizeof *nd);
-    float *data = nd ? mx_arena_alloc(a, mx_shape_size(&s) * sizeof(float)) : NULL;
-    if (!data) return NULL;
-    memset(nd, 0, sizeof *nd);
-    nd->shape = s;
-    nd->data = data;
-    nd->ctx = mx_cpu();
-    nd->flags = ND_IN_ARENA;
-    return nd;
-}
+mx_nd *mx_nd_empty_in(mx_arena *a, mx_shape s) { return mx_nd_empty_split(a, a, mx_cpu(), s); }
 
 size_t mx_nd_arena_bytes(mx_shape s)
 {

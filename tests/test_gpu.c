@@ -322,6 +322,10 @@ static void test_gpu_context_errors(void)
     ASSERT_ERROR_HAS("cuda=1");
 #endif
     CU_ASSERT_PTR_NULL(mx_nd_empty_ctx(mx_gpu(n), mx_shape_make(1, 4)));
+    CU_ASSERT_PTR_NULL(mx_model_create(net, (mx_ctx[]){mx_cpu(), mx_gpu(0)}, 2));
+    ASSERT_ERROR_HAS("context GPU0 mixes with CPU0");
+    CU_ASSERT_PTR_NULL(mx_model_create(net, (mx_ctx[]){mx_gpu(n)}, 1));
+    ASSERT_ERROR_HAS(want);
     mx_ctx c[4];
     int k = 0;
     CU_ASSERT_EQUAL(mx_ctx_parse("gpu:0,1", c, 4, &k), MX_OK);

@@ -5,19 +5,7 @@
 #include "cpu_kernels.h"
 #include "cpu_par.h"
 #include "cpu_simd.h"
-
-static inline float apply(mx_binop op, float a, float b)
-{
-    switch (op) {
-    case MX_BIN_ADD: return a + b;
-    case MX_BIN_SUB: return a - b;
-    case MX_BIN_MUL: return a * b;
-    case MX_BIN_DIV: return a / b;
-    case MX_BIN_RSUB: return b - a;
-    case MX_BIN_RDIV: return b / a;
-    }
-    return 0.0f;
-}
+#include "kernel_shared.h"
 
 typedef struct bin_job {
     mx_binop op;
@@ -33,7 +21,7 @@ MX_SIMD_CLONES static void binary_range(void *p, size_t lo, size_t hi)
     case MX_BIN_ADD: for (size_t i = lo; i < hi; i++) j->y[i] = j->a[i] + j->b[i]; break;
     case MX_BIN_SUB: for (size_t i = lo; i < hi; i++) j->y[i] = j->a[i] - j->b[i]; break;
     case MX_BIN_MUL: for (size_t i = lo; i < hi; i++) j->y[i] = j->a[i] * j->b[i]; break;
-    default: for (size_t i = lo; i < hi; i++) j->y[i] = apply(j->op, j->a[i], j->b[i]); break;
+    default: for (size_t i = lo; i < hi; i++) j->y[i] = mx_binop_apply(j->op, j->a[i], j->b[i]); break;
     }
 }
 
@@ -46,7 +34,7 @@ void mx_cpu_binary(mx_engine *eng, mx_binop op, const float *a, const float *b, 
 MX_SIMD_CLONES static void scalar_range(void *p, size_t lo, size_t hi)
 {
     bin_job *j = p;
-    for (size_t i = lo; i < hi; i++) j->y[i] = apply(j->op, j->a[i], j->s);
+    for (size_t i = lo; i < hi; i++) j->y[i] = mx_binop_apply(j->op, j->a[i], j->s);
 }
 
 void mx_cpu_scalar(mx_engine *eng, mx_binop op, const float *a, float s, float *y, size_t n)

@@ -4,20 +4,13 @@
 #include <string.h>
 
 #include "cpu_kernels.h"
-
-/* Row of weight for index value v: truncated, then clipped (NaN → 0). */
-static size_t embed_row(float v, int input_dim)
-{
-    if (!(v >= 1.0f)) return 0;
-    if (v >= (float)input_dim) return (size_t)input_dim - 1;
-    return (size_t)v;
-}
+#include "kernel_shared.h"
 
 void mx_cpu_embedding_forward(mx_engine *eng, const float *idx, const float *w, float *y, size_t n,
                               size_t d, int input_dim)
 {
     (void)eng;
-    for (size_t i = 0; i < n; i++) memcpy(y + i * d, w + embed_row(idx[i], input_dim) * d, d * sizeof(float));
+    for (size_t i = 0; i < n; i++) memcpy(y + i * d, w + mx_embed_row(idx[i], input_dim) * d, d * sizeof(float));
 }
 
 void mx_cpu_embedding_backward(mx_engine *eng, const float *idx, const float *dy, float *dw, size_t n,
@@ -27,7 +20,7 @@ void mx_cpu_embedding_backward(mx_engine *eng, const float *idx, const float *dy
     if (req == MX_REQ_NULL) return;
     if (req == MX_REQ_WRITE) memset(dw, 0, (size_t)input_dim * d * sizeof(float));
     for (size_t i = 0; i < n; i++) {
-        float *row = dw + embed_row(idx[i], input_dim) * d;
+        float *row = dw + mx_embed_row(idx[i], input_dim) * d;
         const float *g = dy + i * d;
         for (size_t j = 0; j < d; j++) row[j] += g[j];
     }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cpu_kernels.h"
+#include "kernel_shared.h"
 #include "cpu_par.h"
 #include "cpu_simd.h"
 #include "pool2x2.h"
@@ -50,22 +51,7 @@ static int avg_divisor(const pool_job *j, int ext_h, int ext_w, int cells)
     return cells > 0 && d > 0 ? d : 0;
 }
 
-/* Index (in the plane) of the first maximum of a non-empty window: first
- * in row-major order on ties, as MXNet's backward picks it. */
-static int argmax(const float *x, int iw, int hb, int he, int wb, int we)
-{
-    int best = hb * iw + wb;
-    float v = x[best];
-    for (int h = hb; h < he; h++)
-        for (int w = wb; w < we; w++)
-            if (x[h * iw + w] > v) {
-                v = x[h * iw + w];
-                best = h * iw + w;
-            }
-    return best;
-}
-
-/* Value at argmax's index, without tracking the index (a shorter
+/* Value at mx_pool_first_argmax's index, without tracking the index (a shorter
  * dependency chain, so forward runs faster); same value on ties and NaN. */
 static float window_max(const float *x, int iw, int hb, int he, int wb, int we)
 {
@@ -236,7 +222,7 @@ static void backward_one(const pool_job *j, const float *x, float g, float *dx, 
     int wb, we, ext_w = window(ow, j->kw, j->sw, j->pw, j->iw, &wb, &we);
     if (he <= hb || we <= wb) return; /* nothing of the input in it */
     if (j->type == POOL_MAX) {
-        dx[argmax(x, j->iw, hb, he, wb, we)] += g;
+        dx[mx_pool_first_argmax(x, j->iw, hb, he, wb, we)] += g;
         return;
     }
     if (j->type == POOL_AVG) {

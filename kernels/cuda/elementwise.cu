@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "cuda_util.cuh"
+#include "kernel_shared.h"
 
 /* dst[i] (req) = v; req is WRITE or ADD (callers return early on NULL). */
 __device__ static inline void put(float *dst, size_t i, float v, mx_req req)
@@ -82,23 +83,9 @@ void mx_cuda_act_backward(mx_engine *eng, mx_act act, const float *y, const floa
 
 /* -- binary and scalar arithmetic -- */
 
-/* a op b; RSUB and RDIV swap the operands (the scalar forms s − a, s / a). */
-__device__ static inline float apply(mx_binop op, float a, float b)
-{
-    switch (op) {
-    case MX_BIN_ADD: return a + b;
-    case MX_BIN_SUB: return a - b;
-    case MX_BIN_MUL: return a * b;
-    case MX_BIN_DIV: return a / b;
-    case MX_BIN_RSUB: return b - a;
-    case MX_BIN_RDIV: return b / a;
-    }
-    return 0.0f;
-}
-
 __global__ static void binary_kernel(mx_binop op, const float *a, const float *b, float *y, size_t n)
 {
-    MX_CUDA_FOR(i, n) y[i] = apply(op, a[i], b[i]);
+    MX_CUDA_FOR(i, n) y[i] = mx_binop_apply(op, a[i], b[i]);
 }
 
 void mx_cuda_binary(mx_engine *eng, mx_binop op, const float *a, const float *b, float *y, size_t n)
@@ -112,7 +99,7 @@ void mx_cuda_binary(mx_engine *eng, mx_binop op, const float *a, const float *b,
 
 __global__ static void scalar_kernel(mx_binop op, const float *a, float s, float *y, size_t n)
 {
-    MX_CUDA_FOR(i, n) y[i] = apply(op, a[i], s);
+    MX_CUDA_FOR(i, n) y[i] = mx_binop_apply(op, a[i], s);
 }
 
 void mx_cuda_scalar(mx_engine *eng, mx_binop op, const float *a, float s, float *y, size_t n)

@@ -7,15 +7,7 @@
 #include <climits>
 
 #include "cuda_util.cuh"
-
-/* Row of the weight for index value v: truncated, then clipped into
- * [0, input_dim) (NaN → 0), exactly as embed_row in the CPU version. */
-__device__ static inline size_t embed_row(float v, int input_dim)
-{
-    if (!(v >= 1.0f)) return 0;
-    if (v >= (float)input_dim) return (size_t)input_dim - 1;
-    return (size_t)v;
-}
+#include "kernel_shared.h"
 
 template <typename I>
 __global__ void embed_forward_k(const float *__restrict__ idx, const float *__restrict__ w,
@@ -24,7 +16,7 @@ __global__ void embed_forward_k(const float *__restrict__ idx, const float *__re
     const I stride = (I)blockDim.x * gridDim.x;
     for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
         I k = i / d;
-        y[i] = w[embed_row(idx[k], input_dim) * (size_t)d + (size_t)(i - k * d)];
+        y[i] = w[mx_embed_row(idx[k], input_dim) * (size_t)d + (size_t)(i - k * d)];
     }
 }
 
@@ -35,7 +27,7 @@ __global__ void embed_backward_k(const float *__restrict__ idx, const float *__r
     const I stride = (I)blockDim.x * gridDim.x;
     for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
         I k = i / d;
-        atomicAdd(&dw[embed_row(idx[k], input_dim) * (size_t)d + (size_t)(i - k * d)], dy[i]);
+        atomicAdd(&dw[mx_embed_row(idx[k], input_dim) * (size_t)d + (size_t)(i - k * d)], dy[i]);
     }
 }
 

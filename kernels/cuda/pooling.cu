@@ -19,6 +19,7 @@
 #include <climits>
 
 #include "cuda_util.cuh"
+#include "kernel_shared.h"
 
 /* Pool types, as the kernel table documents them. */
 enum { POOL_MAX = 0, POOL_AVG = 1, POOL_SUM = 2 };
@@ -45,21 +46,6 @@ __device__ static inline int avg_divisor(const pool_geom &G, int ext_h, int ext_
 {
     int d = G.include_pad ? ext_h * ext_w : cells;
     return cells > 0 && d > 0 ? d : 0;
-}
-
-/* Plane index of the first maximum of a non-empty window: strict > in
- * row-major order from its first cell (the CPU's choice on ties/NaN). */
-__device__ static inline int first_argmax(const float *x, int iw, int hb, int he, int wb, int we)
-{
-    int best = hb * iw + wb;
-    float v = x[best];
-    for (int h = hb; h < he; h++)
-        for (int w = wb; w < we; w++)
-            if (x[h * iw + w] > v) {
-                v = x[h * iw + w];
-                best = h * iw + w;
-            }
-    return best;
 }
 
 template <typename I>
@@ -137,7 +123,7 @@ __global__ void pool_backward_k(pool_geom G, const float *__restrict__ x, const 
                 float g = gp[oy * G.ow + ox];
                 /* the window holds this cell, so it is not empty */
                 if (G.type == POOL_MAX) {
-                    if (first_argmax(xp, G.iw, hb, he, wb, we) == self) acc += g;
+                    if (mx_pool_first_argmax(xp, G.iw, hb, he, wb, we) == self) acc += g;
                 } else if (G.type == POOL_AVG) {
                     int d = avg_divisor(G, ext_h, ext_w, (he - hb) * (we - wb));
                     acc += d ? g / (float)d : 0.0f;
@@ -171,7 +157,7 @@ __global__ void pool_backward_tiled_k(pool_geom G, const float *__restrict__ x, 
         int hb = oy * G.kh, wb = ox * G.kw, he = hb + G.kh, we = wb + G.kw;
         float g = dy[i];
         int at = -1; /* every cell gets g (avg, sum) */
-        if (G.type == POOL_MAX) at = first_argmax(xp, G.iw, hb, he, wb, we);
+        if (G.type == POOL_MAX) at = mx_pool_first_argmax(xp, G.iw, hb, he, wb, we);
         else if (G.type == POOL_AVG) g = g / (float)(G.kh * G.kw);
         for (int h = hb; h < he; h++)
             for (int w = wb; w < we; w++) {
