@@ -16,8 +16,8 @@ static const char *data_file(const char *dir, const char *name, char *buf, size_
     return buf;
 }
 
-mx_status app_mnist_providers(const char *dir, int batch, int flat, uint64_t seed, long limit, mx_provider **train,
-                              mx_provider **eval)
+mx_status app_mnist_providers(const char *dir, int batch, int flat, uint64_t seed, long limit, int part, int parts,
+                              mx_provider **train, mx_provider **eval)
 {
     char img[1024], lab[1024], vimg[1024], vlab[1024];
     mx_mnist_opts tr = mx_mnist_defaults();
@@ -26,6 +26,8 @@ mx_status app_mnist_providers(const char *dir, int batch, int flat, uint64_t see
     tr.shuffle = 1;
     tr.seed = seed;
     tr.limit = limit;
+    tr.part_index = part;
+    tr.num_parts = parts;
     tr.image = data_file(dir, "train-images-idx3-ubyte", img, sizeof img);
     tr.label = data_file(dir, "train-labels-idx1-ubyte", lab, sizeof lab);
     *train = mx_mnist_provider(&tr);

@@ -8,9 +8,10 @@
 #define APP_FASHION_DIR "/usr/share/datasets/fashion-mnist"
 
 /* Shuffled training and ordered validation providers from dir; flat gives
- * (N, 784) batches, else (N, 1, 28, 28). 0, or an error is in mx_last_error. */
-mx_status app_mnist_providers(const char *dir, int batch, int flat, uint64_t seed, long limit, mx_provider **train,
-                              mx_provider **eval);
+ * (N, 784) batches, else (N, 1, 28, 28); part of parts: this MPI rank's
+ * shard of both. 0, or an error is in mx_last_error. */
+mx_status app_mnist_providers(const char *dir, int batch, int flat, uint64_t seed, long limit, int part, int parts,
+                              mx_provider **train, mx_provider **eval);
 
 /* The data folder for --dataset: "mnist" → dir, "fashion" → Debian's
  * Fashion-MNIST unless dir was given; NULL for an unknown name. */

@@ -1,13 +1,21 @@
 /* app_train.c — see app_train.h. */
 #include "app_train.h"
 
+#include "app_dist.h"
+#include "mx/dist.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int app_die(const char *prog, const char *what)
 {
-    fprintf(stderr, "%s: %s%s%s\n", prog, what, *mx_last_error() ? ": " : "", mx_last_error());
+    if (mx_dist_size() > 1)
+        fprintf(stderr, "%s [rank %d]: %s%s%s\n", prog, mx_dist_rank(), what, *mx_last_error() ? ": " : "",
+                mx_last_error());
+    else
+        fprintf(stderr, "%s: %s%s%s\n", prog, what, *mx_last_error() ? ": " : "", mx_last_error());
+    app_dist_abort(1); /* the other ranks would wait for this one forever */
     return 1;
 }
 
@@ -25,6 +33,8 @@ int app_train_args(app_train *t, const char *prog, int epochs, int batch, float 
     t->nan_check = 1;
     t->context = "cpu";
     t->init_spec = "uniform:0.01";
+    t->kvstore = "local";
+    t->nranks = 1;
     app_arg shared[APP_TRAIN_NARGS] = {
         {"epochs", APP_INT, &t->epochs, 1, 100000, "training epochs"},
         {"batch-size", APP_INT, &t->batch_size, 1, 1 << 20, "samples per batch"},
@@ -48,6 +58,8 @@ int app_train_args(app_train *t, const char *prog, int epochs, int batch, float 
         {"nan-check", APP_INT, &t->nan_check, 0, 1,
          "1: stop at the first batch whose outputs hold NaN or Inf, naming it; 0: train on"},
         {"speedometer", APP_INT, &t->speedometer, 0, 1 << 20, "log 'Speed: … samples/sec' every N batches (0 = off)"},
+        {"kvstore", APP_STRING, &t->kvstore, 0, 0,
+         "local, or dist_sync: data parallel over MPI ranks (mpirun -np N / srun; build with scons mpi=1)"},
     };
     memcpy(args, shared, sizeof shared);
     return APP_TRAIN_NARGS;
@@ -159,9 +171,13 @@ int app_train_prepare(app_train *t)
     }
     int rc = parse_contexts(t);
     if (!rc) rc = parse_init(t);
+    int first_core = 0;
+    if (!rc) rc = app_dist_start(t->prog, t->kvstore, threads, &t->rank, &t->nranks, &threads, &first_core);
     if (rc) return rc;
-    if (mx_engine_set_default(threads, strcmp(bind_s, "none") ? MX_BIND_CORE : MX_BIND_NONE) != MX_OK)
-        return app_die(t->prog, "threads");
+    /* A rank's threads take its share of the node's cores (first_core on). */
+    mx_engine_opts eo = {threads, strcmp(bind_s, "none") ? MX_BIND_CORE : MX_BIND_NONE, first_core, 1, 1};
+    if (mx_engine_set_default_ex(&eo) != MX_OK) return app_die(t->prog, "threads");
+    app_dist_report(mx_engine_describe(mx_engine_default()));
     mx_log_set_quiet(t->quiet);
     mx_random_seed((uint64_t)t->seed);
     return 0;
@@ -212,7 +228,7 @@ int app_train_callbacks(app_train *t, mx_fit_opts *opts)
 {
     mx_callback **c = t->callbacks;
     int n = 0;
-    c[n++] = mx_progress_line(stdout);
+    if (app_dist_is_root() && !t->quiet) c[n++] = mx_progress_line(stdout);
     c[n++] = mx_every_n_epoch(keep_accuracy, t, 1, 0);
     if (t->speedometer) c[n++] = mx_speedometer(t->speedometer);
     if (t->checkpoint) c[n++] = mx_do_checkpoint(t->checkpoint, t->checkpoint_every, 0);
@@ -224,6 +240,7 @@ int app_train_callbacks(app_train *t, mx_fit_opts *opts)
     opts->ncallbacks = n;
     opts->initializer = &t->init;
     opts->no_nan_check = !t->nan_check;
+    opts->kvstore = t->kvstore;
     return 0;
 }
 
@@ -239,4 +256,5 @@ void app_train_finish(app_train *t)
 {
     for (int i = 0; i < t->ncallbacks; i++) mx_callback_free(t->callbacks[i]);
     t->ncallbacks = 0;
+    app_dist_finish();
 }

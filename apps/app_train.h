@@ -8,14 +8,15 @@
 #include "app_args.h"
 #include "mx/mx.h"
 
-#define APP_TRAIN_NARGS 17
+#define APP_TRAIN_NARGS 18
 #define APP_MAX_CALLBACKS 6
 
 typedef struct app_train {
     const char *prog;
     int epochs, batch_size, threads, seed, quiet, speedometer, checkpoint_every, nan_check;
     float lr, momentum, wd;
-    const char *bind, *optimizer, *checkpoint, *metrics_log, *context, *init_spec;
+    const char *bind, *optimizer, *checkpoint, *metrics_log, *context, *init_spec, *kvstore;
+    int rank, nranks;               /* --kvstore dist_sync: this rank's data shard */
     mx_initializer init;            /* from --init */
     const char *resume[2];          /* PREFIX EPOCH */
     int resume_epoch;
@@ -54,10 +55,11 @@ int app_train_last(const app_train *t, int eval, const char *name, double *value
 /* With --resume: loads parameters and training state into m. */
 mx_status app_train_resume(app_train *t, mx_model *m);
 
-/* Frees the callbacks. */
+/* Frees the callbacks and ends MPI in distributed runs. */
 void app_train_finish(app_train *t);
 
-/* Prints "prog: what: last error" and returns 1. */
+/* Prints "prog: what: last error" and returns 1; a distributed run ends
+ * every rank of the job here. */
 int app_die(const char *prog, const char *what);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app_dist.h"
 #include "app_train.h"
 
 #define PROG "char_lstm"
@@ -48,7 +49,8 @@ static mx_vocab *train_vocab(const char *path, int load, const char *text, size_
     }
     mx_vocab *v = mx_vocab_build(text, len, max_vocab);
     if (!v) return NULL;
-    if (mx_vocab_save(v, path) != MX_OK) {
+    /* Every rank builds the same vocabulary from the same text; rank 0 writes it. */
+    if (app_dist_is_root() && mx_vocab_save(v, path) != MX_OK) {
         mx_vocab_free(v);
         return NULL;
     }
@@ -130,6 +132,8 @@ static int train_main(int argc, char **argv)
     co.num_hidden = num_hidden;
     co.prefix = NAME;
     co.end = split;
+    co.part_index = t.rank; /* --kvstore dist_sync: this rank's share of every batch */
+    co.num_parts = t.nranks;
     mx_provider *train = mx_char_provider(&co), *eval = NULL;
     if (!train) return app_die(prog, "training data");
     if (split < len) {
@@ -165,8 +169,9 @@ static int train_main(int argc, char **argv)
     if (app_train_callbacks(&t, &fo) != 0) return 1;
     if (mx_model_fit(model, opt, train, &fo) != MX_OK) return app_die(prog, "fit");
     double v;
-    if (app_train_last(&t, 0, "NLL", &v)) printf("final training NLL = %.4f\n", v);
-    if (app_train_last(&t, 1, "perplexity", &v)) printf("final validation perplexity = %.4f\n", v);
+    if (app_dist_is_root() && app_train_last(&t, 0, "NLL", &v)) printf("final training NLL = %.4f\n", v);
+    if (app_dist_is_root() && app_train_last(&t, 1, "perplexity", &v))
+        printf("final validation perplexity = %.4f\n", v);
     app_train_finish(&t);
     mx_metric_free(nll);
     mx_optimizer_free(opt);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app_mnist.h"
+#include "app_dist.h"
 #include "app_train.h"
 
 int main(int argc, char **argv)
@@ -52,7 +53,7 @@ int main(int argc, char **argv)
 
     /* 4-D batches (flat=false), as the tutorial's get_mnist_providers(batch; flat=false). */
     mx_provider *train, *eval;
-    if (app_mnist_providers(dir, t.batch_size, 0, (uint64_t)t.seed, limit, &train, &eval) != MX_OK)
+    if (app_mnist_providers(dir, t.batch_size, 0, (uint64_t)t.seed, limit, t.rank, t.nranks, &train, &eval) != MX_OK)
         return app_die(prog, "data");
 
     mx_model *model = mx_model_create(lenet, t.ctx, t.nctx);
@@ -65,7 +66,7 @@ int main(int argc, char **argv)
     fo.eval_data = eval;
     if (app_train_callbacks(&t, &fo) != 0) return 1;
     if (mx_model_fit(model, opt, train, &fo) != MX_OK) return app_die(prog, "fit");
-    printf("final validation accuracy = %.4f\n", t.last_accuracy);
+    if (app_dist_is_root()) printf("final validation accuracy = %.4f\n", t.last_accuracy);
     app_train_finish(&t);
     mx_optimizer_free(opt);
     mx_model_free(model);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "app_mnist.h"
+#include "app_dist.h"
 #include "app_train.h"
 
 int main(int argc, char **argv)
@@ -35,7 +36,7 @@ int main(int argc, char **argv)
 
     /* The data: shuffled training set, validation set in order. */
     mx_provider *train, *eval;
-    if (app_mnist_providers(data_dir, t.batch_size, 1, (uint64_t)t.seed, limit, &train, &eval) != MX_OK)
+    if (app_mnist_providers(data_dir, t.batch_size, 1, (uint64_t)t.seed, limit, t.rank, t.nranks, &train, &eval) != MX_OK)
         return app_die(prog, "data");
 
     /* The model, the optimizer, and fit. */
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
     fo.eval_data = eval;
     if (app_train_callbacks(&t, &fo) != 0) return 1;
     if (mx_model_fit(model, opt, train, &fo) != MX_OK) return app_die(prog, "fit");
-    printf("final validation accuracy = %.4f\n", t.last_accuracy);
+    if (app_dist_is_root()) printf("final validation accuracy = %.4f\n", t.last_accuracy);
     app_train_finish(&t);
     mx_optimizer_free(opt);
     mx_model_free(model);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mx/checkpoint.h"
+#include "mx/dist.h"
 #include "mx/log.h"
 
 typedef enum cb_kind { CB_USER, CB_SPEED, CB_CHECKPOINT, CB_METRICS_LOG, CB_PROGRESS } cb_kind;
@@ -184,13 +185,15 @@ int mx_callback_run(mx_callback *cb, mx_model *m, const mx_cb_info *in)
         }
         return 0;
     case CB_CHECKPOINT:
+        /* Distributed: every rank holds the same model; rank 0 writes it. */
+        if (mx_dist_rank() != 0) return 0;
         if (mx_checkpoint_save(m, cb->path, in->epoch) != MX_OK) {
             mx_log_warn("checkpoint: %s", mx_last_error());
             return 1; /* a run that cannot save its work should not go on silently */
         }
         return 0;
     case CB_METRICS_LOG:
-        return run_metrics_log(cb, in);
+        return mx_dist_rank() == 0 ? run_metrics_log(cb, in) : 0;
     case CB_PROGRESS:
         run_progress(cb, in);
         return 0;

@@ -247,6 +247,19 @@ mx_status mx_engine_set_default(int nthreads, mx_bind_policy bind)
     return MX_OK;
 }
 
+mx_status mx_engine_set_default_ex(const mx_engine_opts *opts)
+{
+    mx_engine_opts o = *opts;
+    if (o.nthreads == 0) o.nthreads = mx_pin_count_cores();
+    mx_engine *eng = mx_engine_create_ex(&o);
+    if (!eng) return MX_EINVAL;
+    mx_engine_free(default_engine);
+    default_engine = eng;
+    return MX_OK;
+}
+
+int mx_engine_cores(void) { return mx_pin_count_cores(); }
+
 mx_engine *mx_engine_default(void)
 {
     if (default_engine) return default_engine;

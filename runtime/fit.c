@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "mx/callback.h"
+#include "mx/dist.h"
 #include "mx/log.h"
 #include "model_internal.h"
 
@@ -160,13 +161,16 @@ static int nonfinite_output(const mx_model *m, int *ctx)
 }
 
 /* One single-context step: the hot path. */
-static void single_step(mx_model *m, mx_optimizer *opt)
+static mx_status single_step(mx_model *m, mx_optimizer *opt)
 {
     mx_exec *e = m->exec[0];
     mx_exec_forward(e, 1);
     mx_exec_backward(e, NULL);
+    mx_status st = mx_model_dist_reduce_grads(m, e); /* dist_sync: the sum over every rank */
+    if (st != MX_OK) return st;
     for (int i = 0; i < m->nparams; i++)
         mx_optimizer_update(opt, mx_exec_arg(e, m->param_arg[i]), mx_exec_grad(e, m->param_arg[i]), m->state[i]);
+    return MX_OK;
 }
 
 mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const mx_fit_opts *opts)
@@ -181,8 +185,12 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
     mx_log_info("Planned %.2f MB for activations and gradients (naive %.2f MB)",
                 (double)mx_exec_planned_bytes(m->exec[0]) / 1e6, (double)mx_exec_naive_bytes(m->exec[0]) / 1e6);
     if ((st = init_params(m, &o)) != MX_OK) return st;
+    /* dist_sync: every rank starts from rank 0's weights (initialised, or
+     * loaded from a checkpoint). */
+    if ((st = mx_model_dist_setup(m, o.kvstore)) != MX_OK || (st = mx_model_dist_broadcast(m)) != MX_OK) return st;
     int batch_size = mx_provider_batch_size(train);
-    if (mx_optimizer_rescale(opt) == 0.0f) mx_optimizer_set_rescale(opt, 1.0f / (float)batch_size);
+    /* The gradient is a sum over the batches of every rank. */
+    if (mx_optimizer_rescale(opt) == 0.0f) mx_optimizer_set_rescale(opt, 1.0f / ((float)batch_size * (float)(m->dist ? mx_dist_size() : 1)));
     if (mx_model_staged(m)) {
         mx_log_info("Creating KVStore...");
         if ((st = mx_model_parallel_setup(m, train, opt, o.kvstore)) != MX_OK) return st;
@@ -223,7 +231,7 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
             mx_opt_state os = {epoch, info.batch + 1, m->iter + 1, batch_size};
             mx_optimizer_begin_batch(opt, &os);
             if (!mx_model_staged(m)) {
-                single_step(m, opt);
+                if ((st = single_step(m, opt)) != MX_OK) break;
                 mx_metric_update_list(metric, pairs.n, pairs.label, pairs.pred, b.count);
             } else {
                 if ((st = mx_model_parallel_step(m, &b)) != MX_OK) break;
@@ -252,6 +260,11 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
         if (st != MX_OK) break;
         m->last_epoch_seconds = now_seconds() - t0;
         info.epoch_seconds = m->last_epoch_seconds;
+        /* dist_sync: the figures of the whole job, the same model on every rank. */
+        long local_samples = info.samples;
+        if ((st = mx_model_dist_epoch_end(m, metric, &info.samples, &stop)) != MX_OK ||
+            (st = mx_model_dist_average_aux(m)) != MX_OK)
+            break;
         mx_log_info("== Epoch %03d/%03d ==========", epoch, o.n_epoch);
         mx_log_info("## Training summary");
         log_metric(metric);
@@ -259,11 +272,22 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
         /* Not in MXNet.jl's summary, but what a person sizing a job looks for. */
         mx_log_info("%18s = %.1f samples/sec", "speed",
                     m->last_epoch_seconds > 0 ? (double)info.samples / m->last_epoch_seconds : 0.0);
+        if (m->dist) {
+            double ar_s, ar_floats;
+            long ar_calls;
+            mx_dist_stats(&ar_s, &ar_calls, &ar_floats);
+            mx_dist_stats_reset();
+            mx_log_info("%18s = %.4f seconds in %ld calls, %.2f GB/s (rank 0; %ld samples here)", "allreduce", ar_s,
+                        ar_calls, ar_s > 0 ? ar_floats * 4 / ar_s / 1e9 : 0.0, local_samples);
+        }
         info.n_train = mx_metric_get(metric, info.train_names, info.train_values, MX_CB_MAX_VALUES);
         if (info.n_train > MX_CB_MAX_VALUES) info.n_train = MX_CB_MAX_VALUES;
         if (o.eval_data) {
             /* The training figures are in info now: the metric is reused. */
             if ((st = evaluate(m, o.eval_data, metric)) != MX_OK) break;
+            long none = 0;
+            int no_stop = 0;
+            if ((st = mx_model_dist_epoch_end(m, metric, &none, &no_stop)) != MX_OK) break;
             mx_log_info("## Validation summary");
             log_metric(metric);
             info.eval = metric;
@@ -273,6 +297,10 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
         info.train = NULL; /* epoch callbacks read train_names/train_values */
         stop |= run_callbacks(&o, 0, m, &info);
         info.train = metric;
+        /* A rank whose callback stops (a checkpoint it could not write)
+         * stops every rank: one left waiting in an allreduce would hang. */
+        long no_samples = 0;
+        if (m->dist && (st = mx_model_dist_epoch_end(m, NULL, &no_samples, &stop)) != MX_OK) break;
     }
     if (st == MX_OK) st = mx_optimizer_flush(opt);
     if (st == MX_OK) mx_log_info("Finish training on %s", ctxname);

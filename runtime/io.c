@@ -70,6 +70,22 @@ int mx_sampler_take(mx_sampler *s, int batch, const long **idx)
     return take;
 }
 
+int mx_sampler_take_part(mx_sampler *s, int batch, int part, int parts, const long **idx, int *got)
+{
+    if (s->cursor >= s->n) return 0;
+    long from = s->cursor + (long)part * batch, left = s->n - from;
+    *got = left <= 0 ? 0 : left < batch ? (int)left : batch;
+    *idx = s->perm + (left > 0 ? from : 0);
+    s->cursor += (long)batch * parts;
+    return 1;
+}
+
+long mx_sampler_part_samples(const mx_sampler *s, int batch, int part, int parts)
+{
+    long global = (long)batch * parts, full = s->n / global, rest = s->n % global - (long)part * batch;
+    return full * batch + (rest <= 0 ? 0 : rest < batch ? rest : batch);
+}
+
 void mx_sampler_free(mx_sampler *s)
 {
     free(s->perm);

@@ -14,6 +14,7 @@ typedef struct char_provider {
     int ndata, nlabel;   /* seq_len + 2·num_layers, seq_len */
     long batches;        /* per epoch */
     long cursor;         /* next batch */
+    int part, parts;     /* this shard of every global batch */
     float *idx;          /* the cut range's indices, then the last one's label */
     mx_io_desc *desc;    /* data, then labels */
     char *names;         /* storage of the desc names */
@@ -66,7 +67,7 @@ static int cp_next(mx_provider *p, mx_batch *b)
     char_provider *c = (char_provider *)p;
     if (c->cursor >= c->batches) return 0;
     int batch = p->batch_size, seq = c->seq_len;
-    const float *block = c->idx + (size_t)c->cursor * (size_t)batch * (size_t)seq;
+    const float *block = c->idx + ((size_t)c->cursor * (size_t)c->parts + (size_t)c->part) * (size_t)batch * (size_t)seq;
     for (int t = 0; t < seq; t++) {
         float *d = b->data[t], *l = b->label[t];
         for (int i = 0; d && i < batch; i++) d[i] = block[(size_t)i * seq + t];
@@ -143,11 +144,18 @@ static mx_provider *create(const mx_char_opts *o, const char *text, size_t len, 
                      len);
         return NULL;
     }
-    size_t per_batch = (size_t)o->batch_size * (size_t)o->seq_len;
+    int parts = o->num_parts > 1 ? o->num_parts : 1;
+    if (o->part_index < 0 || o->part_index >= parts) {
+        mx_set_error(MX_EINVAL, "%s: part_index %d outside 0..num_parts-1 (num_parts %d)", who, o->part_index,
+                     parts);
+        return NULL;
+    }
+    size_t per_batch = (size_t)o->batch_size * (size_t)o->seq_len * (size_t)parts;
     size_t batches = (end - o->begin) / per_batch;
     if (batches == 0) {
-        mx_set_error(MX_EINVAL, "%s: the range [%zu, %zu) holds %zu characters, fewer than one batch of %d x %d",
-                     who, o->begin, end, end - o->begin, o->batch_size, o->seq_len);
+        mx_set_error(MX_EINVAL, "%s: the range [%zu, %zu) holds %zu characters, fewer than one batch of %d x %d%s",
+                     who, o->begin, end, end - o->begin, o->batch_size * parts, o->seq_len,
+                     parts > 1 ? " (batch x workers)" : "");
         return NULL;
     }
     char_provider *c = calloc(1, sizeof *c);
@@ -160,6 +168,8 @@ static mx_provider *create(const mx_char_opts *o, const char *text, size_t len, 
     c->ndata = o->seq_len + 2 * o->num_layers;
     c->nlabel = o->seq_len;
     c->batches = (long)batches;
+    c->part = o->part_index;
+    c->parts = parts;
     size_t used = batches * per_batch;
     c->idx = malloc((used + 1) * sizeof *c->idx);
     if (!c->idx || name_inputs(c, o->prefix ? o->prefix : "ptb") != MX_OK) {

@@ -13,7 +13,7 @@
 typedef struct mnist_provider {
     mx_provider base;
     mx_idx images, labels;
-    long first;        /* first sample of this shard */
+    int part, parts;   /* this shard of the batches (io.h: num_parts) */
     size_t pixels;     /* per image */
     mx_io_desc data, label;
     char data_name[64], label_name[64];
@@ -37,7 +37,11 @@ mx_mnist_opts mx_mnist_defaults(void)
 static int mn_num_one(const mx_provider *p) { (void)p; return 1; }
 static mx_io_desc mn_data_desc(const mx_provider *p, int i) { (void)i; return ((const mnist_provider *)p)->data; }
 static mx_io_desc mn_label_desc(const mx_provider *p, int i) { (void)i; return ((const mnist_provider *)p)->label; }
-static long mn_num_samples(const mx_provider *p) { return ((const mnist_provider *)p)->order.n; }
+static long mn_num_samples(const mx_provider *p)
+{
+    const mnist_provider *m = (const mnist_provider *)p;
+    return mx_sampler_part_samples(&m->order, p->batch_size, m->part, m->parts);
+}
 
 static mx_status mn_reset(mx_provider *p)
 {
@@ -51,17 +55,17 @@ static int mn_next(mx_provider *p, mx_batch *b)
 {
     mnist_provider *m = (mnist_provider *)p;
     const long *idx;
-    int got = mx_sampler_take(&m->order, p->batch_size, &idx);
-    if (!got) return 0;
+    int got;
+    if (!mx_sampler_take_part(&m->order, p->batch_size, m->part, m->parts, &idx, &got)) return 0;
     const float scale = 1.0f / 255.0f;
     float *dst = b->data[0];
     for (int i = 0; i < got && dst; i++) {
-        const uint8_t *src = m->images.data + (size_t)(m->first + idx[i]) * m->pixels;
+        const uint8_t *src = m->images.data + (size_t)idx[i] * m->pixels;
         mx_cpu_u8_to_f32(dst + (size_t)i * m->pixels, src, m->pixels, scale);
     }
     if (dst) memset(dst + (size_t)got * m->pixels, 0, (size_t)(p->batch_size - got) * m->pixels * sizeof(float));
     if (b->label[0]) {
-        for (int i = 0; i < got; i++) b->label[0][i] = (float)m->labels.data[m->first + idx[i]];
+        for (int i = 0; i < got; i++) b->label[0][i] = (float)m->labels.data[idx[i]];
         for (int i = got; i < p->batch_size; i++) b->label[0][i] = 0.0f;
     }
     b->count = got;
@@ -123,8 +127,8 @@ mx_provider *mx_mnist_provider(const mx_mnist_opts *o)
     if (st != MX_OK) { mn_free(&m->base); return NULL; }
     long total = (long)m->images.dims[0];
     if (o->limit > 0 && o->limit < total) total = o->limit;
-    long begin = total * o->part_index / o->num_parts, end = total * (o->part_index + 1) / o->num_parts;
-    m->first = begin;
+    m->part = o->part_index;
+    m->parts = o->num_parts;
     m->pixels = (size_t)(m->images.dims[1] * m->images.dims[2]);
     snprintf(m->data_name, sizeof m->data_name, "%s", o->data_name ? o->data_name : "data");
     snprintf(m->label_name, sizeof m->label_name, "%s", o->label_name ? o->label_name : "softmax_label");
@@ -133,7 +137,7 @@ mx_provider *mx_mnist_provider(const mx_mnist_opts *o)
                             : mx_shape_make(4, o->batch_size, 1, (int)m->images.dims[1], (int)m->images.dims[2]);
     m->label.name = m->label_name;
     m->label.shape = mx_shape_make(1, o->batch_size);
-    if (mx_sampler_init(&m->order, end - begin, o->shuffle, o->seed) != MX_OK) {
+    if (mx_sampler_init(&m->order, total, o->shuffle, o->seed) != MX_OK) {
         mn_free(&m->base);
         return NULL;
     }

@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "device.h"
+#include "mx/dist.h"
 
 typedef struct kv_entry {
     mx_nd *value;  /* the stored weight */
     mx_nd *merge;  /* sum of a push */
     mx_nd *stage;  /* a pushed array from another device, copied here first (GPU stores) */
+    float *host;   /* dist GPU stores: the sum's trip through the host for the allreduce */
     float *state;  /* optimizer state (state_n floats), on the value's context */
     size_t state_n;
 } kv_entry;
@@ -24,28 +26,36 @@ struct mx_kvstore {
     int nkeys;           /* capacity of entries */
     kv_entry *entries;   /* by key; value NULL = not initialised */
     mx_optimizer *opt;
+    int dist;            /* dist_sync: push also sums over every worker */
 };
 
 mx_kvstore *mx_kvstore_create(const char *type)
 {
     const char *t = type ? type : "local";
-    if (!strcmp(t, "dist_sync") || !strcmp(t, "dist_async") || !strcmp(t, "dist")) {
-        mx_set_error(MX_ENOTSUP, "kvstore '%s': distributed stores need the MPI build (scons mpi=1)", t);
+    int dist = !strcmp(t, "dist_sync") || !strcmp(t, "dist");
+    if (!strcmp(t, "dist_async")) {
+        mx_set_error(MX_ENOTSUP, "kvstore 'dist_async': not supported (updates are synchronous: use dist_sync)");
         return NULL;
     }
-    if (strcmp(t, "local") && strcmp(t, "device")) {
+    if (dist && !mx_dist_get()) {
+        mx_set_error(MX_ENOTSUP, "kvstore '%s': distributed stores need the MPI build (scons mpi=1) and an MPI "
+                                 "launch (mpirun, srun)", t);
+        return NULL;
+    }
+    if (!dist && strcmp(t, "local") && strcmp(t, "device")) {
         mx_set_error(MX_EINVAL, "kvstore: unknown type '%s' (local, device, dist_sync, dist_async)", t);
         return NULL;
     }
     mx_kvstore *kv = calloc(1, sizeof *kv);
     if (!kv) { mx_set_error(MX_ENOMEM, "kvstore: out of memory"); return NULL; }
     snprintf(kv->type, sizeof kv->type, "%s", t);
+    kv->dist = dist;
     return kv;
 }
 
 const char *mx_kvstore_type(const mx_kvstore *kv) { return kv->type; }
-int mx_kvstore_rank(const mx_kvstore *kv) { (void)kv; return 0; }
-int mx_kvstore_num_workers(const mx_kvstore *kv) { (void)kv; return 1; }
+int mx_kvstore_rank(const mx_kvstore *kv) { return kv->dist ? mx_dist_rank() : 0; }
+int mx_kvstore_num_workers(const mx_kvstore *kv) { return kv->dist ? mx_dist_size() : 1; }
 
 static kv_entry *entry(mx_kvstore *kv, int key, const char *what)
 {
@@ -85,7 +95,10 @@ mx_status mx_kvstore_init(mx_kvstore *kv, int key, const mx_nd *value)
     e->value = mx_nd_empty_ctx(c, s);
     e->merge = mx_nd_empty_ctx(c, s);
     e->stage = c.dev_type == MX_CPU ? NULL : mx_nd_empty_ctx(c, s);
-    if (!e->value || !e->merge || (c.dev_type != MX_CPU && !e->stage)) {
+    if (kv->dist && c.dev_type != MX_CPU) e->host = mx_dev_host_alloc(mx_shape_size(&s) * sizeof(float));
+    if (!e->value || !e->merge || (c.dev_type != MX_CPU && !e->stage) || (kv->dist && c.dev_type != MX_CPU && !e->host)) {
+        mx_dev_host_free(e->host);
+        e->host = NULL;
         mx_nd_free(e->value);
         mx_nd_free(e->merge);
         mx_nd_free(e->stage);
@@ -127,6 +140,17 @@ mx_status mx_kvstore_push(mx_kvstore *kv, int key, int n, mx_nd *const *values)
         } else {
             mx_nd_copy(e->stage, values[i]);
             mx_nd_binary_to(MX_ND_ADD, e->merge, e->stage);
+        }
+    }
+    if (kv->dist) {
+        /* The same sum on every worker, so every worker's update agrees. */
+        size_t n = mx_nd_size(e->merge), bytes = n * sizeof(float);
+        if (c.dev_type == MX_CPU) {
+            if ((st = mx_dist_allreduce(mx_nd_data(e->merge), n)) != MX_OK) return st;
+        } else if ((st = mx_dev_copy(e->host, mx_cpu(), mx_nd_data(e->merge), c, bytes)) != MX_OK ||
+                   (st = mx_dist_allreduce(e->host, n)) != MX_OK ||
+                   (st = mx_dev_copy(mx_nd_data(e->merge), c, e->host, mx_cpu(), bytes)) != MX_OK) {
+            return st;
         }
     }
     if (kv->opt) mx_optimizer_update(kv->opt, e->value, e->merge, e->state);
@@ -181,6 +205,7 @@ void mx_kvstore_free(mx_kvstore *kv)
         mx_nd_free(kv->entries[k].value);
         mx_nd_free(kv->entries[k].merge);
         mx_nd_free(kv->entries[k].stage);
+        mx_dev_host_free(kv->entries[k].host);
     }
     free(kv->entries);
     free(kv);

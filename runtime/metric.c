@@ -284,6 +284,37 @@ int mx_metric_get(const mx_metric *m, const char **names, double *values, int ca
     return m->v->get(m, names, values, cap < 0 ? 0 : cap);
 }
 
+/* Walks the running sums in a fixed order (sum, count, per-class sums and
+ * counts, then the owned metrics), copying them out (store 0) or in. */
+static int metric_walk(mx_metric *m, double *buf, int cap, int at, int store)
+{
+    double *fields[2] = {&m->sum, &m->count};
+    for (int i = 0; i < 2; i++, at++)
+        if (buf && at < cap) {
+            if (store) *fields[i] = buf[at];
+            else buf[at] = *fields[i];
+        }
+    for (int c = 0; c < m->n && m->sums; c++) {
+        if (buf && at + 1 < cap) {
+            if (store) { m->sums[c] = buf[at]; m->counts[c] = buf[at + 1]; }
+            else { buf[at] = m->sums[c]; buf[at + 1] = m->counts[c]; }
+        }
+        at += 2;
+    }
+    for (int k = 0; k < m->n && m->kids; k++) at = metric_walk(m->kids[k], buf, cap, at, store);
+    return at;
+}
+
+int mx_metric_state(const mx_metric *m, double *buf, int cap)
+{
+    return metric_walk((mx_metric *)m, buf, cap, 0, 0); /* store 0 only reads */
+}
+
+void mx_metric_set_state(mx_metric *m, const double *buf, int n)
+{
+    metric_walk(m, (double *)buf, n, 0, 1); /* store 1 only reads buf */
+}
+
 void mx_metric_free(mx_metric *m)
 {
     if (!m) return;

@@ -361,6 +361,7 @@ void mx_model_free(mx_model *m)
 {
     if (!m) return;
     mx_model_parallel_free(m);
+    mx_model_dist_free(m);
     for (int k = 0; k < m->nctx; k++) mx_exec_free(m->exec[k]);
     mx_sym_free(m->sym);
     if (m->has_pending) mx_nd_list_free(&m->pending);

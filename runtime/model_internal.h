@@ -45,6 +45,9 @@ struct mx_model {
     int n_out;                   /* outputs per context (mirror's stride) */
     mx_nd **grad_list;           /* [param][ctx]: what a push sums */
     mx_nd **param_list;          /* [param][ctx]: where a pull copies */
+    int dist;                    /* kvstore dist_sync: collectives over the job's workers */
+    float *dist_buf;             /* dist: the fused allreduce buffer (parameters + aux) */
+    size_t dist_n;
     long iter;                   /* batches trained since the first epoch */
     int epochs_done;
     double last_epoch_seconds;
@@ -90,5 +93,28 @@ mx_status mx_model_parallel_setup(mx_model *m, mx_provider *train, mx_optimizer 
 
 /* Frees what mx_model_parallel_setup made. */
 void mx_model_parallel_free(mx_model *m);
+
+/* 1 when kvstore names a distributed store ("dist_sync", …). */
+int mx_model_dist_wanted(const char *kvstore);
+
+/* dist_sync: checks a transport is registered and makes the fused
+ * buffer (model_dist.c); anything else: nothing. */
+mx_status mx_model_dist_setup(mx_model *m, const char *kvstore);
+
+/* Frees what mx_model_dist_setup made. */
+void mx_model_dist_free(mx_model *m);
+
+/* dist: rank 0's parameters and aux states to every rank and context. */
+mx_status mx_model_dist_broadcast(mx_model *m);
+
+/* dist: every context's aux states become their mean over the ranks. */
+mx_status mx_model_dist_average_aux(mx_model *m);
+
+/* dist, one context: sums e's gradients over the ranks (one allreduce). */
+mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e);
+
+/* dist: the epoch's metric sums, sample count and stop flag (any rank's)
+ * over every rank. */
+mx_status mx_model_dist_epoch_end(mx_model *m, mx_metric *metric, long *samples, int *stop);
 
 #endif

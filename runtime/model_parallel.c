@@ -237,12 +237,14 @@ mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full)
     if (st != MX_OK) return st;
     if (m->nctx == 1) { /* one GPU: the update runs on it, state in the executor's arena */
         mx_exec *e = m->exec[0];
+        if ((st = mx_model_dist_reduce_grads(m, e)) != MX_OK) return st; /* dist_sync: over every rank */
         for (int i = 0; i < m->nparams; i++)
             mx_optimizer_update(m->opt, mx_exec_arg(e, m->param_arg[i]), mx_exec_grad(e, m->param_arg[i]), m->state[i]);
         return MX_OK;
     }
     for (int i = 0; i < m->nparams; i++) {
-        mx_kvstore_push(m->kv, i, m->nctx, &m->grad_list[i * m->nctx]);
+        /* A dist_sync store reduces over the ranks inside push. */
+        if ((st = mx_kvstore_push(m->kv, i, m->nctx, &m->grad_list[i * m->nctx])) != MX_OK) return st;
         mx_kvstore_pull(m->kv, i, m->nctx, &m->param_list[i * m->nctx]);
     }
     /* Several GPUs: the pulls ran on the store's stream; the next forward

@@ -4,7 +4,8 @@
 # package is already there, so an air-gapped machine with the packages
 # preinstalled never touches the network.
 set -euo pipefail
-packages=(gcc libc6-dev binutils scons libcunit1-dev libhwloc-dev zlib1g-dev libopenblas-dev gzip graphviz gnuplot-nox dataset-fashion-mnist clang-14 libclang-rt-14-dev)
+packages=(gcc libc6-dev binutils scons libcunit1-dev libhwloc-dev zlib1g-dev libopenblas-dev gzip graphviz gnuplot-nox dataset-fashion-mnist clang-14 libclang-rt-14-dev
+          libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

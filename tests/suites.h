@@ -45,6 +45,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(callback)      \
     X(checkpoint)    \
     X(parallel)      \
+    X(dist)          \
     X(hotpath)       \
     X(faults)        \
     X(gpu)

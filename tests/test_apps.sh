@@ -43,6 +43,13 @@ else
     expect "gpu context is refused plainly" 2 "GPU0: this build of mxrt has no GPU support \\(build with scons cuda=1\\)" "$app" --context gpu:0
 fi
 expect "mixed cpu and gpu contexts are refused" 2 "mixes cpu and gpu" "$app" --context cpu:0,gpu:0
+expect "bad --kvstore is named" 2 "--kvstore: bad value 'nccl'" "$app" --kvstore nccl
+if [[ "$build" == *-mpi* ]]; then
+    echo "  skipped: dist_sync refusal: an MPI build runs it (tests/test_mpi.sh covers it)"
+else
+    expect "dist_sync without MPI is refused plainly" 2 "--kvstore dist_sync: this build has no MPI \\(build with scons mpi=1" \
+        "$app" --kvstore dist_sync
+fi
 expect "bad --optimizer is named" 1 "adamw" "$app" --data-dir "$data" --optimizer "adamw lr=0.1"
 expect "bad optimizer key is named" 1 "betta1" "$app" --data-dir "$data" --optimizer "adam betta1=0.9"
 expect "--resume needs two values" 2 "--resume needs two values" "$app" --resume only

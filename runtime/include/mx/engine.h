@@ -46,6 +46,13 @@ mx_engine *mx_engine_default(void);
 /* Replaces the process-wide engine with one of nthreads (0 = one per core). */
 mx_status mx_engine_set_default(int nthreads, mx_bind_policy bind);
 
+/* Replaces the default pool with one placed as opts says (an MPI rank's
+ * share of its node's cores; nthreads 0: one per core). */
+mx_status mx_engine_set_default_ex(const mx_engine_opts *opts);
+
+/* Cores this process may run on (hwloc's allowed set, or sched_getaffinity's). */
+int mx_engine_cores(void);
+
 /* Number of threads of eng (1 for NULL). */
 int mx_engine_threads(const mx_engine *eng);
 

@@ -97,8 +97,13 @@ typedef struct mx_mnist_opts {
     int shuffle;
     int flat;               /* (N, 784) instead of (N, 1, 28, 28) */
     uint64_t seed;
+    /* Shards for distributed training: of each global batch of
+     * batch_size·num_parts samples (in the epoch's order, the same for every
+     * part) part i reads slice i — N parts at batch B see exactly what one
+     * reader at batch N·B sees, and every part gets the same number of
+     * batches (a slice past the end is padding, count 0). */
     int part_index;         /* this shard, 0..num_parts-1 */
-    int num_parts;          /* shards for distributed training (1) */
+    int num_parts;          /* 1 */
     long limit;             /* use only the first limit samples (0 = all) */
     const char *data_name;  /* "data" */
     const char *label_name; /* "softmax_label" */

@@ -40,6 +40,11 @@ typedef struct mx_char_opts {
     int num_layers;        /* 2 */
     int num_hidden;        /* 256 */
     const char *prefix;    /* "ptb" */
+    /* Shards for distributed training (0 or 1: none): the range is cut to
+     * whole global batches of batch_size·num_parts sequences and part i
+     * takes the i-th batch_size of each — N parts at batch B see what one
+     * reader at batch N·B sees. */
+    int part_index, num_parts;
 } mx_char_opts;
 
 /* The tutorial's configuration (no text, no vocabulary). */

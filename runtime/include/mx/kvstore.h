@@ -3,7 +3,9 @@
  * a list of arrays; with an optimizer set the sum is a gradient and
  * updates the stored weight (update on push), otherwise it replaces the
  * stored value; pull copies the stored value out. Every buffer is made at
- * init, so push and pull allocate nothing. */
+ * init, so push and pull allocate nothing. A "dist_sync" store (with a
+ * transport registered, mx/dist.h) also sums every push over the workers
+ * before the update. */
 #ifndef MX_KVSTORE_H
 #define MX_KVSTORE_H
 
@@ -12,17 +14,18 @@
 
 typedef struct mx_kvstore mx_kvstore;
 
-/* A store of type "local" (or its alias "device"); "dist_sync" and
- * "dist_async" need the MPI build and are refused here. */
+/* A store of type "local" (or its alias "device"), or "dist_sync" where a
+ * transport is registered (the MPI build under mpirun/srun); "dist_async"
+ * is refused. */
 mx_kvstore *mx_kvstore_create(const char *type);
 
 /* The store's type name. */
 const char *mx_kvstore_type(const mx_kvstore *kv);
 
-/* Rank of this worker (0) and number of workers (1) for local stores. */
+/* Rank of this worker (0 for local stores). */
 int mx_kvstore_rank(const mx_kvstore *kv);
 
-/* Number of workers. */
+/* Number of workers (1 for local stores). */
 int mx_kvstore_num_workers(const mx_kvstore *kv);
 
 /* Creates key (>= 0, once) holding a copy of value. */

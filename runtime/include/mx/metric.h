@@ -76,6 +76,13 @@ void mx_metric_update_list(mx_metric *m, int n, const mx_nd *const *labels, cons
 /* Fills up to cap (name, value) pairs; returns how many the metric has. */
 int mx_metric_get(const mx_metric *m, const char **names, double *values, int cap);
 
+/* Number of running sums behind the metric's values; with buf, copies up
+ * to cap of them there (merging metrics across workers). */
+int mx_metric_state(const mx_metric *m, double *buf, int cap);
+
+/* Replaces the running sums with n values as mx_metric_state wrote them. */
+void mx_metric_set_state(mx_metric *m, const double *buf, int n);
+
 /* Frees the metric (and, for MultiMetric/SeqMetric, the metrics it owns). */
 void mx_metric_free(mx_metric *m);
 

@@ -1,0 +1,119 @@
+/* mpi_dist.c — mx/dist.h's collectives over MPI_COMM_WORLD. Sums are
+ * in place (MPI_IN_PLACE), so the fused gradient buffer is the only
+ * memory a step needs. Errors return (MPI_ERRORS_RETURN) so they can name
+ * the call; a peer that dies makes the launcher end the job. */
+#include "mx_mpi.h"
+
+#include <limits.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mx/dist.h"
+#include "mx/log.h"
+
+static mx_dist_ops ops;
+static int started;
+static char where[MPI_MAX_PROCESSOR_NAME + 64];
+
+/* MPI counts are ints: long buffers go in chunks. */
+#define CHUNK ((size_t)1 << 30)
+
+static mx_status mpi_fail(const char *call, int rc)
+{
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    return mx_set_error(MX_EIO, "%s on rank %d: %s", call, ops.rank, msg);
+}
+
+static mx_status allreduce_f32(float *buf, size_t n)
+{
+    for (size_t at = 0; at < n; at += CHUNK) {
+        int count = (int)(n - at < CHUNK ? n - at : CHUNK);
+        int rc = MPI_Allreduce(MPI_IN_PLACE, buf + at, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return mpi_fail("MPI_Allreduce", rc);
+    }
+    return MX_OK;
+}
+
+static mx_status allreduce_f64(double *buf, size_t n)
+{
+    for (size_t at = 0; at < n; at += CHUNK) {
+        int count = (int)(n - at < CHUNK ? n - at : CHUNK);
+        int rc = MPI_Allreduce(MPI_IN_PLACE, buf + at, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return mpi_fail("MPI_Allreduce", rc);
+    }
+    return MX_OK;
+}
+
+static mx_status bcast_f32(float *buf, size_t n)
+{
+    for (size_t at = 0; at < n; at += CHUNK) {
+        int count = (int)(n - at < CHUNK ? n - at : CHUNK);
+        int rc = MPI_Bcast(buf + at, count, MPI_FLOAT, 0, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return mpi_fail("MPI_Bcast", rc);
+    }
+    return MX_OK;
+}
+
+static void job_abort(int code)
+{
+    fflush(stdout);
+    fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, code ? code : 1);
+    exit(code ? code : 1); /* not reached */
+}
+
+int mx_mpi_launched(void)
+{
+    /* Open MPI's mpirun, and Slurm's srun (PMI/PMIx) with more than one task. */
+    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "SLURM_NTASKS", "PMI_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && atoi(v) > 1) return 1;
+    }
+    return 0;
+}
+
+mx_status mx_mpi_init(int *argc, char ***argv)
+{
+    if (started) return MX_OK;
+    int provided = 0;
+    int rc = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    if (rc != MPI_SUCCESS) return mx_set_error(MX_EIO, "MPI_Init_thread failed (is this an MPI launch?)");
+    started = 1;
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &ops.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ops.size);
+    /* The ranks sharing this node's memory: pin threads to disjoint cores. */
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, ops.rank, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &ops.local_rank);
+    MPI_Comm_size(node, &ops.local_size);
+    MPI_Comm_free(&node);
+    char host[MPI_MAX_PROCESSOR_NAME];
+    int len = 0;
+    MPI_Get_processor_name(host, &len);
+    snprintf(where, sizeof where, "rank %d/%d on %s (local %d/%d)", ops.rank, ops.size, host, ops.local_rank,
+             ops.local_size);
+    ops.name = "mpi";
+    ops.allreduce_f32 = allreduce_f32;
+    ops.allreduce_f64 = allreduce_f64;
+    ops.bcast_f32 = bcast_f32;
+    ops.abort = job_abort;
+    mx_dist_register(&ops);
+    mx_log_set_rank(ops.rank);
+    return MX_OK;
+}
+
+void mx_mpi_finalize(void)
+{
+    if (!started) return;
+    mx_dist_register(NULL);
+    MPI_Finalize();
+    started = 0;
+}
+
+const char *mx_mpi_describe(void) { return started ? where : "not started"; }

@@ -1,0 +1,147 @@
+/* model_dist.c — FeedForward over several processes (kvstore
+ * "dist_sync"): the collectives of mx/dist.h applied to the model.
+ * Gradients of one context travel in one fused buffer made before the
+ * first batch (one allreduce a step, no allocation); with several
+ * contexts in a process the KVStore sums them first and reduces each key.
+ * Every rank then runs the same update on the same sum, so the weights
+ * stay identical without being sent again. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+#include "model_internal.h"
+#include "mx/dist.h"
+#include "mx/log.h"
+
+int mx_model_dist_wanted(const char *kvstore)
+{
+    return kvstore && !strncmp(kvstore, "dist", 4);
+}
+
+mx_status mx_model_dist_setup(mx_model *m, const char *kvstore)
+{
+    mx_model_dist_free(m);
+    if (!mx_model_dist_wanted(kvstore)) return MX_OK;
+    if (strcmp(kvstore, "dist_sync") && strcmp(kvstore, "dist"))
+        return mx_set_error(MX_ENOTSUP, "kvstore '%s': only dist_sync is supported (updates are synchronous)",
+                            kvstore);
+    if (!mx_dist_get())
+        return mx_set_error(MX_ENOTSUP, "kvstore '%s' needs the MPI build (scons mpi=1) and an MPI launch "
+                                        "(mpirun, srun)", kvstore);
+    mx_exec *e = m->exec[0];
+    size_t n = 0;
+    for (int i = 0; i < m->nparams; i++) n += mx_nd_size(mx_exec_arg(e, m->param_arg[i]));
+    for (int i = 0; i < mx_exec_num_aux(e); i++) n += mx_nd_size(mx_exec_aux(e, i));
+    /* Page-locked when a GPU copies through it. */
+    m->dist_buf = mx_dev_host_alloc((n ? n : 1) * sizeof(float));
+    if (!m->dist_buf) return mx_set_error(MX_ENOMEM, "fit: out of memory for the %zu-float allreduce buffer", n);
+    m->dist_n = n;
+    m->dist = 1;
+    const mx_dist_ops *d = mx_dist_get();
+    mx_log_info("dist_sync over %d workers (%s): one allreduce of %zu floats (%.2f MB) per step", d->size, d->name,
+                n, (double)n * sizeof(float) / 1e6);
+    return MX_OK;
+}
+
+void mx_model_dist_free(mx_model *m)
+{
+    mx_dev_host_free(m->dist_buf);
+    m->dist_buf = NULL;
+    m->dist_n = 0;
+    m->dist = 0;
+}
+
+/* Copies arrays (on ctx) into the fused buffer (out 0) or back (out 1). */
+static mx_status move(mx_model *m, mx_nd *const *arrays, int n, size_t *at, int back)
+{
+    for (int i = 0; i < n; i++) {
+        mx_nd *a = arrays[i];
+        size_t bytes = mx_nd_size(a) * sizeof(float);
+        mx_status st = back ? mx_dev_copy(mx_nd_data(a), mx_nd_context(a), m->dist_buf + *at, mx_cpu(), bytes)
+                            : mx_dev_copy(m->dist_buf + *at, mx_cpu(), mx_nd_data(a), mx_nd_context(a), bytes);
+        if (st != MX_OK) return st;
+        *at += mx_nd_size(a);
+    }
+    return MX_OK;
+}
+
+/* The parameters (grads 0) or their gradients (grads 1) of context k, then
+ * with aux the aux states, in the fused buffer's order. */
+static int gather(mx_model *m, int k, int grads, int aux, mx_nd **list, int cap)
+{
+    mx_exec *e = m->exec[k];
+    int n = 0;
+    for (int i = 0; i < m->nparams && n < cap; i++)
+        list[n++] = grads ? mx_exec_grad(e, m->param_arg[i]) : mx_exec_arg(e, m->param_arg[i]);
+    for (int i = 0; aux && i < mx_exec_num_aux(e) && n < cap; i++) list[n++] = mx_exec_aux(e, i);
+    return n;
+}
+
+/* Runs fn over the arrays of every context: pack from context 0, reduce,
+ * unpack into each. list is scratch made here: this runs at set-up and
+ * once an epoch, never per step. */
+static mx_status collective(mx_model *m, int aux_only, int average)
+{
+    int cap = m->nparams + mx_exec_num_aux(m->exec[0]) + 1;
+    mx_nd **list = malloc((size_t)cap * sizeof *list);
+    if (!list) return mx_set_error(MX_ENOMEM, "fit: out of memory");
+    int n = gather(m, 0, 0, 1, list, cap), skip = aux_only ? m->nparams : 0;
+    size_t at = 0, from;
+    mx_status st = move(m, list + skip, n - skip, &at, 0);
+    if (st == MX_OK) st = aux_only ? mx_dist_allreduce(m->dist_buf, at) : mx_dist_bcast(m->dist_buf, at);
+    if (st == MX_OK && average) {
+        float inv = 1.0f / (float)mx_dist_size();
+        for (size_t i = 0; i < at; i++) m->dist_buf[i] *= inv;
+    }
+    for (int k = 0; k < m->nctx && st == MX_OK; k++) {
+        n = gather(m, k, 0, 1, list, cap);
+        from = 0;
+        st = move(m, list + skip, n - skip, &from, 1);
+    }
+    free(list);
+    return st;
+}
+
+mx_status mx_model_dist_broadcast(mx_model *m)
+{
+    if (!m->dist) return MX_OK;
+    return collective(m, 0, 0);
+}
+
+mx_status mx_model_dist_average_aux(mx_model *m)
+{
+    if (!m->dist || mx_exec_num_aux(m->exec[0]) == 0) return MX_OK;
+    return collective(m, 1, 1);
+}
+
+mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e)
+{
+    if (!m->dist) return MX_OK;
+    size_t at = 0;
+    /* The hot path: no list, one array at a time. */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            mx_status st = mx_dist_allreduce(m->dist_buf, at);
+            if (st != MX_OK) return st;
+            at = 0;
+        }
+        for (int i = 0; i < m->nparams; i++) {
+            mx_nd *g = mx_exec_grad(e, m->param_arg[i]);
+            mx_status st = move(m, &g, 1, &at, pass);
+            if (st != MX_OK) return st;
+        }
+    }
+    return MX_OK;
+}
+
+mx_status mx_model_dist_epoch_end(mx_model *m, mx_metric *metric, long *samples, int *stop)
+{
+    if (!m->dist) return MX_OK;
+    double v[2] = {(double)*samples, (double)*stop};
+    mx_status st = mx_dist_allreduce_f64(v, 2);
+    if (st == MX_OK) st = metric ? mx_dist_reduce_metric(metric) : MX_OK;
+    if (st != MX_OK) return st;
+    *samples = (long)v[0];
+    *stop = v[1] > 0;
+    return MX_OK;
+}

@@ -1,0 +1,378 @@
+/* test_dist.c — distributed training's pieces without MPI: the
+ * interleaved data shards, metric sums merged across workers, and fit,
+ * the KVStore and the checkpoint callback over a stand-in transport
+ * (tests/test_mpi.sh runs the real thing under mpirun). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mx/dist.h"
+#include "mx/io_char.h"
+#include "suites.h"
+#include "test_util.h"
+
+/* ---- a stand-in transport -----------------------------------------------
+ * "Mirror": as if every other rank held exactly this rank's numbers, so a
+ * sum over size ranks is size times the value; broadcast writes a marker,
+ * so a test sees what came from "rank 0". */
+static float bcast_value = 0.25f;
+static long allreduce_calls;
+
+static mx_status mirror_f32(float *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) buf[i] *= (float)mx_dist_size();
+    allreduce_calls++;
+    return MX_OK;
+}
+
+static mx_status mirror_f64(double *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) buf[i] *= mx_dist_size();
+    return MX_OK;
+}
+
+static mx_status marker_bcast(float *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) buf[i] = bcast_value;
+    return MX_OK;
+}
+
+static void no_abort(int code) { (void)code; }
+
+static mx_dist_ops mirror = {"mirror", 1, 2, 1, 2, mirror_f32, mirror_f64, marker_bcast, no_abort};
+
+/* ---- shards -------------------------------------------------------------- */
+
+/* Two parts at batch 25 read, slice for slice, what one reader at batch
+ * 50 reads — shuffled, over a limit that leaves a partial last batch. */
+static void test_dist_mnist_shards_interleave_batches(void)
+{
+    if (!mx_test_have_mnist("mnist shards")) return;
+    char img[512], lab[512];
+    mx_mnist_opts o = mx_mnist_defaults();
+    o.image = mx_test_mnist_path("t10k-images-idx3-ubyte", img, sizeof img);
+    o.label = mx_test_mnist_path("t10k-labels-idx1-ubyte", lab, sizeof lab);
+    o.flat = 1;
+    o.shuffle = 1;
+    o.seed = 5;
+    o.limit = 130; /* 2 global batches of 50, then 30: part 0 gets 25, part 1 gets 5 */
+    o.batch_size = 50;
+    mx_provider *whole = mx_mnist_provider(&o);
+    o.batch_size = 25;
+    o.num_parts = 2;
+    mx_provider *part[2];
+    for (int i = 0; i < 2; i++) {
+        o.part_index = i;
+        part[i] = mx_mnist_provider(&o);
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(whole);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(part[0]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(part[1]);
+    CU_ASSERT_EQUAL(mx_provider_num_samples(part[0]), 75);
+    CU_ASSERT_EQUAL(mx_provider_num_samples(part[1]), 55);
+    float *wd = malloc(50 * 784 * sizeof(float)), wl[50], pd[2][25 * 784], pl[2][25];
+    mx_batch wb = {.data = {wd}, .label = {wl}}, pb[2] = {{.data = {pd[0]}, .label = {pl[0]}},
+                                                         {.data = {pd[1]}, .label = {pl[1]}}};
+    for (int epoch = 0; epoch < 2; epoch++) { /* the second epoch reshuffles alike */
+        mx_provider_reset(whole);
+        mx_provider_reset(part[0]);
+        mx_provider_reset(part[1]);
+        int batches = 0, same = 1;
+        while (mx_provider_next(whole, &wb)) {
+            int got0 = mx_provider_next(part[0], &pb[0]), got1 = mx_provider_next(part[1], &pb[1]);
+            CU_ASSERT(got0 && got1);
+            if (!got0 || !got1) break;
+            /* count splits the whole batch's real samples between the parts */
+            int want0 = wb.count < 25 ? wb.count : 25, want1 = wb.count - want0;
+            CU_ASSERT_EQUAL(pb[0].count, want0);
+            CU_ASSERT_EQUAL(pb[1].count, want1);
+            for (int i = 0; i < 2; i++) {
+                same &= !memcmp(wd + (size_t)i * 25 * 784, pd[i], 25 * 784 * sizeof(float));
+                same &= !memcmp(wl + i * 25, pl[i], 25 * sizeof(float));
+            }
+            batches++;
+        }
+        CU_ASSERT(same);
+        CU_ASSERT_EQUAL(batches, 3);
+        CU_ASSERT_EQUAL(mx_provider_next(part[0], &pb[0]), 0); /* every part ends with the whole */
+        CU_ASSERT_EQUAL(mx_provider_next(part[1], &pb[1]), 0);
+    }
+    free(wd);
+    mx_provider_free(whole);
+    mx_provider_free(part[0]);
+    mx_provider_free(part[1]);
+}
+
+/* The char-LSTM's shards: part i's batch is the i-th run of batch
+ * sequences of the global block, labels included. */
+static void test_dist_char_shards_interleave_batches(void)
+{
+    char text[4096];
+    for (size_t i = 0; i < sizeof text; i++) text[i] = (char)('a' + (i * 7 + i / 13) % 26);
+    mx_vocab *v = mx_vocab_build(text, sizeof text, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    mx_char_opts o = mx_char_defaults();
+    o.text = text;
+    o.len = sizeof text;
+    o.vocab = v;
+    o.seq_len = 4;
+    o.num_layers = 0;
+    o.batch_size = 8;
+    mx_provider *whole = mx_char_provider(&o);
+    o.batch_size = 4;
+    o.num_parts = 2;
+    mx_provider *part[2];
+    for (int i = 0; i < 2; i++) {
+        o.part_index = i;
+        part[i] = mx_char_provider(&o);
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(whole);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(part[0]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(part[1]);
+    CU_ASSERT_EQUAL(mx_provider_num_samples(part[0]) * 2, mx_provider_num_samples(whole));
+    float wd[4][8], wl[4][8], pd[2][4][4], pl[2][4][4];
+    mx_batch wb, pb[2];
+    memset(&wb, 0, sizeof wb);
+    memset(pb, 0, sizeof pb);
+    for (int t = 0; t < 4; t++) {
+        wb.data[t] = wd[t];
+        wb.label[t] = wl[t];
+        for (int i = 0; i < 2; i++) {
+            pb[i].data[t] = pd[i][t];
+            pb[i].label[t] = pl[i][t];
+        }
+    }
+    mx_provider_reset(whole);
+    mx_provider_reset(part[0]);
+    mx_provider_reset(part[1]);
+    int batches = 0, same = 1;
+    while (mx_provider_next(whole, &wb)) {
+        CU_ASSERT(mx_provider_next(part[0], &pb[0]) && mx_provider_next(part[1], &pb[1]));
+        for (int i = 0; i < 2; i++)
+            for (int t = 0; t < 4; t++) {
+                same &= !memcmp(wd[t] + i * 4, pd[i][t], sizeof pd[i][t]);
+                same &= !memcmp(wl[t] + i * 4, pl[i][t], sizeof pl[i][t]);
+            }
+        batches++;
+    }
+    CU_ASSERT(same);
+    CU_ASSERT_EQUAL(batches, 4096 / 32);
+    o.part_index = 2;
+    CU_ASSERT_PTR_NULL(mx_char_provider(&o));
+    ASSERT_ERROR_HAS("part_index 2");
+    mx_provider_free(whole);
+    mx_provider_free(part[0]);
+    mx_provider_free(part[1]);
+    mx_vocab_free(v);
+}
+
+/* ---- metrics ------------------------------------------------------------- */
+
+/* Two workers' sums added give the figures of one metric over both halves. */
+static void test_dist_metric_state_adds_up(void)
+{
+    mx_nd *pred = mx_nd_zeros(mx_shape_make(2, 4, 3)), *label = mx_nd_zeros(mx_shape_make(1, 4));
+    float *p = mx_nd_data(pred), *l = mx_nd_data(label);
+    const float pv[12] = {.7f, .2f, .1f, .1f, .8f, .1f, .3f, .3f, .4f, .5f, .4f, .1f};
+    const float lv[4] = {0, 1, 0, 1};
+    memcpy(p, pv, sizeof pv);
+    memcpy(l, lv, sizeof lv);
+    mx_metric *kids_all[2] = {mx_metric_accuracy(), mx_metric_multi_ace(3, 1e-10f)};
+    mx_metric *kids_a[2] = {mx_metric_accuracy(), mx_metric_multi_ace(3, 1e-10f)};
+    mx_metric *kids_b[2] = {mx_metric_accuracy(), mx_metric_multi_ace(3, 1e-10f)};
+    mx_metric *all = mx_metric_multi(2, kids_all), *a = mx_metric_multi(2, kids_a), *b = mx_metric_multi(2, kids_b);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+    mx_metric_update(all, label, pred, 4);
+    /* worker a saw samples 0-1, worker b samples 2-3 */
+    mx_nd *pa = mx_nd_wrap(mx_shape_make(2, 2, 3), p), *la = mx_nd_wrap(mx_shape_make(1, 2), l);
+    mx_nd *pb = mx_nd_wrap(mx_shape_make(2, 2, 3), p + 6), *lb = mx_nd_wrap(mx_shape_make(1, 2), l + 2);
+    mx_metric_update(a, la, pa, 2);
+    mx_metric_update(b, lb, pb, 2);
+    int n = mx_metric_state(a, NULL, 0);
+    CU_ASSERT_EQUAL(n, mx_metric_state(all, NULL, 0));
+    CU_ASSERT(n >= 2 + 2 + 2 + 6); /* multi's own, accuracy's, MultiACE's and its 3 classes' */
+    double sa[64], sb[64];
+    CU_ASSERT_FATAL(n <= 64);
+    mx_metric_state(a, sa, n);
+    mx_metric_state(b, sb, n);
+    for (int i = 0; i < n; i++) sa[i] += sb[i];
+    mx_metric_set_state(a, sa, n);
+    const char *na[8], *nw[8];
+    double va[8], vw[8];
+    int ka = mx_metric_get(a, na, va, 8), kw = mx_metric_get(all, nw, vw, 8);
+    CU_ASSERT_EQUAL(ka, kw);
+    for (int i = 0; i < ka && i < 8; i++) {
+        CU_ASSERT_STRING_EQUAL(na[i], nw[i]);
+        CU_ASSERT_DOUBLE_EQUAL(va[i], vw[i], 1e-12);
+    }
+    CU_ASSERT_DOUBLE_EQUAL(vw[0], 0.5, 1e-12); /* samples 0 and 1 right */
+    mx_metric_free(all);
+    mx_metric_free(a);
+    mx_metric_free(b);
+    mx_nd_free(pa); mx_nd_free(la); mx_nd_free(pb); mx_nd_free(lb);
+    mx_nd_free(pred);
+    mx_nd_free(label);
+}
+
+/* ---- fit over the stand-in transport ------------------------------------- */
+
+static float first_weight_at_start;
+static int saw_start;
+
+static int record_start(void *ctx, mx_model *m, const mx_cb_info *info)
+{
+    (void)ctx;
+    if (info->epoch == 0) {
+        first_weight_at_start = ((const float *)mx_nd_data(mx_model_param(m, 0)))[0];
+        saw_start = 1;
+    }
+    return 0;
+}
+
+/* Trains the MLP one epoch on 400 MNIST samples; kvstore NULL = local. */
+static mx_model *train_mlp(const char *kvstore, const char *ckpt, mx_status *st)
+{
+    char img[512], lab[512];
+    mx_mnist_opts o = mx_mnist_defaults();
+    o.image = mx_test_mnist_path("t10k-images-idx3-ubyte", img, sizeof img);
+    o.label = mx_test_mnist_path("t10k-labels-idx1-ubyte", lab, sizeof lab);
+    o.flat = 1;
+    o.batch_size = 50;
+    o.limit = 400;
+    mx_provider *p = mx_mnist_provider(&o);
+    mx_sym *net = mx_test_mlp();
+    mx_model *m = mx_model_create(net, NULL, 0);
+    mx_optimizer *opt = mx_sgd_create(&(mx_sgd_opts){.lr = 0.1f, .momentum = 0.9f});
+    mx_callback *cbs[2] = {mx_every_n_epoch(record_start, NULL, 1, 1), ckpt ? mx_do_checkpoint(ckpt, 1, 0) : NULL};
+    mx_fit_opts fo = mx_fit_defaults();
+    fo.n_epoch = 1;
+    fo.kvstore = kvstore;
+    fo.callbacks = cbs;
+    fo.ncallbacks = ckpt ? 2 : 1;
+    mx_random_seed(3);
+    mx_log_set_quiet(1);
+    *st = mx_model_fit(m, opt, p, &fo);
+    mx_log_set_quiet(0);
+    mx_callback_free(cbs[0]);
+    mx_callback_free(cbs[1]);
+    mx_optimizer_free(opt);
+    mx_provider_free(p);
+    mx_sym_free(net);
+    return m;
+}
+
+/* Rank 1's view: the start weights are what rank 0 broadcast, one fused
+ * allreduce runs per step, no checkpoint is written; without a transport
+ * dist_sync is refused. */
+static void test_dist_fit_as_rank_1(void)
+{
+    if (!mx_test_have_mnist("dist fit")) return;
+    mx_status st;
+    /* dist_sync without a transport: refused, naming the build */
+    mx_model *none = train_mlp("dist_sync", NULL, &st);
+    CU_ASSERT_EQUAL(st, MX_ENOTSUP);
+    ASSERT_ERROR_HAS("scons mpi=1");
+    mx_model_free(none);
+
+    mx_dist_register(&mirror);
+    bcast_value = 0.25f;
+    allreduce_calls = 0;
+    saw_start = 0;
+    char ckpt[512];
+    snprintf(ckpt, sizeof ckpt, "%s/dist-rank1", mx_test_tmp_dir());
+    mx_model *dist = train_mlp("dist_sync", ckpt, &st);
+    mx_dist_register(NULL);
+    CU_ASSERT_EQUAL_FATAL(st, MX_OK);
+    /* the start weights came from the broadcast */
+    CU_ASSERT(saw_start);
+    CU_ASSERT_EQUAL(first_weight_at_start, 0.25f);
+    CU_ASSERT_EQUAL(allreduce_calls, 8); /* one fused allreduce per step */
+    /* rank 1 writes no checkpoint */
+    char path[600];
+    snprintf(path, sizeof path, "%s-0001.params", ckpt);
+    CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+    mx_model_free(dist);
+}
+
+/* Every rank holding the same data: the sum over 2 ranks rescaled by
+ * 1/(2·batch) is the local gradient, so dist_sync from rank 0's view (the
+ * broadcast keeps its values) trains to exactly the local weights. */
+static mx_status keep_bcast(float *buf, size_t n)
+{
+    (void)buf;
+    (void)n;
+    return MX_OK;
+}
+
+static void test_dist_fit_mirror_weights_equal_local(void)
+{
+    if (!mx_test_have_mnist("dist fit weights")) return;
+    mx_status st;
+    mx_model *local = train_mlp(NULL, NULL, &st);
+    CU_ASSERT_EQUAL_FATAL(st, MX_OK);
+    mx_dist_ops rank0 = mirror;
+    rank0.rank = 0;
+    rank0.local_rank = 0;
+    rank0.bcast_f32 = keep_bcast;
+    mx_dist_register(&rank0);
+    char ckpt[512];
+    snprintf(ckpt, sizeof ckpt, "%s/dist-rank0", mx_test_tmp_dir());
+    mx_model *dist = train_mlp("dist_sync", ckpt, &st);
+    mx_dist_register(NULL);
+    CU_ASSERT_EQUAL_FATAL(st, MX_OK);
+    float worst = 0;
+    for (int i = 0; i < mx_model_num_params(local); i++) {
+        const float *a = mx_nd_data(mx_model_param(local, i)), *b = mx_nd_data(mx_model_param(dist, i));
+        for (size_t k = 0; k < mx_nd_size(mx_model_param(local, i)); k++) {
+            float d = a[k] > b[k] ? a[k] - b[k] : b[k] - a[k];
+            if (d > worst) worst = d;
+        }
+    }
+    CU_ASSERT(worst < 1e-6f);
+    /* rank 0 writes the checkpoint */
+    char path[600];
+    snprintf(path, sizeof path, "%s-0001.params", ckpt);
+    CU_ASSERT_EQUAL(access(path, F_OK), 0);
+    mx_model_free(local);
+    mx_model_free(dist);
+}
+
+/* A dist_sync KVStore sums a push over the workers before the update. */
+static void test_dist_kvstore_push_sums_over_workers(void)
+{
+    CU_ASSERT_PTR_NULL(mx_kvstore_create("dist_sync")); /* no transport */
+    mx_dist_register(&mirror);
+    mx_kvstore *kv = mx_kvstore_create("dist_sync");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(kv);
+    CU_ASSERT_EQUAL(mx_kvstore_rank(kv), 1);
+    CU_ASSERT_EQUAL(mx_kvstore_num_workers(kv), 2);
+    mx_nd *v = mx_nd_zeros(mx_shape_make(1, 3)), *g1 = mx_nd_zeros(mx_shape_make(1, 3)),
+          *g2 = mx_nd_zeros(mx_shape_make(1, 3)), *out = mx_nd_zeros(mx_shape_make(1, 3));
+    float *a = mx_nd_data(g1), *b = mx_nd_data(g2);
+    for (int i = 0; i < 3; i++) { a[i] = (float)i; b[i] = 10.0f; }
+    CU_ASSERT_EQUAL(mx_kvstore_init(kv, 0, v), MX_OK);
+    mx_nd *list[2] = {g1, g2};
+    CU_ASSERT_EQUAL(mx_kvstore_push(kv, 0, 2, list), MX_OK);
+    CU_ASSERT_EQUAL(mx_kvstore_pull(kv, 0, 1, &out), MX_OK);
+    const float *o = mx_nd_data(out);
+    for (int i = 0; i < 3; i++) CU_ASSERT_EQUAL(o[i], 2.0f * ((float)i + 10.0f)); /* 2 contexts, 2 workers */
+    mx_kvstore_free(kv);
+    mx_dist_register(NULL);
+    mx_nd_free(v); mx_nd_free(g1); mx_nd_free(g2); mx_nd_free(out);
+}
+
+CU_ErrorCode mx_test_register_dist(void)
+{
+    CU_pSuite s = CU_add_suite("dist", NULL, NULL);
+    if (!s) return CU_get_error();
+    if (!CU_add_test(s, "MNIST shards interleave batches", test_dist_mnist_shards_interleave_batches) ||
+        !CU_add_test(s, "char shards interleave batches", test_dist_char_shards_interleave_batches) ||
+        !CU_add_test(s, "metric sums add up across workers", test_dist_metric_state_adds_up) ||
+        !CU_add_test(s, "fit over a stand-in transport: broadcast, one allreduce a step, rank 0 writes",
+                     test_dist_fit_as_rank_1) ||
+        !CU_add_test(s, "fit over a mirror transport trains to the local weights", test_dist_fit_mirror_weights_equal_local) ||
+        !CU_add_test(s, "dist_sync KVStore push sums over workers", test_dist_kvstore_push_sums_over_workers))
+        return CU_get_error();
+    return CUE_SUCCESS;
+}
