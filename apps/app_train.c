@@ -228,7 +228,9 @@ int app_train_callbacks(app_train *t, mx_fit_opts *opts)
 {
     mx_callback **c = t->callbacks;
     int n = 0;
-    if (app_dist_is_root() && !t->quiet) c[n++] = mx_progress_line(stdout);
+    /* Not in MPI runs: mpirun hands rank 0 a pseudo-terminal even in batch
+     * jobs, and the live line would fill the job's output file. */
+    if (mx_dist_size() == 1 && !t->quiet) c[n++] = mx_progress_line(stdout);
     c[n++] = mx_every_n_epoch(keep_accuracy, t, 1, 0);
     if (t->speedometer) c[n++] = mx_speedometer(t->speedometer);
     if (t->checkpoint) c[n++] = mx_do_checkpoint(t->checkpoint, t->checkpoint_every, 0);

@@ -71,14 +71,48 @@ static void describe_cpus(mx_pin *p, const char *how)
 }
 
 #ifdef MX_HAVE_HWLOC
+#include <pthread.h>
+
+static int topo_load(hwloc_topology_t *t)
+{
+    if (hwloc_topology_init(t) != 0) return -1;
+    hwloc_topology_set_io_types_filter(*t, HWLOC_TYPE_FILTER_KEEP_NONE);
+    if (hwloc_topology_load(*t) != 0) { hwloc_topology_destroy(*t); return -1; }
+    return 0;
+}
+
+/* The CPUs the launcher gave this process (mpirun --bind-to, srun's
+ * task/affinity, taskset), read once before any worker is pinned: hwloc's
+ * topology shows the whole machine, and pinning onto a core outside the
+ * binding would put two ranks on one core. NULL: the whole machine. */
+static hwloc_bitmap_t process_set;
+static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+
+static void read_process_set(void)
+{
+    hwloc_topology_t t;
+    if (topo_load(&t) != 0) return;
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    if (set && hwloc_get_cpubind(t, set, HWLOC_CPUBIND_PROCESS) == 0 && !hwloc_bitmap_iszero(set) &&
+        !hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(t), set))
+        process_set = set;
+    else
+        hwloc_bitmap_free(set);
+    hwloc_topology_destroy(t);
+}
+
 /* Debian's hwloc dlopen()s plugins (libxml, OpenCL, GL) that drag the
  * shared libc into a static binary; CPU topology needs none of them. */
 static int topo_open(hwloc_topology_t *t)
 {
     setenv("HWLOC_PLUGINS_PATH", "/dev/null", 1);
-    if (hwloc_topology_init(t) != 0) return -1;
-    hwloc_topology_set_io_types_filter(*t, HWLOC_TYPE_FILTER_KEEP_NONE);
-    if (hwloc_topology_load(*t) != 0) { hwloc_topology_destroy(*t); return -1; }
+    pthread_once(&process_once, read_process_set);
+    if (topo_load(t) != 0) return -1;
+    /* Only the launcher's CPUs exist for the pool. */
+    if (process_set && hwloc_topology_restrict(*t, process_set, 0) != 0) {
+        hwloc_topology_destroy(*t);
+        return topo_load(t);
+    }
     return 0;
 }
 

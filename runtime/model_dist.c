@@ -117,21 +117,26 @@ mx_status mx_model_dist_average_aux(mx_model *m)
 mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e)
 {
     if (!m->dist) return MX_OK;
+    /* The hot path: no list, one array at a time. A GPU's gradients come
+     * down with queued copies and one wait; going back up, the copies are
+     * queued before the update on the same stream. */
+    mx_ctx c = mx_exec_context(e);
     size_t at = 0;
-    /* The hot path: no list, one array at a time. */
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1) {
-            mx_status st = mx_dist_allreduce(m->dist_buf, at);
-            if (st != MX_OK) return st;
-            at = 0;
-        }
-        for (int i = 0; i < m->nparams; i++) {
-            mx_nd *g = mx_exec_grad(e, m->param_arg[i]);
-            mx_status st = move(m, &g, 1, &at, pass);
-            if (st != MX_OK) return st;
-        }
+    for (int i = 0; i < m->nparams; i++) {
+        mx_nd *g = mx_exec_grad(e, m->param_arg[i]);
+        mx_status st = mx_dev_copy_async(m->dist_buf + at, mx_cpu(), mx_nd_data(g), c, mx_nd_size(g) * sizeof(float));
+        if (st != MX_OK) return st;
+        at += mx_nd_size(g);
     }
-    return MX_OK;
+    mx_status st = mx_dev_sync(c);
+    if (st == MX_OK) st = mx_dist_allreduce(m->dist_buf, at);
+    at = 0;
+    for (int i = 0; i < m->nparams && st == MX_OK; i++) {
+        mx_nd *g = mx_exec_grad(e, m->param_arg[i]);
+        st = mx_dev_copy_async(mx_nd_data(g), c, m->dist_buf + at, mx_cpu(), mx_nd_size(g) * sizeof(float));
+        at += mx_nd_size(g);
+    }
+    return st;
 }
 
 mx_status mx_model_dist_epoch_end(mx_model *m, mx_metric *metric, long *samples, int *stop)

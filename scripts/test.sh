@@ -4,7 +4,8 @@
 # app tests in the release build, the unit suites again under
 # AddressSanitizer + UBSan and without hwloc, the CUDA build where nvcc is
 # installed (its GPU suite runs for real on a GPU machine and says
-# 'skipped' here), the MPI build under mpirun (tests/test_mpi.sh), then
+# 'skipped' here), the MPI build under mpirun (tests/test_mpi.sh) and
+# under a private Slurm (tests/test_slurm.sh), then
 # each parser's fuzzer for MX_FUZZ_SECONDS
 # (default 60).
 set -euo pipefail
@@ -23,6 +24,8 @@ MX_TEST_DATA=data/mnist build/release-nohwloc/run_tests
 echo "== MPI build (mpi=1): 2 ranks under mpirun: equivalence, apps, failures"
 scons -Q -j"$jobs" mpi=1 build/release-mpi
 bash tests/test_mpi.sh build/release-mpi
+echo "== Slurm: a private one-node cluster (munged, slurmctld, slurmd) runs the slurm/ scripts"
+bash tests/test_slurm.sh build/release-mpi
 if [ -x /usr/local/cuda/bin/nvcc ]; then
     echo "== CUDA build (cuda=1, nvcc; no GPU needed to build): GPU suite"
     cb=build/release-cuda-nohwloc
