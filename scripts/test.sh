@@ -2,7 +2,8 @@
 # test.sh — every test on a fresh Debian 12 machine: installs what is
 # missing, fetches MNIST once, then builds and runs the unit suites and the
 # app tests in the release build, the unit suites again under
-# AddressSanitizer + UBSan and without hwloc, the CUDA build where nvcc is
+# AddressSanitizer + UBSan and without hwloc, the inference-only profile
+# (profile=infer: mnist_infer's tests), the CUDA build where nvcc is
 # installed (its GPU suite runs for real on a GPU machine and says
 # 'skipped' here), then each parser's fuzzer for MX_FUZZ_SECONDS
 # (default 60).
@@ -16,6 +17,8 @@ scons -Q -j"$jobs" test
 echo "== sanitizer build (address,undefined): unit suites"
 scons -Q -j"$jobs" sanitize=address,undefined build/release-san/run_tests
 MX_TEST_DATA=data/mnist ASAN_OPTIONS=detect_leaks=1 build/release-san/run_tests
+echo "== profile=infer (fixed-buffer inference, no training code): mnist_infer tests"
+scons -Q -j"$jobs" profile=infer test
 echo "== build without hwloc (threads pinned with sched_setaffinity): unit suites"
 scons -Q -j"$jobs" hwloc=0 build/release-nohwloc/run_tests
 MX_TEST_DATA=data/mnist build/release-nohwloc/run_tests
