@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-${FUZZ_SECONDS:-60}}
 case $seconds in '' | *[!0-9]*) echo "usage: bash scripts/fuzz.sh [seconds]" >&2; exit 2 ;; esac
 cc=${FUZZ_CC:-clang-14}
-targets="idx params symjson opparams vocab optimizer csv"
+targets="idx params symjson opparams vocab optimizer csv pgm"
 out=build/fuzz
 jobs=$(nproc)
 if ! command -v "$cc" > /dev/null; then

@@ -2,7 +2,8 @@
 # test.sh — every test on a fresh Debian 12 machine: installs what is
 # missing, fetches MNIST once, then builds and runs the unit suites and the
 # app tests in the release build, the unit suites again under
-# AddressSanitizer + UBSan and without hwloc, the CUDA build where nvcc is
+# AddressSanitizer + UBSan and without hwloc, the inference-only profile
+# (profile=infer: mnist_infer's tests), the CUDA build where nvcc is
 # installed (its GPU suite runs for real on a GPU machine and says
 # 'skipped' here), the MPI build under mpirun (tests/test_mpi.sh) and
 # under a private Slurm (tests/test_slurm.sh), then
@@ -18,6 +19,8 @@ scons -Q -j"$jobs" test
 echo "== sanitizer build (address,undefined): unit suites"
 scons -Q -j"$jobs" sanitize=address,undefined build/release-san/run_tests
 MX_TEST_DATA=data/mnist ASAN_OPTIONS=detect_leaks=1 build/release-san/run_tests
+echo "== profile=infer (fixed-buffer inference, no training code): mnist_infer tests"
+scons -Q -j"$jobs" profile=infer test
 echo "== build without hwloc (threads pinned with sched_setaffinity): unit suites"
 scons -Q -j"$jobs" hwloc=0 build/release-nohwloc/run_tests
 MX_TEST_DATA=data/mnist build/release-nohwloc/run_tests

@@ -48,6 +48,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(dist)          \
     X(hotpath)       \
     X(faults)        \
+    X(fixed)         \
     X(gpu)
 
 #define MX_DECLARE_SUITE(name) CU_ErrorCode mx_test_register_##name(void);

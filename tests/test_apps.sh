@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_apps.sh BUILD_DIR — end-to-end tests of the static apps: flags,
 # bad input (missing, truncated and corrupt files), static linking, and
-# the tutorial's full MLP run reaching its accuracy.
+# the tutorial's full MLP run reaching its accuracy; then mnist_infer's
+# (tests/test_infer.sh).
 set -uo pipefail
 build=${1:?usage: tests/test_apps.sh BUILD_DIR}
 data=${MX_TEST_DATA:-data/mnist}
@@ -266,4 +267,6 @@ else
 fi
 
 echo "app tests: $pass passed, $fail failed"
+# mnist_infer (fixed-buffer inference) has its own script, shared with profile=infer.
+bash "$(dirname "$0")/test_infer.sh" "$build" || fail=$((fail + 1))
 [ "$fail" -eq 0 ]

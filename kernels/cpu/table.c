@@ -19,6 +19,7 @@ const mx_kernels mx_cpu_kernels = {
     .scale_copy = mx_cpu_scale_copy,
     .fill = mx_cpu_fill,
     .scaled_diff = mx_cpu_scaled_diff,
+#ifndef MX_INFER_ONLY /* profile=infer links no optimizer (the entries stay NULL) */
     .sgd_update = mx_cpu_sgd_update,
     .nag_update = mx_cpu_nag_update,
     .adam_update = mx_cpu_adam_update,
@@ -27,6 +28,7 @@ const mx_kernels mx_cpu_kernels = {
     .adamax_update = mx_cpu_adamax_update,
     .rmsprop_update = mx_cpu_rmsprop_update,
     .nadam_update = mx_cpu_nadam_update,
+#endif
     /* -- convolution kernels (issue #3) -- */
     .conv_workspace = mx_cpu_conv_workspace,
     .conv_forward = mx_cpu_conv_forward,

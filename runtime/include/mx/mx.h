@@ -10,6 +10,7 @@
 #include "mx/engine.h"
 #include "mx/error.h"
 #include "mx/executor.h"
+#include "mx/fixed_infer.h"
 #include "mx/graphviz.h"
 #include "mx/idx.h"
 #include "mx/initializer.h"
