@@ -4,7 +4,8 @@
 # app tests in the release build, the unit suites again under
 # AddressSanitizer + UBSan and without hwloc, the CUDA build where nvcc is
 # installed (its GPU suite runs for real on a GPU machine and says
-# 'skipped' here), then each parser's fuzzer for MX_FUZZ_SECONDS
+# 'skipped' here), the aarch64 and armhf cross builds under qemu
+# (scripts/cross_test.sh), then each parser's fuzzer for MX_FUZZ_SECONDS
 # (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,8 @@ if [ -x /usr/local/cuda/bin/nvcc ]; then
 else
     echo "== CUDA build: skipped (no /usr/local/cuda/bin/nvcc)"
 fi
+echo "== cross builds (aarch64, armhf) under qemu: static build, unit suites, a short mnist_mlp run"
+bash scripts/cross_test.sh
 echo "== fuzzers (libFuzzer + ASan/UBSan, ${MX_FUZZ_SECONDS:-60} s per parser)"
 bash scripts/fuzz.sh "${MX_FUZZ_SECONDS:-60}"
 echo "test.sh: all tests passed"
