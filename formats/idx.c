@@ -4,6 +4,7 @@
 #include "mx/idx.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,8 +95,9 @@ static mx_status reader_read(idx_reader *r, void *buf, size_t n, size_t *got)
     return gz_status(r);
 }
 
-/* Parses the magic and dims; fills ndim, dims and size of out. */
-static mx_status read_header(idx_reader *r, mx_idx *out)
+/* Parses the magic and dims; fills ndim and dims of out, and *bytes with
+ * the payload size (64-bit: on 32-bit targets it may exceed size_t). */
+static mx_status read_header(idx_reader *r, mx_idx *out, uint64_t *bytes)
 {
     unsigned char h[4 + 4 * MX_IDX_MAX_DIMS];
     size_t got;
@@ -132,7 +134,7 @@ static mx_status read_header(idx_reader *r, mx_idx *out)
         out->dims[i] = (int64_t)d;
     }
     out->ndim = ndim;
-    out->size = (size_t)size;
+    *bytes = size;
     return MX_OK;
 }
 
@@ -163,24 +165,25 @@ static mx_status check_no_trailing(idx_reader *r, const mx_idx *x)
     return MX_OK;
 }
 
-/* Reads the x->size payload bytes into x->data, which grows (doubling)
+/* Reads the size payload bytes into x->data, which grows (doubling)
  * with the bytes actually read: a header that claims gigabytes in a tiny
- * or compressed file fails as truncated without allocating them. */
-static mx_status read_payload(idx_reader *r, mx_idx *x, size_t *got)
+ * or compressed file fails as truncated without allocating them (also
+ * where size_t is 32-bit and cannot hold the claim). */
+static mx_status read_payload(idx_reader *r, mx_idx *x, uint64_t size, size_t *got)
 {
     char dims[64];
     size_t cap = 0;
     *got = 0;
-    while (*got < x->size) {
+    while (*got < size) {
         if (*got == cap) {
-            size_t want = cap ? cap * 2 : IDX_FIRST_BLOCK;
-            if (want > x->size) want = x->size;
-            uint8_t *p = realloc(x->data, want);
+            uint64_t want = cap ? (uint64_t)cap * 2 : IDX_FIRST_BLOCK;
+            if (want > size) want = size;
+            uint8_t *p = want <= SIZE_MAX ? realloc(x->data, (size_t)want) : NULL;
             if (!p)
-                return mx_set_error(MX_ENOMEM, "%s: cannot allocate %zu bytes for %s", r->path, x->size,
-                                    dims_str(x, dims, sizeof dims));
+                return mx_set_error(MX_ENOMEM, "%s: cannot allocate %llu bytes for %s", r->path,
+                                    (unsigned long long)size, dims_str(x, dims, sizeof dims));
             x->data = p;
-            cap = want;
+            cap = (size_t)want;
         }
         size_t k;
         mx_status st = reader_read(r, x->data + *got, cap - *got, &k);
@@ -195,13 +198,15 @@ static mx_status load(idx_reader *r, mx_idx *x)
 {
     char dims[64];
     size_t got;
-    mx_status st = read_header(r, x);
+    uint64_t size = 0;
+    mx_status st = read_header(r, x, &size);
     if (st != MX_OK) return st;
-    st = read_payload(r, x, &got);
+    st = read_payload(r, x, size, &got);
     if (st != MX_OK) return st;
-    if (got < x->size)
-        return mx_set_error(MX_EFORMAT, "%s: truncated: expected %zu data bytes for %s, found %zu", r->path,
-                            x->size, dims_str(x, dims, sizeof dims), got);
+    if (got < size)
+        return mx_set_error(MX_EFORMAT, "%s: truncated: expected %llu data bytes for %s, found %zu", r->path,
+                            (unsigned long long)size, dims_str(x, dims, sizeof dims), got);
+    x->size = got; /* == size, so it fits size_t */
     return check_no_trailing(r, x);
 }
 

@@ -193,13 +193,14 @@ mx_model *mx_model_load(const char *prefix, int epoch, const mx_ctx *ctxs, int n
     return m;
 }
 
-/* The CRC a states list records for its params file (-1 if none). */
-static long recorded_crc(const mx_nd_list *l)
+/* The CRC a states list records for its params file (-1 if none; long
+ * long: a 32-bit long cannot hold every CRC apart from -1). */
+static long long recorded_crc(const mx_nd_list *l)
 {
     int k = mx_nd_list_find(l, "meta:params_crc");
     if (k < 0 || mx_nd_size(l->arrays[k]) != 2) return -1;
     const float *c = mx_nd_data(l->arrays[k]);
-    return (long)(((uint32_t)c[0] << 16) | (uint32_t)c[1]);
+    return (long long)(((uint32_t)c[0] << 16) | (uint32_t)c[1]);
 }
 
 mx_status mx_model_resume(mx_model *m, const char *prefix, int epoch)
@@ -219,14 +220,14 @@ mx_status mx_model_resume(mx_model *m, const char *prefix, int epoch)
     }
     file_name(path, sizeof path, prefix, epoch, "states");
     st = mx_nd_load(path, &states);
-    if (st == MX_OK && recorded_crc(&states) != (long)crc) {
+    if (st == MX_OK && recorded_crc(&states) != (long long)crc) {
         /* A save interrupted between its two renames: states.new is the
          * one that belongs to these params. */
         mx_nd_list_free(&states);
         snprintf(alt, sizeof alt, "%s.new", path);
         mx_nd_list fallback;
         memset(&fallback, 0, sizeof fallback);
-        if (mx_nd_load(alt, &fallback) == MX_OK && recorded_crc(&fallback) == (long)crc) {
+        if (mx_nd_load(alt, &fallback) == MX_OK && recorded_crc(&fallback) == (long long)crc) {
             states = fallback;
             used = alt;
         } else {

@@ -42,9 +42,10 @@ static mx_status set_value(const mx_op_def *op, const mx_param_spec *s, void *pa
     switch (s->type) {
     case MX_P_INT: {
         errno = 0;
-        long x = strtol(v, &end, 10);
+        long long x = strtoll(v, &end, 10);
         if (end == v || *end || errno) return bad_value(op, s, v, "an integer");
-        /* long is wider than the int field: a bigger value would wrap */
+        /* long long is wider than the int field (long is not, on 32-bit
+         * targets): a bigger value would wrap */
         if (x > INT_MAX) {
             char want[64];
             snprintf(want, sizeof want, "an integer <= %d", INT_MAX);

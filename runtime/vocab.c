@@ -83,14 +83,14 @@ static const char vocab_magic[] = "mxrt-vocab ";
 /* Reads a non-negative decimal of at most 9 digits at *p; -1 if none. */
 static long read_number(const char **p, const char *end)
 {
-    long x = 0;
+    long long x = 0; /* a tenth digit must not overflow a 32-bit long */
     int digits = 0;
     while (*p < end && **p >= '0' && **p <= '9' && digits < 10) {
         x = x * 10 + (**p - '0');
         (*p)++;
         digits++;
     }
-    return digits == 0 || digits > 9 ? -1 : x;
+    return digits == 0 || digits > 9 ? -1 : (long)x;
 }
 
 mx_vocab *mx_vocab_load(const char *path)

@@ -6,8 +6,9 @@
 # (profile=infer: mnist_infer's tests), the CUDA build where nvcc is
 # installed (its GPU suite runs for real on a GPU machine and says
 # 'skipped' here), the MPI build under mpirun (tests/test_mpi.sh) and
-# under a private Slurm (tests/test_slurm.sh), then
-# each parser's fuzzer for MX_FUZZ_SECONDS
+# under a private Slurm (tests/test_slurm.sh), the aarch64 and armhf
+# cross builds under qemu (scripts/cross_test.sh), then each parser's
+# fuzzer for MX_FUZZ_SECONDS
 # (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,8 @@ if [ -x /usr/local/cuda/bin/nvcc ]; then
 else
     echo "== CUDA build: skipped (no /usr/local/cuda/bin/nvcc)"
 fi
+echo "== cross builds (aarch64, armhf) under qemu: static build, unit suites, a short mnist_mlp run"
+bash scripts/cross_test.sh
 echo "== fuzzers (libFuzzer + ASan/UBSan, ${MX_FUZZ_SECONDS:-60} s per parser)"
 bash scripts/fuzz.sh "${MX_FUZZ_SECONDS:-60}"
 echo "test.sh: all tests passed"

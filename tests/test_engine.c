@@ -4,6 +4,7 @@
  * cores, and after the pool has gone to sleep); scratch buffers are
  * distinct, aligned and writable; a NULL engine runs inline; bad thread
  * counts fail; a statically partitioned sum is bit-identical run to run. */
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -36,7 +37,8 @@ static void test_split_range_covers_range_once_in_balanced_pieces(void)
     int ok = 1;
     for (long n = 0; n <= 300; n++)
         for (int t = 1; t <= 17; t++) check_split(n, t, &ok);
-    static const long big[] = {65536, 65537, 1000003, 123456789L, 1L << 31};
+    /* past int where long is 64-bit; up to LONG_MAX where it is 32-bit */
+    static const long big[] = {65536, 65537, 1000003, 123456789L, LONG_MAX / 2 + 1, LONG_MAX};
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
         for (int t = 1; t <= 64; t++) check_split(big[i], t, &ok);
     CU_ASSERT(ok);

@@ -27,6 +27,7 @@
 #include "suites.h"
 #include "test_ckpt_util.h"
 #include "test_util.h"
+#include "test_wrap.h"
 
 /* What one attempt returns: 1 on success, 0 on a reported error. The
  * context is whatever the attempt needs. */
@@ -260,10 +261,14 @@ static int io_take(size_t *want, int short_first)
     return 1;
 }
 
-size_t fread(void *p, size_t size, size_t n, FILE *f)
+size_t MX_HOOK(fread)(void *p, size_t size, size_t n, FILE *f)
 {
+#ifdef MX_TEST_WRAP
+    size_t (*real)(void *, size_t, size_t, FILE *) = __real_fread;
+#else
     static size_t (*real)(void *, size_t, size_t, FILE *);
     if (!real) real = (size_t (*)(void *, size_t, size_t, FILE *))dlsym(RTLD_NEXT, "fread");
+#endif
     size_t bytes = size * n;
     if (!size || !io_take(&bytes, 0)) return real(p, size, n, f);
     size_t got = bytes / size ? real(p, size, bytes / size, f) : 0;
@@ -274,10 +279,14 @@ size_t fread(void *p, size_t size, size_t n, FILE *f)
     return got;
 }
 
-ssize_t read(int fd, void *buf, size_t n)
+ssize_t MX_HOOK(read)(int fd, void *buf, size_t n)
 {
+#ifdef MX_TEST_WRAP
+    ssize_t (*real)(int, void *, size_t) = __real_read;
+#else
     static ssize_t (*real)(int, void *, size_t);
     if (!real) real = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+#endif
     size_t want = n;
     if (!io_take(&want, 1)) return real(fd, buf, n);
     if (want) return real(fd, buf, want); /* a short read; the next one fails */

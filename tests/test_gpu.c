@@ -435,7 +435,12 @@ static double param_diff(const mx_model *a, const mx_model *b)
         float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
         mx_nd_copy_to(mx_model_param(a, i), x, n);
         mx_nd_copy_to(mx_model_param(b, i), y, n);
-        for (size_t j = 0; j < n; j++) worst = fmax(worst, fabs((double)x[j] - y[j]));
+        /* A compare, not fmax: GCC 12's aarch64 vectoriser crashes on an
+         * fmax reduction here (same result: a NaN never wins either way). */
+        for (size_t j = 0; j < n; j++) {
+            double d = fabs((double)x[j] - y[j]);
+            if (d > worst) worst = d;
+        }
         free(x);
         free(y);
     }

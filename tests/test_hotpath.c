@@ -1,8 +1,9 @@
 /* test_hotpath.c — the memory rule: after the first step, training steps
  * (provider next, forward, backward, update, metric) make no malloc,
  * calloc, realloc, free or aligned allocation. The wrappers below replace
- * glibc's allocator entry points in this (dynamically linked) test binary,
- * so calls from every library are counted, not only mxrt's. */
+ * glibc's allocator entry points in the test binary (by definition in the
+ * dynamic native one, by -Wl,--wrap in the static cross ones: see
+ * test_wrap.h), so calls from every library are counted, not only mxrt's. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "suites.h"
 #include "test_util.h"
+#include "test_wrap.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HOTPATH_COUNTING 0 /* ASan owns malloc; the count runs in the plain build */
@@ -19,11 +21,16 @@
 #endif
 
 #if HOTPATH_COUNTING
+#ifdef MX_TEST_WRAP
+#define REAL(f) __real_##f
+#else
+#define REAL(f) __libc_##f
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
 extern void __libc_free(void *p);
 extern void *__libc_memalign(size_t align, size_t n);
+#endif
 
 static atomic_int counting;
 static atomic_long calls;
@@ -56,18 +63,18 @@ int mx_test_fail_alloc(long n)
 
 int mx_test_alloc_failed(void) { return atomic_load(&fail_fired); }
 
-void *malloc(size_t n) { count(); return inject() ? NULL : __libc_malloc(n); }
-void *calloc(size_t n, size_t size) { count(); return inject() ? NULL : __libc_calloc(n, size); }
-void *realloc(void *p, size_t n) { count(); return inject() ? NULL : __libc_realloc(p, n); }
-void free(void *p) { if (p) count(); __libc_free(p); }
-void *aligned_alloc(size_t align, size_t n) { count(); return inject() ? NULL : __libc_memalign(align, n); }
-void *memalign(size_t align, size_t n) { count(); return inject() ? NULL : __libc_memalign(align, n); }
+void *MX_HOOK(malloc)(size_t n) { count(); return inject() ? NULL : REAL(malloc)(n); }
+void *MX_HOOK(calloc)(size_t n, size_t size) { count(); return inject() ? NULL : REAL(calloc)(n, size); }
+void *MX_HOOK(realloc)(void *p, size_t n) { count(); return inject() ? NULL : REAL(realloc)(p, n); }
+void MX_HOOK(free)(void *p) { if (p) count(); REAL(free)(p); }
+void *MX_HOOK(aligned_alloc)(size_t align, size_t n) { count(); return inject() ? NULL : REAL(memalign)(align, n); }
+void *MX_HOOK(memalign)(size_t align, size_t n) { count(); return inject() ? NULL : REAL(memalign)(align, n); }
 
-int posix_memalign(void **out, size_t align, size_t n)
+int MX_HOOK(posix_memalign)(void **out, size_t align, size_t n)
 {
     count();
     if (inject()) return ENOMEM;
-    void *p = __libc_memalign(align, n);
+    void *p = REAL(memalign)(align, n);
     if (!p) return ENOMEM;
     *out = p;
     return 0;
@@ -148,7 +155,13 @@ static void test_hotpath_training_steps_make_no_allocation(void)
     /* MLP: 1 thread, 2 threads, two contexts (KVStore push/pull); LeNet at
      * 1 and 2 threads; a convolutional net with BatchNorm, LeakyReLU,
      * Dropout, Reshape and Concat (workspaces, aux states, the generator). */
-    for (int variant = 0; variant < 6; variant++) {
+    /* MX_TEST_QUICK (scripts/cross_test.sh, under qemu): the MLP variants
+     * only; the convolutional ones take minutes each under emulation. */
+    const char *quick = getenv("MX_TEST_QUICK");
+    int nvariants = quick && *quick && strcmp(quick, "0") ? 3 : 6;
+    if (nvariants < 6)
+        mx_test_skip("LeNet and conv+BN+dropout variants (MX_TEST_QUICK: minutes each under emulation)");
+    for (int variant = 0; variant < nvariants; variant++) {
         int threads = variant == 0 || variant == 3 ? 1 : 2, nctx = variant == 2 ? 2 : 1;
         int conv = variant >= 3;
         char img[512], lab[512];

@@ -61,15 +61,24 @@ _Static_assert((KC * NC + MC * KC) * sizeof(float) <= MX_ENGINE_SCRATCH_BYTES,
 /* In-place (direct / dot) loop nests need both operands in L2. */
 #define INPLACE_MAX_BYTES (1536L * 1024)
 
+/* 1 if name is a kernel of some build (whether or not this one has it). */
+static int known_name(const char *name)
+{
+    static const char *const names[] = {"avx512", "avx2", "neon", "generic"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i])) return 1;
+    return 0;
+}
+
 #ifdef MX_USE_OPENBLAS
 /* This build forwards every call to OpenBLAS: only "auto" is selectable. */
 mx_status mx_sgemm_select(const char *name)
 {
     if (!name || !*name) return mx_set_error(MX_EINVAL, "sgemm: empty kernel name");
     if (!strcmp(name, "auto")) return MX_OK;
-    if (strcmp(name, "avx512") && strcmp(name, "avx2") && strcmp(name, "generic"))
+    if (!known_name(name))
         return mx_set_error(MX_EINVAL,
-                            "sgemm: unknown kernel '%s' (auto, avx512, avx2 or generic)", name);
+                            "sgemm: unknown kernel '%s' (auto, avx512, avx2, neon or generic)", name);
     return mx_set_error(MX_ENOTSUP, "sgemm: this build forwards to OpenBLAS, no %s kernel", name);
 }
 
@@ -91,6 +100,9 @@ static int cpu_has(const char *name)
     if (!strcmp(name, "avx2"))
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
+#if defined(__aarch64__)
+    if (!strcmp(name, "neon")) return 1; /* AdvSIMD is part of ARMv8-A */
+#endif
     return !strcmp(name, "generic");
 }
 
@@ -104,6 +116,9 @@ static const mx_sgemm_kernel *best_kernel(void)
     if (cpu_has("avx512")) return &mx_sgemm_kernel_avx512;
     if (cpu_has("avx2")) return &mx_sgemm_kernel_avx2;
 #endif
+#if defined(__aarch64__)
+    return &mx_sgemm_kernel_neon;
+#endif
     return &mx_sgemm_kernel_generic;
 }
 
@@ -112,6 +127,9 @@ static const mx_sgemm_kernel *kernel_by_name(const char *name)
 #if defined(__x86_64__)
     if (!strcmp(name, "avx512")) return &mx_sgemm_kernel_avx512;
     if (!strcmp(name, "avx2")) return &mx_sgemm_kernel_avx2;
+#endif
+#if defined(__aarch64__)
+    if (!strcmp(name, "neon")) return &mx_sgemm_kernel_neon;
 #endif
     if (!strcmp(name, "generic")) return &mx_sgemm_kernel_generic;
     return NULL;
@@ -124,9 +142,9 @@ mx_status mx_sgemm_select(const char *name)
         atomic_store(&active, best_kernel());
         return MX_OK;
     }
-    if (strcmp(name, "avx512") && strcmp(name, "avx2") && strcmp(name, "generic"))
+    if (!known_name(name))
         return mx_set_error(MX_EINVAL,
-                            "sgemm: unknown kernel '%s' (auto, avx512, avx2 or generic)", name);
+                            "sgemm: unknown kernel '%s' (auto, avx512, avx2, neon or generic)", name);
     if (!cpu_has(name) || !kernel_by_name(name))
         return mx_set_error(MX_ENOTSUP, "sgemm: this CPU or build lacks the %s kernel", name);
     atomic_store(&active, kernel_by_name(name));
@@ -255,9 +273,12 @@ static void run_packed(const job *J, long m, long n, const float *a, const float
                        float *scratch)
 {
     const long nr = J->kr->nr;
+    /* Whole panels only: the last one is zero-padded to nr (NEON's 12 does
+     * not divide NC) and must not run into the A block after it. */
+    const long ncb = NC - NC % nr;
     float *bp = scratch, *ap = scratch + (long)KC * NC;
-    for (long jc = 0; jc < n; jc += NC) {
-        long nc = n - jc < NC ? n - jc : NC;
+    for (long jc = 0; jc < n; jc += ncb) {
+        long nc = n - jc < ncb ? n - jc : ncb;
         for (long pc = 0; pc < J->k; pc += KC) {
             long kc = J->k - pc < KC ? J->k - pc : KC;
             pack_b(J, J->tb ? b + jc * J->ldb + pc : b + pc * J->ldb + jc, kc, nc, bp);

@@ -24,10 +24,10 @@ void mx_sgemm(mx_engine *eng, int trans_a, int trans_b, int m, int n, int k, flo
 void mx_sgemm_serial(void *scratch, int trans_a, int trans_b, int m, int n, int k, float alpha,
                      const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
-/* Name of the micro-kernel in use: "avx512", "avx2", "generic" or "openblas". */
+/* Name of the micro-kernel in use: "avx512", "avx2", "neon", "generic" or "openblas". */
 const char *mx_sgemm_kernel_name(void);
 
-/* Forces a micro-kernel ("auto", "avx512", "avx2", "generic"); MX_ENOTSUP
+/* Forces a micro-kernel ("auto", "avx512", "avx2", "neon", "generic"); MX_ENOTSUP
  * if this CPU lacks it, MX_EINVAL for an unknown name. */
 mx_status mx_sgemm_select(const char *name);
 

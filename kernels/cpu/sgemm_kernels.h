@@ -1,5 +1,5 @@
 /* sgemm_kernels.h — private to the SGEMM: the micro-kernel table each ISA
- * file (sgemm_generic.c, sgemm_avx2.c, sgemm_avx512.c) provides, the two
+ * file (sgemm_generic.c, sgemm_avx2.c, sgemm_avx512.c, sgemm_neon.c) provides, the two
  * operand layouts its kernels read, and the packing of a transposed B.
  *
  * "strip" kernels are outer-product (broadcast A, vector B) kernels over a
@@ -71,6 +71,11 @@ extern const mx_sgemm_kernel mx_sgemm_kernel_generic;
 extern const mx_sgemm_kernel mx_sgemm_kernel_avx2;
 /* AVX-512F/VL kernels (x86-64 only; check the CPU before use). */
 extern const mx_sgemm_kernel mx_sgemm_kernel_avx512;
+#endif
+
+#if defined(__aarch64__)
+/* AdvSIMD kernels (aarch64 only; every ARMv8-A core has them). */
+extern const mx_sgemm_kernel mx_sgemm_kernel_neon;
 #endif
 
 #endif

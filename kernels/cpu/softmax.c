@@ -40,7 +40,10 @@ void mx_cpu_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, 
             const float *pr = p + o * channels * inner + in;
             float *dr = dx + o * channels * inner + in;
             int skip = use_ignore && lab == ignore;
-            long k = (long)lab;
+            /* The label truncated, as before; out-of-range and NaN labels
+             * match no class on every target (a bare cast is undefined
+             * there, and x86 and Arm differ). */
+            long k = lab > -1.0f && lab < (float)channels ? (long)lab : -1;
             for (size_t c = 0; c < channels; c++) {
                 float g = skip ? 0.0f : scale * (pr[c * inner] - ((long)c == k ? 1.0f : 0.0f));
                 if (req == MX_REQ_ADD) dr[c * inner] += g;

@@ -62,9 +62,9 @@ static mx_status take_window(const char *name, const mx_shape *v, int nd, long l
 
 /* Output length along one axis under MXNet's convention: valid floors,
  * full ceils (Caffe's), both +1. The caller checked k <= n + 2p. */
-static long out_len(int n, int k, int s, int p, int convention)
+static long long out_len(int n, int k, int s, int p, int convention)
 {
-    long span = (long)n + 2L * p - k;
+    long long span = (long long)n + 2LL * p - k;
     return (convention == POOL_FULL ? (span + s - 1) / s : span / s) + 1;
 }
 
@@ -109,18 +109,19 @@ static mx_status pool_resolve(const pool_param *p, const mx_shape *d, pool_geom 
     if (st == MX_OK && mx_shape_given(&p->pad)) st = take_window("pad", &p->pad, nd, 0, g->p);
     if (st != MX_OK) return st;
     for (int a = 2 - nd; a < 2; a++) {
-        if ((long)g->k[a] > (long)g->in[a] + 2L * g->p[a])
-            return mx_set_error(MX_EINVAL, "parameter 'kernel': %s: size %d exceeds input %d (padded to %ld) of data %s",
+        /* long long: long is 32-bit on armhf, and 2·pad may pass 2^31 */
+        if ((long long)g->k[a] > (long long)g->in[a] + 2LL * g->p[a])
+            return mx_set_error(MX_EINVAL, "parameter 'kernel': %s: size %d exceeds input %d (padded to %lld) of data %s",
                                 mx_shape_str(&p->kernel, b, sizeof b), g->k[a], g->in[a],
-                                (long)g->in[a] + 2L * g->p[a], mx_shape_str(d, c, sizeof c));
-        long len = out_len(g->in[a], g->k[a], g->s[a], g->p[a], p->convention);
+                                (long long)g->in[a] + 2LL * g->p[a], mx_shape_str(d, c, sizeof c));
+        long long len = out_len(g->in[a], g->k[a], g->s[a], g->p[a], p->convention);
         if (len > INT32_MAX) /* a pad far above the kernel: the output would not fit an int */
-            return mx_set_error(MX_EINVAL, "parameter 'pad': %s makes output axis %d %ld long for data %s",
+            return mx_set_error(MX_EINVAL, "parameter 'pad': %s makes output axis %d %lld long for data %s",
                                 mx_shape_str(&p->pad, b, sizeof b), a - (2 - nd), len, mx_shape_str(d, c, sizeof c));
         g->out[a] = (int)len;
     }
     if (nd == 1) g->out[0] = 1;
-    if ((long)g->out[0] * g->out[1] > INT32_MAX) /* kernels index planes with int */
+    if ((long long)g->out[0] * g->out[1] > INT32_MAX) /* kernels index planes with int */
         return mx_set_error(MX_EINVAL, "parameter 'pad': %s: output planes of 2^31 elements or more are not supported",
                             mx_shape_str(&p->pad, b, sizeof b));
     return MX_OK;
