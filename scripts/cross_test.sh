@@ -17,7 +17,7 @@ data=${MX_TEST_DATA:-data/mnist}
 # in test.sh), and gpu (no GPU in a cross build). hotpath runs its MLP
 # variants only (MX_TEST_QUICK; it says so as skipped checks); with
 # faults, it checks the static binary's --wrap'ped malloc, fread and read.
-default_suites="arena engine sgemm vmath ndarray symbol executor gradcheck conv pool seq_ops lstm optimizer training metric idx ndfile symjson io csv vocab kvstore callback faults hotpath"
+default_suites="arena engine sgemm vmath ndarray symbol executor gradcheck conv pool seq_ops lstm optimizer training metric idx ndfile symjson io csv vocab kvstore dist callback faults hotpath fixed"
 suites=${MX_CROSS_SUITES:-$default_suites}
 quick=1
 [ "$suites" = all ] && { suites=""; quick=0; }
@@ -62,6 +62,41 @@ run_variant() {
     awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' || { echo "$out"; echo "cross_test: accuracy $acc is not above 0.9"; return 1; }
 }
 
+# infer_aarch64: profile=infer for aarch64 (the embedded inference app):
+# its stripped size, and the MNIST test set classified under qemu exactly
+# as the x86-64 build classifies it, from one checkpoint; the arena size
+# agrees and a buffer one byte short is refused.
+infer_aarch64() {
+    local log line dir tmp size native=build/release
+    log=$(scons -Q -j"$(nproc)" cross=aarch64-linux-gnu profile=infer 2>&1) || { echo "$log"; return 1; }
+    line=$(grep '^mxrt: variant' <<<"$log")
+    dir=build/$(awk '{print $3}' <<<"$line" | tr -d :)
+    scons -Q -j"$(nproc)" $native/mnist_mlp $native/mnist_infer >/dev/null 2>&1 || return 1
+    tmp=$(mktemp -d)
+    aarch64-linux-gnu-strip -o "$tmp/mnist_infer.stripped" "$dir/mnist_infer"
+    size=$(stat -c %s "$tmp/mnist_infer.stripped")
+    echo "  $dir/mnist_infer: stripped static aarch64 binary $size bytes (target <= 1048576)"
+    $native/mnist_mlp --data-dir "$data" --epochs 1 --limit 10000 --init xavier --checkpoint "$tmp/mlp" --quiet >/dev/null
+    local args=(--prefix "$tmp/mlp" --epoch 1 --images "$data/t10k-images-idx3-ubyte" --batch 100 --quiet)
+    local x86 arm
+    x86=$($native/mnist_infer "${args[@]}" --arena-size)
+    arm=$(qemu-aarch64-static "$dir/mnist_infer" "${args[@]}" --arena-size)
+    [ "$x86" = "$arm" ] || { echo "cross_test: arena size differs: x86-64 '$x86', aarch64 '$arm'"; return 1; }
+    $native/mnist_infer "${args[@]}" --predictions "$tmp/x86.txt" >/dev/null
+    qemu-aarch64-static "$dir/mnist_infer" "${args[@]}" --predictions "$tmp/arm.txt" >/dev/null
+    [ "$(wc -l <"$tmp/arm.txt")" -eq 10000 ] && cmp -s "$tmp/x86.txt" "$tmp/arm.txt" ||
+        { echo "cross_test: aarch64 predictions differ from x86-64's"; return 1; }
+    echo "  aarch64 mnist_infer under qemu: all 10000 test predictions equal x86-64's (arena $arm bytes)"
+    local need out
+    need=$(grep -oE '[0-9]+' <<<"$arm" | head -1)
+    if out=$(qemu-aarch64-static "$dir/mnist_infer" "${args[@]}" --buffer-bytes $((need - 1)) 2>&1); then
+        echo "cross_test: a buffer of $((need - 1)) bytes was accepted"; return 1
+    fi
+    grep -q 'too small' <<<"$out" || { echo "$out"; echo "cross_test: no 'too small' error"; return 1; }
+    echo "  aarch64 mnist_infer: a buffer of $((need - 1)) bytes is refused: $(head -1 <<<"$out")"
+    rm -rf "$tmp"
+}
+
 if [ "${1:-}" = --run ]; then
     run_variant "${2:?usage: cross_test.sh --run BUILD_DIR TRIPLET}" "${3:?usage: cross_test.sh --run BUILD_DIR TRIPLET}"
     exit
@@ -86,5 +121,6 @@ for triplet in "${targets[@]}"; do
     fi
     variant=$(awk '{print $3}' <<<"$line" | tr -d :)
     run_variant "build/$variant" "$triplet"
+    if [ "$triplet" = aarch64-linux-gnu ]; then infer_aarch64; fi
 done
 echo "cross_test: all cross checks passed"
