@@ -25,6 +25,7 @@ median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] 
 field() { sed -n "s/^INFO: *$2 = \([0-9.e+-]*\).*/\1/p" "$1" | median; }
 
 tmp=$(mktemp -d)
+model=""
 trap 'rm -rf "$tmp"' EXIT
 printf '%-10s %12s %12s %7s %11s %11s %11s %9s %12s %12s\n' app "1x2 img/s" "2x1 img/s" "2x1/1x2" "step ms" \
     "compute ms" "allred. ms" "MB/step" "fit GB/s" "plain GB/s"
@@ -41,6 +42,8 @@ row() { # name global_batch cmd...   (cmd takes --batch-size B --threads T [--kv
     calls=$(sed -n 's/^INFO: *allreduce = .* in \([0-9]*\) calls.*/\1/p' "$tmp/$name.2x1" | head -1)
     floats=$(sed -n 's/.*one allreduce of \([0-9]*\) floats.*/\1/p' "$tmp/$name.2x1" | head -1)
     plain=$(mpirun -np 2 --bind-to core "$build/bench_allreduce" "$floats" | sed -n 's/.*busbw_gbs=\([0-9.]*\).*/\1/p')
+    model+="$name:$(awk -v f="$floats" 'BEGIN { printf "%.2f", f * 4 / 1e6 }'):$(awk -v t="$t21" -v r="$ar" -v c="$calls" \
+        'BEGIN { printf "%.3f", (t - r) / c * 1e3 }') "
     awk -v n="$name" -v a="$s12" -v b="$s21" -v t="$t21" -v r="$ar" -v c="$calls" -v f="$floats" -v p="$plain" 'BEGIN {
         step = t / c * 1e3; ar = r / c * 1e3
         printf "%-10s %12.0f %12.0f %7.2f %11.3f %11.3f %11.3f %9.2f %12.2f %12.2f\n", n, a, b, b / a, step, step - ar, ar,
@@ -61,3 +64,7 @@ echo "bandwidth 2(p-1)/p x bytes / time. Target: 2x1/1x2 >= 0.90."
 echo
 echo "-- this machine's MPI (alpha-beta): plain MPI_Allreduce, 2 ranks"
 mpirun -np 2 --bind-to core "$build/bench_allreduce" 1 1024 65536 1048576 4194304 | sed 's/^/   /'
+echo
+echo "-- scaling model: ring allreduce over nominal interconnects against the compute per step above"
+echo "   (E2: efficiency at 2 nodes; p: nodes at which the allreduce takes as long as the compute)"
+awk -v APPS="$model" -f tests/bench/scaling_model.awk | sed 's/^/   /'
