@@ -28,35 +28,23 @@ static mx_status mpi_fail(const char *call, int rc)
     return mx_set_error(MX_EIO, "%s on rank %d: %s", call, ops.rank, msg);
 }
 
-static mx_status allreduce_f32(float *buf, size_t n)
+/* MPI_Allreduce (sum, in place), or with bcast MPI_Bcast from rank 0, of
+ * n elements of type at buf, in chunks an int can count. */
+static mx_status collective(void *buf, size_t n, MPI_Datatype type, size_t elem, int bcast)
 {
     for (size_t at = 0; at < n; at += CHUNK) {
         int count = (int)(n - at < CHUNK ? n - at : CHUNK);
-        int rc = MPI_Allreduce(MPI_IN_PLACE, buf + at, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-        if (rc != MPI_SUCCESS) return mpi_fail("MPI_Allreduce", rc);
+        void *p = (char *)buf + at * elem;
+        int rc = bcast ? MPI_Bcast(p, count, type, 0, MPI_COMM_WORLD)
+                       : MPI_Allreduce(MPI_IN_PLACE, p, count, type, MPI_SUM, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return mpi_fail(bcast ? "MPI_Bcast" : "MPI_Allreduce", rc);
     }
     return MX_OK;
 }
 
-static mx_status allreduce_f64(double *buf, size_t n)
-{
-    for (size_t at = 0; at < n; at += CHUNK) {
-        int count = (int)(n - at < CHUNK ? n - at : CHUNK);
-        int rc = MPI_Allreduce(MPI_IN_PLACE, buf + at, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-        if (rc != MPI_SUCCESS) return mpi_fail("MPI_Allreduce", rc);
-    }
-    return MX_OK;
-}
-
-static mx_status bcast_f32(float *buf, size_t n)
-{
-    for (size_t at = 0; at < n; at += CHUNK) {
-        int count = (int)(n - at < CHUNK ? n - at : CHUNK);
-        int rc = MPI_Bcast(buf + at, count, MPI_FLOAT, 0, MPI_COMM_WORLD);
-        if (rc != MPI_SUCCESS) return mpi_fail("MPI_Bcast", rc);
-    }
-    return MX_OK;
-}
+static mx_status allreduce_f32(float *buf, size_t n) { return collective(buf, n, MPI_FLOAT, sizeof *buf, 0); }
+static mx_status allreduce_f64(double *buf, size_t n) { return collective(buf, n, MPI_DOUBLE, sizeof *buf, 0); }
+static mx_status bcast_f32(float *buf, size_t n) { return collective(buf, n, MPI_FLOAT, sizeof *buf, 1); }
 
 static void job_abort(int code)
 {

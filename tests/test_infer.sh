@@ -10,25 +10,8 @@ set -uo pipefail
 build=${1:?usage: tests/test_infer.sh BUILD_DIR}
 data=${MX_TEST_DATA:-data/mnist}
 app="$build/mnist_infer"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "  ok   $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $1"; [ -n "${2:-}" ] && sed 's/^/       /' <<<"$2"; }
-
-# expect NAME STATUS PATTERN CMD...: exit status STATUS and output matching PATTERN
-expect() {
-    local name=$1 want=$2 pattern=$3
-    shift 3
-    local out rc
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" -ne "$want" ]; then bad "$name (exit $rc, expected $want)" "$out"; return; fi
-    if ! grep -qE -- "$pattern" <<<"$out"; then bad "$name (output lacks /$pattern/)" "$out"; return; fi
-    ok "$name"
-}
+# shellcheck source=tests/test_lib.sh
+. "$(dirname "$0")/test_lib.sh"
 
 # The tool of the variant, else the default release build's (profile=infer has none).
 tool() {
