@@ -26,7 +26,7 @@ echo "== build without hwloc (threads pinned with sched_setaffinity): unit suite
 scons -Q -j"$jobs" hwloc=0 build/release-nohwloc/run_tests
 MX_TEST_DATA=data/mnist build/release-nohwloc/run_tests
 echo "== MPI build (mpi=1): 2 ranks under mpirun: equivalence, apps, failures"
-scons -Q -j"$jobs" mpi=1 build/release-mpi
+scons -Q -j"$jobs" mpi=1   # the default targets: library, apps, MPI checks, unit tests
 bash tests/test_mpi.sh build/release-mpi
 echo "== Slurm: a private one-node cluster (munged, slurmctld, slurmd) runs the slurm/ scripts"
 bash tests/test_slurm.sh build/release-mpi
