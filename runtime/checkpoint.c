@@ -9,7 +9,8 @@
  * written completely as *.new files, then params is renamed into place,
  * then states. A crash before the first rename leaves the old pair; one
  * between the renames leaves new params, old states and a complete
- * states.new — resume sees the CRC mismatch and takes states.new. */
+ * states.new — resume sees the CRC mismatch and takes states.new, and
+ * the next save of that epoch first finishes the publish. */
 #include "mx/checkpoint.h"
 
 #include <stdio.h>
@@ -116,6 +117,32 @@ static mx_status save_states(mx_model *m, const char *path, int epoch, uint32_t 
     return st;
 }
 
+/* The CRC a states list records for its params file (-1 if none; long
+ * long: a 32-bit long cannot hold every CRC apart from -1). */
+static long long recorded_crc(const mx_nd_list *l)
+{
+    int k = mx_nd_list_find(l, "meta:params_crc");
+    if (k < 0 || mx_nd_size(l->arrays[k]) != 2) return -1;
+    const float *c = mx_nd_data(l->arrays[k]);
+    return (long long)(((uint32_t)c[0] << 16) | (uint32_t)c[1]);
+}
+
+/* Completes a publish a crash interrupted between its two renames (new
+ * params in place, their states only in states.new) before this save
+ * writes a states.new of its own: overwriting that file would leave
+ * params without any matching states. */
+static mx_status finish_interrupted_publish(const char *params, const char *states, const char *states_new)
+{
+    if (access(states_new, F_OK) != 0 || access(params, F_OK) != 0) return MX_OK;
+    uint32_t crc = 0;
+    mx_nd_list l;
+    memset(&l, 0, sizeof l);
+    if (file_crc(params, &crc) != MX_OK || mx_nd_load(states_new, &l) != MX_OK) return MX_OK; /* nothing to finish */
+    long long recorded = recorded_crc(&l);
+    mx_nd_list_free(&l);
+    return recorded == (long long)crc ? mx_atomic_rename(states_new, states) : MX_OK;
+}
+
 mx_status mx_checkpoint_save(mx_model *m, const char *prefix, int epoch)
 {
     if (!m->exec[0]) return mx_set_error(MX_EINVAL, "checkpoint %s: the model has not been trained or bound", prefix);
@@ -127,6 +154,7 @@ mx_status mx_checkpoint_save(mx_model *m, const char *prefix, int epoch)
     file_name(states, sizeof states, prefix, epoch, "states");
     snprintf(params_new, sizeof params_new, "%s.new", params);
     snprintf(states_new, sizeof states_new, "%s.new", states);
+    if ((st = finish_interrupted_publish(params, states, states_new)) != MX_OK) return st;
     static item_list l;
     mx_exec *e = m->exec[0];
     for (int i = 0; st == MX_OK && i < m->nparams; i++) {
@@ -191,16 +219,6 @@ mx_model *mx_model_load(const char *prefix, int epoch, const mx_ctx *ctxs, int n
     m->has_pending = 1;
     m->pending_fresh = 1;
     return m;
-}
-
-/* The CRC a states list records for its params file (-1 if none; long
- * long: a 32-bit long cannot hold every CRC apart from -1). */
-static long long recorded_crc(const mx_nd_list *l)
-{
-    int k = mx_nd_list_find(l, "meta:params_crc");
-    if (k < 0 || mx_nd_size(l->arrays[k]) != 2) return -1;
-    const float *c = mx_nd_data(l->arrays[k]);
-    return (long long)(((uint32_t)c[0] << 16) | (uint32_t)c[1]);
 }
 
 mx_status mx_model_resume(mx_model *m, const char *prefix, int epoch)

@@ -6,18 +6,20 @@
 # step split into compute and allreduce, and fit's allreduce bandwidth
 # next to a plain MPI_Allreduce of the same size; then the latency and
 # bandwidth (alpha, beta) of this machine's MPI. Not a test: it prints
-# figures. MX_BENCH_EPOCHS (3) epochs per run.
+# figures. MX_BENCH_EPOCHS (3) epochs per run, MX_BENCH_REPS (3) runs of
+# each layout, alternating.
 set -euo pipefail
 build=${1:?usage: tests/bench/run_dist_bench.sh BUILD_DIR}
 data=${MX_BENCH_DATA:-data/mnist}
 text=${MX_BENCH_TEXT:-../shared/data/tinyshakespeare/input.txt}
 epochs=${MX_BENCH_EPOCHS:-3}
+reps=${MX_BENCH_REPS:-3}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 [ -x "$build/bench_allreduce" ] || { echo "run_dist_bench: $build has no MPI programs (scons mpi=1)"; exit 1; }
 
 echo "== mxrt distributed benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(mpirun --version | head -1)"
-echo "same global batch both ways; median of $epochs epochs; 2 ranks share the node (shared-memory transport)"
+echo "same global batch both ways; median of $reps alternating runs x $epochs epochs; 2 ranks share the node (shared memory)"
 echo
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -30,10 +32,17 @@ trap 'rm -rf "$tmp"' EXIT
 printf '%-10s %12s %12s %7s %11s %11s %11s %9s %12s %12s\n' app "1x2 img/s" "2x1 img/s" "2x1/1x2" "step ms" \
     "compute ms" "allred. ms" "MB/step" "fit GB/s" "plain GB/s"
 row() { # name global_batch cmd...   (cmd takes --batch-size B --threads T [--kvstore K] last)
-    local name=$1 batch=$2
+    local name=$1 batch=$2 r
     shift 2
-    "$@" --threads 2 --batch-size "$batch" >"$tmp/$name.1x2" 2>&1
-    mpirun -np 2 --bind-to core "$@" --threads 1 --batch-size $((batch / 2)) --kvstore dist_sync >"$tmp/$name.2x1" 2>&1
+    # The two layouts alternate, MX_BENCH_REPS times: a VM whose speed
+    # drifts between runs then biases neither side; medians over the reps.
+    : >"$tmp/$name.1x2"
+    : >"$tmp/$name.2x1"
+    for r in $(seq "$reps"); do
+        "$@" --threads 2 --batch-size "$batch" >>"$tmp/$name.1x2" 2>&1
+        mpirun -np 2 --bind-to core "$@" --threads 1 --batch-size $((batch / 2)) --kvstore dist_sync \
+            >>"$tmp/$name.2x1" 2>&1
+    done
     local s12 s21 t21 ar floats calls steps plain
     s12=$(field "$tmp/$name.1x2" speed)
     s21=$(field "$tmp/$name.2x1" speed)
