@@ -343,10 +343,55 @@ static void test_checkpoint_interrupted_publish_resumes_from_states_new(void)
     mx_model_free(mb);
 }
 
+/* After a publish interrupted between its renames (new params, their
+ * states only in states.new), another save of that epoch must first
+ * finish it: here the next save fails early (file size limit, in a child)
+ * and deletes its own states.new — without the roll-forward, the one the
+ * params needed, leaving a checkpoint that cannot be resumed. */
+static void test_checkpoint_save_after_interrupted_publish_keeps_it_resumable(void)
+{
+    char dir[512], a[600], b[600], pa[700], pb[700];
+    mx_test_ckpt_dir("publish2", dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    mx_model *ma = mx_test_ckpt_random_mlp(5, "sgd lr=0.1 momentum=0.9", 1);
+    mx_model *mb = mx_test_ckpt_random_mlp(6, "sgd lr=0.1 momentum=0.9", 2);
+    mx_log_set_quiet(1);
+    CU_ASSERT_EQUAL_FATAL(mx_checkpoint_save(ma, a, 1), MX_OK);
+    CU_ASSERT_EQUAL_FATAL(mx_checkpoint_save(mb, b, 1), MX_OK);
+    mx_log_set_quiet(0);
+    snprintf(pa, sizeof pa, "%s-0001.params", a);
+    snprintf(pb, sizeof pb, "%s-0001.params", b);
+    CU_ASSERT_EQUAL_FATAL(rename(pb, pa), 0);
+    snprintf(pa, sizeof pa, "%s-0001.states.new", a);
+    snprintf(pb, sizeof pb, "%s-0001.states", b);
+    CU_ASSERT_EQUAL_FATAL(rename(pb, pa), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit rl = {65536, 65536};
+        signal(SIGXFSZ, SIG_IGN);
+        setrlimit(RLIMIT_FSIZE, &rl);
+        mx_log_set_quiet(1);
+        _exit(mx_checkpoint_save(ma, a, 1) == MX_OK ? 1 : 0); /* the params file does not fit */
+    }
+    int status = 0;
+    CU_ASSERT_FATAL(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    mx_model *r = mx_model_create(mx_model_symbol(ma), NULL, 0);
+    CU_ASSERT_EQUAL(mx_model_resume(r, a, 1), MX_OK);
+    mx_model_free(r);
+    CU_ASSERT_NOT_EQUAL(access(pa, F_OK), 0); /* finished: states.new became states */
+    mx_model_free(ma);
+    mx_model_free(mb);
+}
+
 void mx_test_add_checkpoint_resume_tests(CU_pSuite s)
 {
     CU_add_test(s, "interrupted publish resumes from states.new",
                 test_checkpoint_interrupted_publish_resumes_from_states_new);
+    CU_add_test(s, "a save after an interrupted publish finishes it first",
+                test_checkpoint_save_after_interrupted_publish_keeps_it_resumable);
     CU_add_test(s, "resume equals an uninterrupted run (SGD momentum, ADAM; 1 and 2 threads)",
                 test_checkpoint_resume_equals_uninterrupted_run);
     CU_add_test(s, "resume equals an uninterrupted run with two contexts", test_checkpoint_resume_two_contexts);
