@@ -308,28 +308,39 @@ static void test_checkpoint_failed_save_leaves_previous_files(void)
     mx_model_free(m);
 }
 
+/* Saves two models' epoch 1 under DIR/a and DIR/b, then leaves a as a
+ * kill between the two renames would: b's params in place, b's states as
+ * a-0001.states.new (path in states_new), a's old states. Returns a's
+ * model; *mb gets b's. */
+static mx_model *interrupted_publish(const char *name, char *a, size_t acap, char *states_new, size_t cap,
+                                     mx_model **mb)
+{
+    char dir[512], b[600], pa[700], pb[700];
+    mx_test_ckpt_dir(name, dir, sizeof dir);
+    snprintf(a, acap, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    mx_model *ma = mx_test_ckpt_random_mlp(5, "sgd lr=0.1 momentum=0.9", 1);
+    *mb = mx_test_ckpt_random_mlp(6, "sgd lr=0.1 momentum=0.9", 2);
+    mx_log_set_quiet(1);
+    CU_ASSERT_EQUAL_FATAL(mx_checkpoint_save(ma, a, 1), MX_OK);
+    CU_ASSERT_EQUAL_FATAL(mx_checkpoint_save(*mb, b, 1), MX_OK);
+    mx_log_set_quiet(0);
+    snprintf(pa, sizeof pa, "%s-0001.params", a);
+    snprintf(pb, sizeof pb, "%s-0001.params", b);
+    CU_ASSERT_EQUAL_FATAL(rename(pb, pa), 0);
+    snprintf(states_new, cap, "%s-0001.states.new", a);
+    snprintf(pb, sizeof pb, "%s-0001.states", b);
+    CU_ASSERT_EQUAL_FATAL(rename(pb, states_new), 0);
+    return ma;
+}
+
 /* The state a kill between the two renames leaves: new params, old
  * states, and the new states as states.new. Resume takes states.new by the
  * params' CRC-32; without it, it refuses with a message naming both. */
 static void test_checkpoint_interrupted_publish_resumes_from_states_new(void)
 {
-    char dir[512], a[600], b[600], pa[700], pb[700];
-    mx_test_ckpt_dir("publish", dir, sizeof dir);
-    snprintf(a, sizeof a, "%s/a", dir);
-    snprintf(b, sizeof b, "%s/b", dir);
-    mx_model *ma = mx_test_ckpt_random_mlp(5, "sgd lr=0.1 momentum=0.9", 1);
-    mx_model *mb = mx_test_ckpt_random_mlp(6, "sgd lr=0.1 momentum=0.9", 2);
-    mx_log_set_quiet(1);
-    CU_ASSERT_EQUAL_FATAL(mx_checkpoint_save(ma, a, 1), MX_OK);
-    CU_ASSERT_EQUAL_FATAL(mx_checkpoint_save(mb, b, 1), MX_OK);
-    mx_log_set_quiet(0);
-    /* a's directory after "params renamed, states not yet": */
-    snprintf(pa, sizeof pa, "%s-0001.params", a);
-    snprintf(pb, sizeof pb, "%s-0001.params", b);
-    CU_ASSERT_EQUAL_FATAL(rename(pb, pa), 0);
-    snprintf(pa, sizeof pa, "%s-0001.states.new", a);
-    snprintf(pb, sizeof pb, "%s-0001.states", b);
-    CU_ASSERT_EQUAL_FATAL(rename(pb, pa), 0);
+    char a[600], pa[700];
+    mx_model *mb, *ma = interrupted_publish("publish", a, sizeof a, pa, sizeof pa, &mb);
     mx_model *r = mx_model_create(mx_model_symbol(ma), NULL, 0);
     CU_ASSERT_EQUAL(mx_model_resume(r, a, 1), MX_OK);
     mx_model_free(r);
@@ -350,22 +361,8 @@ static void test_checkpoint_interrupted_publish_resumes_from_states_new(void)
  * params needed, leaving a checkpoint that cannot be resumed. */
 static void test_checkpoint_save_after_interrupted_publish_keeps_it_resumable(void)
 {
-    char dir[512], a[600], b[600], pa[700], pb[700];
-    mx_test_ckpt_dir("publish2", dir, sizeof dir);
-    snprintf(a, sizeof a, "%s/a", dir);
-    snprintf(b, sizeof b, "%s/b", dir);
-    mx_model *ma = mx_test_ckpt_random_mlp(5, "sgd lr=0.1 momentum=0.9", 1);
-    mx_model *mb = mx_test_ckpt_random_mlp(6, "sgd lr=0.1 momentum=0.9", 2);
-    mx_log_set_quiet(1);
-    CU_ASSERT_EQUAL_FATAL(mx_checkpoint_save(ma, a, 1), MX_OK);
-    CU_ASSERT_EQUAL_FATAL(mx_checkpoint_save(mb, b, 1), MX_OK);
-    mx_log_set_quiet(0);
-    snprintf(pa, sizeof pa, "%s-0001.params", a);
-    snprintf(pb, sizeof pb, "%s-0001.params", b);
-    CU_ASSERT_EQUAL_FATAL(rename(pb, pa), 0);
-    snprintf(pa, sizeof pa, "%s-0001.states.new", a);
-    snprintf(pb, sizeof pb, "%s-0001.states", b);
-    CU_ASSERT_EQUAL_FATAL(rename(pb, pa), 0);
+    char a[600], pa[700];
+    mx_model *mb, *ma = interrupted_publish("publish2", a, sizeof a, pa, sizeof pa, &mb);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
