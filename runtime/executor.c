@@ -9,6 +9,7 @@
 
 #include "device.h"
 #include "executor_internal.h"
+#include "fuse.h"
 #include "plan.h"
 
 static mx_status fail_oom(void) { return mx_set_error(MX_ENOMEM, "bind: out of memory"); }
@@ -111,7 +112,7 @@ static mx_status index_graph(mx_exec *e, bind_state *s)
     if (!s->uses || !s->head || !s->needs_grad || !s->bdata || !s->bgrad || !s->bufs || !s->parent)
         return fail_oom();
     for (int x = 0; x < ne; x++) s->head[x] = s->bdata[x] = s->bgrad[x] = -1;
-    for (int o = e->nout - 1; o >= 0; o--) s->head[entry_of(s, e->sym->outs[o].node, e->sym->outs[o].index)] = o;
+    for (int o = e->nout - 1; o >= 0; o--) s->head[entry_of(s, e->run_sym->outs[o].node, e->run_sym->outs[o].index)] = o;
     for (int i = 0; i < n; i++) {
         mx_node *nd = s->gs.order[i];
         if (!nd->op) {
@@ -335,7 +336,7 @@ static mx_exec *exec_new(const mx_sym *sym, mx_ctx ctx)
     if (!eng) return NULL;
     mx_exec *e = calloc(1, sizeof *e);
     if (!e) { fail_oom(); return NULL; }
-    e->sym = mx_sym_copy(sym);
+    e->sym = e->run_sym = mx_sym_copy(sym);
     if (!e->sym) { free(e); fail_oom(); return NULL; }
     e->ctx = ctx;
     e->k = k;
@@ -381,7 +382,7 @@ static size_t owned_bytes(const mx_exec *e, const bind_state *s, int own_args, s
 {
     size_t total = 0, n = 0;
     for (int o = 0; o < e->nout; o++) {
-        const mx_entry *h = &e->sym->outs[o];
+        const mx_entry *h = &e->run_sym->outs[o];
         mx_shape sh = s->gs.out[mx_graph_index(&s->gs, h->node)][h->index];
         total += 2 * mx_arena_round(mx_shape_size(&sh) * sizeof(float)); /* output + head grad */
         n += 2;
@@ -408,6 +409,46 @@ static mx_status same_ctx(const mx_exec *e, const mx_nd *a, const char *what, co
     char x[16], y[16];
     return mx_set_error(MX_EINVAL, "bind: %s '%s' is on %s but the executor runs on %s", what, name,
                         mx_ctx_str(c, x, sizeof x), mx_ctx_str(e->ctx, y, sizeof y));
+}
+
+/* 1 when sym lists exactly e's arguments and aux states, in order: the
+ * steps find arrays by position. */
+static int same_inputs(const mx_exec *e, const mx_sym *sym)
+{
+    const char *const *names;
+    int n = mx_list_arguments(sym, &names);
+    if (!names || n != e->nargs) return 0;
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], e->arg_names[i])) return 0;
+    if (mx_list_auxiliary_states(sym, NULL, 0) != e->naux) return 0;
+    const char **aux = calloc((size_t)(e->naux ? e->naux : 1), sizeof *aux);
+    int same = aux && mx_list_auxiliary_states(sym, aux, e->naux) == e->naux;
+    for (int i = 0; same && i < e->naux; i++) same = !strcmp(aux[i], e->aux_names[i]);
+    free(aux);
+    return same;
+}
+
+/* Runs the graph rewrites of fuse.h on the inferred graph; when one
+ * applies, the steps run its copy, inferred again from the same inputs.
+ * A copy that does not keep the inputs' order or does not infer is
+ * dropped (the unfused graph is always correct). */
+static mx_status fuse_graph(mx_exec *e, bind_state *s, int n, const char *const *names, const mx_shape *shapes)
+{
+    int ncells;
+    mx_sym *f = mx_fuse_lstm_cells(e->sym, &s->gs, e->k, &ncells);
+    if (!f) return ncells ? MX_ENOMEM : MX_OK;
+    mx_graph_shapes gs;
+    memset(&gs, 0, sizeof gs);
+    if (!same_inputs(e, f) || mx_graph_infer(f, n, names, shapes, &gs) != MX_OK) {
+        mx_graph_shapes_free(&gs);
+        mx_sym_free(f);
+        mx_clear_error();
+        return MX_OK;
+    }
+    mx_graph_shapes_free(&s->gs);
+    s->gs = gs;
+    e->fused = e->run_sym = f;
+    return MX_OK;
 }
 
 /* Everything between shape inference and the arena: indices, requests,
@@ -456,6 +497,7 @@ mx_exec *mx_bind(const mx_sym *sym, mx_ctx ctx, mx_nd *const *args, mx_nd *const
         }
     }
     if (st == MX_OK) st = mx_graph_infer(sym, e->nargs, e->arg_names, shapes, &s.gs);
+    if (st == MX_OK) st = fuse_graph(e, &s, e->nargs, e->arg_names, shapes);
     free(shapes);
     if (st == MX_OK) st = plan_graph(e, &s);
     size_t nh = 0, db = 0;
@@ -491,6 +533,7 @@ mx_exec *mx_simple_bind_ex(const mx_sym *sym, mx_ctx ctx, int n, const char *con
         for (int j = 0; j < n; j++) named |= !strcmp(names[j], e->arg_names[i]);
         e->reqs[i] = reqs ? reqs[i] : (named ? MX_GRAD_NULL : MX_GRAD_WRITE);
     }
+    if (st == MX_OK) st = fuse_graph(e, &s, n, names, shapes);
     if (st == MX_OK) st = plan_graph(e, &s);
     size_t nh = 0, db = 0;
     if (st == MX_OK) db = owned_bytes(e, &s, 1, &nh);

@@ -30,7 +30,9 @@ typedef struct mx_head_seed {
 } mx_head_seed;
 
 struct mx_exec {
-    mx_sym *sym;
+    mx_sym *sym;     /* the caller's symbol: argument and aux names */
+    mx_sym *run_sym; /* the graph the steps run: sym, or its fused copy (fuse.h) */
+    mx_sym *fused;   /* that copy, owned; NULL when nothing was fused */
     mx_ctx ctx;
     const mx_kernels *k;
     mx_engine *eng;

@@ -52,10 +52,10 @@ mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t nhandle
         }
     }
     for (int o = 0; o < e->nout; o++) {
-        const mx_entry *h = &e->sym->outs[o];
+        const mx_entry *h = &e->run_sym->outs[o];
         int dup = -1;
         for (int p = 0; p < o && dup < 0; p++)
-            if (e->sym->outs[p].node == h->node && e->sym->outs[p].index == h->index) dup = p;
+            if (e->run_sym->outs[p].node == h->node && e->run_sym->outs[p].index == h->index) dup = p;
         int ni = mx_graph_index(gs, h->node);
         if (dup >= 0) {
             e->outputs[o] = e->outputs[dup];
@@ -191,6 +191,8 @@ int mx_exec_num_aux(const mx_exec *e) { return e->naux; }
 mx_nd *mx_exec_aux(const mx_exec *e, int i) { return i >= 0 && i < e->naux ? e->aux[i] : NULL; }
 const char *mx_exec_aux_name(const mx_exec *e, int i) { return i >= 0 && i < e->naux ? e->aux_names[i] : NULL; }
 size_t mx_exec_planned_bytes(const mx_exec *e) { return e->planned; }
+
+int mx_exec_num_steps(const mx_exec *e) { return e->nsteps; }
 size_t mx_exec_naive_bytes(const mx_exec *e) { return e->naive; }
 size_t mx_exec_arena_bytes(const mx_exec *e) { return e->arena.size + (e->data != &e->arena ? e->darena.size : 0); }
 mx_ctx mx_exec_context(const mx_exec *e) { return e->ctx; }
@@ -215,6 +217,7 @@ void mx_exec_free(mx_exec *e)
         mx_dev_sync(e->ctx); /* nothing may still write into the block */
         mx_dev_free(e->ctx, e->dblock);
     }
+    mx_sym_free(e->fused);
     mx_sym_free(e->sym);
     free(e->aux_names);
     free(e->args);

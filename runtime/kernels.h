@@ -201,6 +201,19 @@ typedef struct mx_kernels {
      * sum (CPU: in index order; GPU: atomically, order not fixed). */
     void (*embedding_backward)(mx_engine *eng, const float *idx, const float *dy, float *dw, size_t n,
                                size_t d, int input_dim, mx_req req);
+    /* -- the fused LSTM cell (runtime/fuse.c; issue #7) -- */
+    /* One LSTM cell over n rows of h units. Pre-activations a + b, rows of
+     * 4h with gate[r]·h the column of role r (0 input σ, 1 transform tanh,
+     * 2 forget σ, 3 output σ): c = f·cp + i·g, h = o·tanh(c). The activated
+     * gates are saved in act (n × 4h, same layout) for backward. */
+    void (*lstm_cell_forward)(mx_engine *eng, const float *a, const float *b, const float *cp, float *c,
+                              float *hout, float *act, size_t n, size_t h, const int gate[4]);
+    /* Its gradients from the saved gates and cp: dc, dh NULL mean zero;
+     * da (req_a) and db (req_b) both get the pre-activation gradient, dcp
+     * (req_c) the previous cell's; a NULL destination is skipped. */
+    void (*lstm_cell_backward)(mx_engine *eng, const float *act, const float *cp, const float *dc,
+                               const float *dh, float *da, mx_req req_a, float *db, mx_req req_b,
+                               float *dcp, mx_req req_c, size_t n, size_t h, const int gate[4]);
 } mx_kernels;
 
 /* The kernel table of a context, or NULL with an error if unsupported. */

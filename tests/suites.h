@@ -30,6 +30,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(pool)          \
     X(seq_ops)       \
     X(lstm)          \
+    X(fuse)          \
     X(layers)        \
     X(optimizer)     \
     X(training)      \

@@ -107,6 +107,7 @@ static void check_graph(const char *what, const mx_sym *sym, int nin, const char
     if (!c || !g) fprintf(stderr, "\n  %s: bind: %s\n", what, mx_last_error());
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_EQUAL(mx_exec_num_steps(g), mx_exec_num_steps(c)); /* both fused the same cells */
     for (int i = 0; i < nargs; i++) {
         int f = F_SIGNED, input = 0;
         for (int j = 0; j < nin; j++)
@@ -251,6 +252,40 @@ static void test_whole_nets(void)
     mx_sym_free(mlp);
     mx_sym_free(lenet);
     mx_sym_free(zoo);
+}
+
+/* The unrolled char-LSTM (2 layers, 4 steps, batch 5) with its cells fused
+ * at bind (the GPU's fused kernels against the CPU's) and with MX_FUSE=0
+ * (the plain ops on both). */
+static void test_lstm_nets(void)
+{
+    if (!have_gpu()) return;
+    mx_lstm_opts o = mx_lstm_defaults();
+    o.seq_len = 4;
+    o.num_hidden = 8;
+    o.num_embed = 6;
+    o.num_label = 7;
+    o.output_states = 1;
+    mx_sym *net = mx_lstm_unroll(&o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+    char nm[16][32];
+    const char *in[16];
+    mx_shape shape[16];
+    int fill[16], n = 0;
+    for (int t = 1; t <= o.seq_len; t++) {
+        snprintf(nm[n], 32, "ptb_data_%d", t), shape[n] = mx_shape_make(1, 5), fill[n++] = o.num_label;
+        snprintf(nm[n], 32, "ptb_label_%d", t), shape[n] = mx_shape_make(1, 5), fill[n++] = o.num_label;
+    }
+    for (int l = 1; l <= o.num_layers; l++) {
+        snprintf(nm[n], 32, "ptb_l%d_init_c", l), shape[n] = mx_shape_make(2, 5, 8), fill[n++] = F_SIGNED;
+        snprintf(nm[n], 32, "ptb_l%d_init_h", l), shape[n] = mx_shape_make(2, 5, 8), fill[n++] = F_SIGNED;
+    }
+    for (int i = 0; i < n; i++) in[i] = nm[i];
+    check_graph("char-LSTM 2x4, cells fused", net, n, in, shape, fill, 0.5f);
+    setenv("MX_FUSE", "0", 1);
+    check_graph("char-LSTM 2x4, plain ops (MX_FUSE=0)", net, n, in, shape, fill, 0.5f);
+    unsetenv("MX_FUSE");
+    mx_sym_free(net);
 }
 
 /* Training steps (forward, backward, SGD-momentum update of every
@@ -519,6 +554,7 @@ CU_ErrorCode mx_test_register_gpu(void)
         !CU_add_test(s, "GPU arrays: copies, arithmetic, wrong-device bind", test_gpu_ndarray) ||
         !CU_add_test(s, "every op, forward and backward, GPU equals CPU", test_every_op) ||
         !CU_add_test(s, "MLP, LeNet and a layer zoo, GPU equals CPU", test_whole_nets) ||
+        !CU_add_test(s, "char-LSTM with fused and plain cells, GPU equals CPU", test_lstm_nets) ||
         !CU_add_test(s, "no cudaMalloc or malloc in GPU training steps", test_hot_path) ||
         !CU_add_test(s, "FeedForward on GPU: CPU accuracy, two contexts, Adam, checkpoint to CPU", test_fit_on_gpu))
         return CU_get_error();

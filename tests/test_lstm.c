@@ -133,6 +133,9 @@ static void test_lstm_gradient_check(void)
     mx_exec *e = mx_simple_bind(net, mx_cpu(), nin, np, in_shapes, reqs);
     if (!e) fprintf(stderr, "\n  bind: %s", mx_last_error());
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    /* bind fused every cell (embedding, 3 per cell, prediction, softmax per
+     * step), so this checks the fused kernels' gradients */
+    CU_ASSERT_EQUAL(mx_exec_num_steps(e), T * (3 + 3 * o.num_layers));
     mx_rng rng;
     mx_rng_seed(&rng, 11);
     const float *labels[8];
@@ -198,10 +201,18 @@ static void test_lstm_tutorial_plan(void)
                       ? MX_GRAD_NULL : MX_GRAD_WRITE;
     mx_exec *e = mx_simple_bind(net, mx_cpu(), nin, np, in_shapes, reqs);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    setenv("MX_FUSE", "0", 1);
+    mx_exec *plain = mx_simple_bind(net, mx_cpu(), nin, np, in_shapes, reqs);
+    unsetenv("MX_FUSE");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
     size_t planned = mx_exec_planned_bytes(e), naive = mx_exec_naive_bytes(e);
-    printf("\n    32 steps x 2 layers, batch 32: planned %.2f MB, naive %.2f MB ", planned / 1048576.0,
-           naive / 1048576.0);
+    printf("\n    32 steps x 2 layers, batch 32: planned %.2f MB, naive %.2f MB; cells not fused: %.2f MB ",
+           planned / 1048576.0, naive / 1048576.0, mx_exec_planned_bytes(plain) / 1048576.0);
     CU_ASSERT(planned * 2 < naive);
+    /* a fused cell keeps its activated gates for backward, not i2h, h2h and
+     * the activations' outputs */
+    CU_ASSERT(planned < mx_exec_planned_bytes(plain));
+    mx_exec_free(plain);
     mx_exec_free(e);
     free(reqs);
     mx_sym_free(net);

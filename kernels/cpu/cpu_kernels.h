@@ -134,5 +134,12 @@ void mx_cpu_embedding_forward(mx_engine *eng, const float *idx, const float *w, 
 /* Embedding weight gradient: scatter-add of dy's rows. */
 void mx_cpu_embedding_backward(mx_engine *eng, const float *idx, const float *dy, float *dw, size_t n,
                                size_t d, int input_dim, mx_req req);
+/* The fused LSTM cell (kernels/cpu/lstm_cell.c). */
+void mx_cpu_lstm_cell_forward(mx_engine *eng, const float *a, const float *b, const float *cp, float *c,
+                              float *hout, float *act, size_t n, size_t h, const int gate[4]);
+/* Its gradients. */
+void mx_cpu_lstm_cell_backward(mx_engine *eng, const float *act, const float *cp, const float *dc,
+                               const float *dh, float *da, mx_req req_a, float *db, mx_req req_b,
+                               float *dcp, mx_req req_c, size_t n, size_t h, const int gate[4]);
 
 #endif

@@ -51,4 +51,9 @@ const mx_kernels mx_cpu_kernels = {
     .softmax_backward = mx_cpu_softmax_backward,
     .embedding_forward = mx_cpu_embedding_forward,
     .embedding_backward = mx_cpu_embedding_backward,
+#ifndef MX_INFER_ONLY /* only bind fuses cells; fixed inference plans the plain ops */
+    /* -- the fused LSTM cell (issue #7) -- */
+    .lstm_cell_forward = mx_cpu_lstm_cell_forward,
+    .lstm_cell_backward = mx_cpu_lstm_cell_backward,
+#endif
 };

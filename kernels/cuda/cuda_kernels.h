@@ -96,6 +96,10 @@ void mx_cuda_softmax_backward(mx_engine *eng, const float *y, const float *dy, f
 void mx_cuda_embedding_forward(mx_engine *eng, const float *idx, const float *w, float *y, size_t n, size_t d, int input_dim);
 /* Table entry embedding_backward (see runtime/kernels.h). */
 void mx_cuda_embedding_backward(mx_engine *eng, const float *idx, const float *dy, float *dw, size_t n, size_t d, int input_dim, mx_req req);
+/* Table entry lstm_cell_forward (see runtime/kernels.h). */
+void mx_cuda_lstm_cell_forward(mx_engine *eng, const float *a, const float *b, const float *cp, float *c, float *hout, float *act, size_t n, size_t h, const int gate[4]);
+/* Table entry lstm_cell_backward (see runtime/kernels.h). */
+void mx_cuda_lstm_cell_backward(mx_engine *eng, const float *act, const float *cp, const float *dc, const float *dh, float *da, mx_req req_a, float *db, mx_req req_b, float *dcp, mx_req req_c, size_t n, size_t h, const int gate[4]);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
 #ifndef MX_KERNELS_CUDA_UTIL_CUH
 #define MX_KERNELS_CUDA_UTIL_CUH
 
+#include <math.h>
 #include <stddef.h>
 #include "cuda_kernels.h"
 #include "cuda_rt.h"
@@ -26,5 +27,12 @@ static inline unsigned mx_cuda_blocks(size_t n, unsigned threads)
 #define MX_CUDA_FOR(i, n)                                                                   \
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                 \
          i += (size_t)blockDim.x * gridDim.x)
+
+/* σ(x) through e^−|x|, so it never overflows (kernels/cpu/vmath.h's form). */
+__device__ static inline float mx_cuda_sigmoid(float x)
+{
+    float e = expf(-fabsf(x)), s = 1.0f / (1.0f + e);
+    return x >= 0.0f ? s : e * s;
+}
 
 #endif

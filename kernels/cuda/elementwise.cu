@@ -27,10 +27,7 @@ __device__ static inline float act_fwd(mx_act act, float x)
 {
     switch (act) {
     case MX_ACT_RELU: return x > 0.0f ? x : 0.0f;
-    case MX_ACT_SIGMOID: {
-        float e = expf(-fabsf(x)), s = 1.0f / (1.0f + e);
-        return x >= 0.0f ? s : e * s;
-    }
+    case MX_ACT_SIGMOID: return mx_cuda_sigmoid(x);
     case MX_ACT_TANH: return tanhf(x);
     case MX_ACT_SOFTRELU: return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
     case MX_ACT_SOFTSIGN: return x / (1.0f + fabsf(x));

@@ -46,4 +46,6 @@ const mx_kernels mx_cuda_kernels = {
     .softmax_backward = mx_cuda_softmax_backward,
     .embedding_forward = mx_cuda_embedding_forward,
     .embedding_backward = mx_cuda_embedding_backward,
+    .lstm_cell_forward = mx_cuda_lstm_cell_forward,
+    .lstm_cell_backward = mx_cuda_lstm_cell_backward,
 };

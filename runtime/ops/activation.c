@@ -44,3 +44,5 @@ const mx_op_def mx_op_activation = {
     .forward = act_forward,
     .backward = act_backward,
 };
+
+mx_act mx_activation_kind(const void *param) { return (mx_act)((const act_param *)param)->act_type; }

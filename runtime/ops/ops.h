@@ -25,6 +25,21 @@ extern const mx_op_def mx_op_dropout, mx_op_batch_norm, mx_op_leaky_relu, mx_op_
 /* -- sequence ops (char-LSTM issue) -- */
 extern const mx_op_def mx_op_slice_channel, mx_op_embedding;
 
+/* -- fused ops (runtime/fuse.c; not in the registry) -- */
+/* _FusedLSTMCell's parameter: gate[r] is the slice of the 4h pre-activation
+ * holding role r (0 input σ, 1 transform tanh, 2 forget σ, 3 output σ). */
+typedef struct mx_lstm_cell_param {
+    int gate[4];
+} mx_lstm_cell_param;
+extern const mx_op_def mx_op_lstm_cell;
+
+/* SliceChannel's num_outputs; *axis gets its axis resolved for nd-D data
+ * (-1 when out of range), *squeeze its squeeze_axis. */
+int mx_slice_channel_layout(const void *param, int nd, int *axis, int *squeeze);
+
+/* Activation's function. */
+mx_act mx_activation_kind(const void *param);
+
 /* Argument list of ops taking only "data". */
 int mx_args_data(const void *param, const char **names);
 

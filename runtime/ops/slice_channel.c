@@ -181,3 +181,12 @@ const mx_op_def mx_op_slice_channel = {
     .forward = slice_forward,
     .backward = slice_backward,
 };
+
+int mx_slice_channel_layout(const void *param, int nd, int *axis, int *squeeze)
+{
+    const slice_param *p = param;
+    int a = p->axis < 0 ? p->axis + nd : p->axis;
+    *axis = a >= 0 && a < nd ? a : -1;
+    *squeeze = p->squeeze_axis;
+    return p->num_outputs;
+}

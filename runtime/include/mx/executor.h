@@ -87,6 +87,10 @@ size_t mx_exec_naive_bytes(const mx_exec *e);
 /* Total bytes of the executor's arena (planned block + bound arrays it owns). */
 size_t mx_exec_arena_bytes(const mx_exec *e);
 
+/* Op steps a forward pass runs: the symbol's op nodes, fewer where bind
+ * fused an LSTM cell's eleven into one (MX_FUSE=0 at bind turns that off). */
+int mx_exec_num_steps(const mx_exec *e);
+
 /* The context the executor runs on. */
 mx_ctx mx_exec_context(const mx_exec *e);
 
