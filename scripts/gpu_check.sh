@@ -1,8 +1,9 @@
 #!/bin/bash
-# gpu_check.sh BUILD DATA TEXT — the GPU tests and benchmarks of issue #7,
+# gpu_check.sh BUILD DATA TEXT [MPI_BUILD] — the GPU tests and benchmarks of issue #7,
 # for a machine with an NVIDIA GPU (CI has none: there the GPU suite says
 # 'skipped'). BUILD: a cuda=1 build folder (run_tests, the apps); DATA: the
-# MNIST folder; TEXT: Tiny Shakespeare. Prints the GPU suite, then one
+# MNIST folder; TEXT: Tiny Shakespeare; MPI_BUILD (optional): a cuda=1 mpi=1
+# build folder for a 2-rank run on GPU0. Prints the GPU suite, then one
 # epoch-time block per app next to PyTorch's (tests/bench/torch_ref.py) on
 # the same GPU. Each step is bounded so a hang cannot eat the machine.
 set -u
@@ -27,13 +28,21 @@ timeout 120 "$B/mnist_lenet" --context gpu:0 --data-dir "$D" --epochs 3 2>&1 | g
 echo "== mxrt char-LSTM on GPU0 (first 400k characters, 1 epoch)"
 timeout 120 "$B/char_lstm" train --context gpu:0 --data "$T" --epochs 1 --limit-chars 400000 --speedometer 100 \
     --checkpoint /tmp/gpu_lstm 2>&1 | grep -E 'time =|speed =|Speed|perplexity|NLL|Error|error'
-echo "== char-LSTM with graphs spread over 8 lanes (MX_CUDA_LANES=8)"
-MX_CUDA_LANES=8 timeout 120 "$B/char_lstm" train --context gpu:0 --data "$T" --epochs 1 --limit-chars 400000 \
-    --speedometer 0 --checkpoint /tmp/gpu_lstm1 2>&1 | grep -E 'speed =|Error|error'
+echo "== char-LSTM with its cells not fused (MX_FUSE=0: the plain ops, 11 per cell)"
+MX_FUSE=0 timeout 120 "$B/char_lstm" train --context gpu:0 --data "$T" --epochs 1 --limit-chars 400000 \
+    --speedometer 0 --checkpoint /tmp/gpu_lstm1 2>&1 | grep -E 'speed =|NLL|Error|error'
 echo "== the same without CUDA graphs (MX_CUDA_GRAPHS=0): MLP, LeNet epoch, char-LSTM"
 MX_CUDA_GRAPHS=0 timeout 60 "$B/mnist_mlp" --context gpu:0 --data-dir "$D" --epochs 2 2>&1 | grep -E 'time =|Error|error'
 MX_CUDA_GRAPHS=0 timeout 60 "$B/mnist_lenet" --context gpu:0 --data-dir "$D" --epochs 2 2>&1 | grep -E 'time =|Error|error'
 MX_CUDA_GRAPHS=0 timeout 120 "$B/char_lstm" train --context gpu:0 --data "$T" --epochs 1 --limit-chars 400000 \
     --speedometer 0 --checkpoint /tmp/gpu_lstm0 2>&1 | grep -E 'speed =|Error|error'
+# GPU + MPI (issue #6/#7): 2 ranks sharing GPU0 with dist_sync, if a
+# cuda=1 mpi=1 build folder is given and mpirun runs here.
+if [ -n "${4:-}" ] && command -v mpirun >/dev/null; then
+    echo "== 2 MPI ranks on GPU0, dist_sync (MLP, 2 epochs)"
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun -np 2 --oversubscribe \
+        "$4/mnist_mlp" --context gpu:0 --kvstore dist_sync --data-dir "$D" --epochs 2 2>&1 |
+        grep -E 'time =|speed =|accuracy|allreduce|Error|error'
+fi
 echo "== PyTorch on the same GPU"
 timeout 180 python3 tests/bench/torch_ref.py 2>&1 | tail -5
