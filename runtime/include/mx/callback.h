@@ -31,7 +31,8 @@ typedef struct mx_cb_info {
     const mx_metric *eval;    /* validation metric, NULL without eval data */
 } mx_cb_info;
 
-/* A callback body; a non-zero return stops training after this call. */
+/* A callback body; a non-zero return stops training after this call
+ * (dist_sync, a batch callback on any rank: every rank, at the next step). */
 typedef int (*mx_cb_fn)(void *ctx, mx_model *m, const mx_cb_info *info);
 
 /* Calls fn after every n-th batch (and at batch 0 with call_on_0). */
