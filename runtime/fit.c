@@ -213,6 +213,7 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
     memset(&info, 0, sizeof info);
     info.n_epoch = o.n_epoch;
     info.batch_size = batch_size;
+    info.workers = m->dist ? mx_dist_size() : 1;
     info.batches = (int)((samples_total + batch_size - 1) / batch_size);
     info.train = metric;
     int stop = st != MX_OK;

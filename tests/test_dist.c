@@ -2,9 +2,11 @@
  * interleaved data shards, metric sums merged across workers, and fit,
  * the KVStore and the checkpoint callback over a stand-in transport
  * (tests/test_mpi.sh runs the real thing under mpirun). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mx/dist.h"
@@ -244,9 +246,8 @@ static int stop_at_batch(void *ctx, mx_model *m, const mx_cb_info *info)
     return stop_after > 0 && info->batch == stop_after;
 }
 
-/* Trains the MLP for epochs epochs of 400 MNIST samples (8 batches) on
- * nctx CPU contexts; kvstore NULL = local. */
-static mx_model *train_mlp(const char *kvstore, const char *ckpt, int nctx, int epochs, mx_status *st)
+/* 400 MNIST test samples, flat, in batches of 50 (8 a epoch). */
+static mx_provider *mnist_400(void)
 {
     char img[512], lab[512];
     mx_mnist_opts o = mx_mnist_defaults();
@@ -255,7 +256,14 @@ static mx_model *train_mlp(const char *kvstore, const char *ckpt, int nctx, int 
     o.flat = 1;
     o.batch_size = 50;
     o.limit = 400;
-    mx_provider *p = mx_mnist_provider(&o);
+    return mx_mnist_provider(&o);
+}
+
+/* Trains the MLP for epochs epochs of mnist_400 on nctx CPU contexts;
+ * kvstore NULL = local. */
+static mx_model *train_mlp(const char *kvstore, const char *ckpt, int nctx, int epochs, mx_status *st)
+{
+    mx_provider *p = mnist_400();
     mx_sym *net = mx_test_mlp();
     mx_ctx ctx[2] = {mx_cpu(), mx_cpu()};
     mx_model *m = mx_model_create(net, ctx, nctx);
@@ -516,6 +524,99 @@ static void test_dist_fit_stop_before_training_ends_every_rank(void)
     mx_model_free(dist);
 }
 
+/* ---- the speedometer ------------------------------------------------------ */
+
+/* This rank's own rate over the speedometer's intervals, measured by a
+ * batch callback on the same schedule that runs just before it. */
+typedef struct interval_clock {
+    int every, n;
+    double mark, rate[8];
+} interval_clock;
+
+static int time_interval(void *ctx, mx_model *m, const mx_cb_info *info)
+{
+    (void)m;
+    interval_clock *c = ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double t = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    if (info->batch > 0 && c->n < 8) c->rate[c->n++] = (double)c->every * info->batch_size / (t - c->mark);
+    c->mark = t;
+    return 0;
+}
+
+/* The figures of the "Speed: …" lines; a line with anything more than
+ * MXNet.jl's "Speed: 357.72 samples/sec" counts as malformed. */
+typedef struct speed_lines {
+    int n, malformed;
+    double v[8];
+} speed_lines;
+
+static void collect_speed(void *ctx, const char *level, const char *line)
+{
+    speed_lines *s = ctx;
+    double v;
+    int end = 0;
+    if (strcmp(level, "INFO") || strncmp(line, "Speed:", 6)) return;
+    if (sscanf(line, "Speed: %lf samples/sec%n", &v, &end) != 1 || !end || line[end] || s->n == 8) {
+        s->malformed++;
+        return;
+    }
+    s->v[s->n++] = v;
+}
+
+/* One epoch of the MLP on mnist_400 with the clock and a speedometer,
+ * both every 4 batches; kvstore NULL = local. */
+static void fit_with_speedometer(const char *kvstore, interval_clock *clock, speed_lines *got)
+{
+    mx_provider *p = mnist_400();
+    mx_sym *net = mx_test_mlp();
+    mx_model *m = mx_model_create(net, NULL, 0);
+    mx_optimizer *opt = mx_sgd_create(&(mx_sgd_opts){.lr = 0.1f, .momentum = 0.9f});
+    clock->every = 4;
+    mx_callback *cbs[2] = {mx_every_n_batch(time_interval, clock, clock->every, 1), mx_speedometer(clock->every)};
+    mx_fit_opts fo = mx_fit_defaults();
+    fo.n_epoch = 1;
+    fo.kvstore = kvstore;
+    fo.callbacks = cbs;
+    fo.ncallbacks = 2;
+    mx_log_set_sink(collect_speed, got);
+    CU_ASSERT_EQUAL(mx_model_fit(m, opt, p, &fo), MX_OK);
+    mx_log_set_sink(NULL, NULL);
+    mx_callback_free(cbs[0]);
+    mx_callback_free(cbs[1]);
+    mx_optimizer_free(opt);
+    mx_model_free(m);
+    mx_sym_free(net);
+    mx_provider_free(p);
+}
+
+/* dist_sync over 2 ranks: the speedometer's line, in MXNet.jl's format,
+ * reports the job's rate, twice what this rank's own clock measures over
+ * the same batches; a local fit reports that rate itself. */
+static void test_dist_speedometer_reports_the_jobs_rate(void)
+{
+    if (!mx_test_have_mnist("dist speedometer")) return;
+    for (int ranks = 1; ranks <= 2; ranks++) {
+        interval_clock clock = {0};
+        speed_lines got = {0};
+        mx_dist_ops r0 = rank0_ops();
+        if (ranks == 2) mx_dist_register(&r0);
+        fit_with_speedometer(ranks == 2 ? "dist_sync" : NULL, &clock, &got);
+        mx_dist_register(NULL);
+        CU_ASSERT_EQUAL(got.malformed, 0);
+        CU_ASSERT_EQUAL_FATAL(got.n, 2);
+        CU_ASSERT_EQUAL_FATAL(clock.n, 2);
+        for (int i = 0; i < 2; i++) {
+            double ratio = got.v[i] / clock.rate[i];
+            if (fabs(ratio - ranks) > 0.1 * ranks)
+                printf("\n  %d rank(s), interval %d: Speed %.2f, this rank's clock %.2f samples/sec\n", ranks, i + 1,
+                       got.v[i], clock.rate[i]);
+            CU_ASSERT(fabs(ratio - ranks) <= 0.1 * ranks); /* clocks a few instructions apart */
+        }
+    }
+}
+
 /* A dist_sync KVStore sums a push over the workers before the update. */
 static void test_dist_kvstore_push_sums_over_workers(void)
 {
@@ -558,6 +659,8 @@ CU_ErrorCode mx_test_register_dist(void)
                      test_dist_fit_stop_after_last_step_ends_fit) ||
         !CU_add_test(s, "a stop asked by another rank before training ends this one before any step",
                      test_dist_fit_stop_before_training_ends_every_rank) ||
+        !CU_add_test(s, "the speedometer reports the job's rate (ranks x this rank's)",
+                     test_dist_speedometer_reports_the_jobs_rate) ||
         !CU_add_test(s, "dist_sync KVStore push sums over workers", test_dist_kvstore_push_sums_over_workers))
         return CU_get_error();
     return CUE_SUCCESS;

@@ -23,6 +23,7 @@ typedef struct mx_cb_info {
     long iter;          /* batches since training began */
     int batch_size;
     long samples;       /* samples trained this epoch so far */
+    int workers;        /* ranks training in lockstep (dist_sync), else 1 (0 reads as 1) */
     double epoch_seconds;     /* training time of the epoch so far */
     int n_train;              /* training metric values (epoch callbacks) */
     const char *train_names[MX_CB_MAX_VALUES];
@@ -41,7 +42,8 @@ mx_callback *mx_every_n_batch(mx_cb_fn fn, void *ctx, int n, int call_on_0);
 /* Calls fn after every n-th epoch (and before training with call_on_0). */
 mx_callback *mx_every_n_epoch(mx_cb_fn fn, void *ctx, int n, int call_on_0);
 
-/* Logs "Speed: 357.72 samples/sec" every frequency batches (50). */
+/* Logs "Speed: 357.72 samples/sec" every frequency batches (50); under
+ * dist_sync the job's rate (this rank's times the number of ranks). */
 mx_callback *mx_speedometer(int frequency);
 
 /* Saves prefix-symbol.json and prefix-%04d.params every frequency epochs
