@@ -179,8 +179,11 @@ int mx_callback_run(mx_callback *cb, mx_model *m, const mx_cb_info *in)
         if (in->batch == 0) {
             cb->mark = now_seconds();
         } else {
-            double t = now_seconds();
-            mx_log_info("Speed: %.2f samples/sec", (double)cb->n * in->batch_size / (t - cb->mark));
+            /* dist_sync: the ranks step in lockstep (one allreduce a step),
+             * each through batch_size samples, so the job did workers
+             * times this rank's samples in the same time. */
+            double t = now_seconds(), samples = (double)cb->n * in->batch_size * (in->workers > 1 ? in->workers : 1);
+            mx_log_info("Speed: %.2f samples/sec", samples / (t - cb->mark));
             cb->mark = t;
         }
         return 0;

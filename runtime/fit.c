@@ -160,14 +160,15 @@ static int nonfinite_output(const mx_model *m, int *ctx)
     return -1;
 }
 
-/* One single-context step: the hot path. */
-static mx_status single_step(mx_model *m, mx_optimizer *opt)
+/* One single-context step: the hot path. dist_sync: *stop as for
+ * mx_model_dist_reduce_grads (no update when it comes back 1). */
+static mx_status single_step(mx_model *m, mx_optimizer *opt, int *stop)
 {
     mx_exec *e = m->exec[0];
     mx_exec_forward(e, 1);
     mx_exec_backward(e, NULL);
-    mx_status st = mx_model_dist_reduce_grads(m, e); /* dist_sync: the sum over every rank */
-    if (st != MX_OK) return st;
+    mx_status st = mx_model_dist_reduce_grads(m, e, stop); /* dist_sync: the sum over every rank */
+    if (st != MX_OK || *stop) return st;
     for (int i = 0; i < m->nparams; i++)
         mx_optimizer_update(opt, mx_exec_arg(e, m->param_arg[i]), mx_exec_grad(e, m->param_arg[i]), m->state[i]);
     return MX_OK;
@@ -212,10 +213,15 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
     memset(&info, 0, sizeof info);
     info.n_epoch = o.n_epoch;
     info.batch_size = batch_size;
+    info.workers = m->dist ? mx_dist_size() : 1;
     info.batches = (int)((samples_total + batch_size - 1) / batch_size);
     info.train = metric;
     int stop = st != MX_OK;
     if (!stop && begin == 0) stop = run_callbacks(&o, 0, m, &info); /* epoch 0: call_on_0 */
+    /* dist_sync: a rank stopped before training (an epoch-0 checkpoint it
+     * could not write) stops every rank, as at the end of an epoch. */
+    long no_samples0 = 0;
+    if (st == MX_OK && m->dist && (st = mx_model_dist_epoch_end(m, NULL, &no_samples0, &stop)) != MX_OK) stop = 1;
     for (int epoch = begin + 1; epoch <= o.n_epoch && !stop; epoch++) {
         double t0 = now_seconds();
         mx_metric_reset(metric);
@@ -226,17 +232,29 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
         info.epoch_seconds = 0;
         info.eval = NULL;
         stop = run_callbacks(&o, 1, m, &info);
+        /* dist_sync: a batch callback's stop on one rank would leave the
+         * others waiting in the next allreduce. It is asked instead (ask)
+         * and travels with the next step's gradients; when any rank asked,
+         * every rank drops that step's update and ends the epoch there,
+         * so all stop after the same number of updates. A request after
+         * the epoch's last step goes with the epoch-end reduction. */
+        int ask = 0;
+        if (m->dist) {
+            ask = stop;
+            stop = 0;
+        }
         /* The hot path: nothing below allocates. */
         while (!stop && mx_provider_next(train, &b) > 0) {
             mx_opt_state os = {epoch, info.batch + 1, m->iter + 1, batch_size};
             mx_optimizer_begin_batch(opt, &os);
-            if (!mx_model_staged(m)) {
-                if ((st = single_step(m, opt)) != MX_OK) break;
-                mx_metric_update_list(metric, pairs.n, pairs.label, pairs.pred, b.count);
-            } else {
-                if ((st = mx_model_parallel_step(m, &b)) != MX_OK) break;
-                mx_model_parallel_metric(m, metric, b.count);
+            st = !mx_model_staged(m) ? single_step(m, opt, &ask) : mx_model_parallel_step(m, &b, &ask);
+            if (st != MX_OK) break;
+            if (ask) { /* some rank asked to stop: no rank updated */
+                stop = 1;
+                break;
             }
+            if (!mx_model_staged(m)) mx_metric_update_list(metric, pairs.n, pairs.label, pairs.pred, b.count);
+            else mx_model_parallel_metric(m, metric, b.count);
             int bad_ctx = 0, bad = o.no_nan_check ? -1 : nonfinite_output(m, &bad_ctx);
             if (bad >= 0) {
                 const char *names[64];
@@ -256,8 +274,13 @@ mx_status mx_model_fit(mx_model *m, mx_optimizer *opt, mx_provider *train, const
             info.samples += b.count;
             info.epoch_seconds = now_seconds() - t0;
             stop = run_callbacks(&o, 1, m, &info);
+            if (m->dist) {
+                ask = stop;
+                stop = 0;
+            }
         }
         if (st != MX_OK) break;
+        stop |= ask;
         m->last_epoch_seconds = now_seconds() - t0;
         info.epoch_seconds = m->last_epoch_seconds;
         /* dist_sync: the figures of the whole job, the same model on every rank. */

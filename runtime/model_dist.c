@@ -4,7 +4,15 @@
  * first batch (one allreduce a step, no allocation); with several
  * contexts in a process the KVStore sums them first and reduces each key.
  * Every rank then runs the same update on the same sum, so the weights
- * stay identical without being sent again. */
+ * stay identical without being sent again.
+ *
+ * Stopping: a batch callback's request to stop rides in the step's
+ * allreduce as one more float after the gradients (the number of ranks
+ * asking). When it comes back non-zero every rank drops that step's
+ * update and ends the epoch, so all ranks stop at the same step with the
+ * same weights and none is left waiting in an allreduce. Several
+ * contexts (one allreduce per key inside the KVStore) exchange it in one
+ * extra allreduce of a single double before the pushes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +40,9 @@ mx_status mx_model_dist_setup(mx_model *m, const char *kvstore)
     size_t n = 0;
     for (int i = 0; i < m->nparams; i++) n += mx_nd_size(mx_exec_arg(e, m->param_arg[i]));
     for (int i = 0; i < mx_exec_num_aux(e); i++) n += mx_nd_size(mx_exec_aux(e, i));
-    /* Page-locked when a GPU copies through it. */
-    m->dist_buf = mx_dev_host_alloc((n ? n : 1) * sizeof(float));
+    /* Page-locked when a GPU copies through it; one more float carries
+     * each step's stop requests after the gradients. */
+    m->dist_buf = mx_dev_host_alloc((n + 1) * sizeof(float));
     if (!m->dist_buf) return mx_set_error(MX_ENOMEM, "fit: out of memory for the %zu-float allreduce buffer", n);
     m->dist_n = n;
     m->dist = 1;
@@ -114,7 +123,7 @@ mx_status mx_model_dist_average_aux(mx_model *m)
     return collective(m, 1, 1);
 }
 
-mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e)
+mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e, int *stop)
 {
     if (!m->dist) return MX_OK;
     /* The hot path: no list, one array at a time. A GPU's gradients come
@@ -128,14 +137,27 @@ mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e)
         if (st != MX_OK) return st;
         at += mx_nd_size(g);
     }
+    m->dist_buf[at] = *stop ? 1.0f : 0.0f;
     mx_status st = mx_dev_sync(c);
-    if (st == MX_OK) st = mx_dist_allreduce(m->dist_buf, at);
+    if (st == MX_OK) st = mx_dist_allreduce(m->dist_buf, at + 1);
+    if (st != MX_OK) return st;
+    *stop = m->dist_buf[at] > 0.0f;
+    if (*stop) return MX_OK; /* no update follows: the gradients stay where they are */
     at = 0;
     for (int i = 0; i < m->nparams && st == MX_OK; i++) {
         mx_nd *g = mx_exec_grad(e, m->param_arg[i]);
         st = mx_dev_copy_async(mx_nd_data(g), c, m->dist_buf + at, mx_cpu(), mx_nd_size(g) * sizeof(float));
         at += mx_nd_size(g);
     }
+    return st;
+}
+
+mx_status mx_model_dist_agree_stop(mx_model *m, int *stop)
+{
+    if (!m->dist) return MX_OK;
+    double v = *stop ? 1.0 : 0.0;
+    mx_status st = mx_dist_allreduce_f64(&v, 1);
+    if (st == MX_OK) *stop = v > 0;
     return st;
 }
 

@@ -46,7 +46,7 @@ struct mx_model {
     mx_nd **grad_list;           /* [param][ctx]: what a push sums */
     mx_nd **param_list;          /* [param][ctx]: where a pull copies */
     int dist;                    /* kvstore dist_sync: collectives over the job's workers */
-    float *dist_buf;             /* dist: the fused allreduce buffer (parameters + aux) */
+    float *dist_buf;             /* dist: the fused allreduce buffer (parameters + aux, + 1 stop flag) */
     size_t dist_n;
     long iter;                   /* batches trained since the first epoch */
     int epochs_done;
@@ -75,8 +75,9 @@ mx_status mx_model_bind_training(mx_model *m, mx_provider *train, mx_optimizer *
 mx_status mx_model_restore_states(mx_model *m);
 
 /* Several contexts: one training step on every context, then gradients
- * summed and weights updated through the KVStore. */
-mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full);
+ * summed and weights updated through the KVStore. dist: *stop as for
+ * mx_model_dist_reduce_grads (no update when it comes back 1). */
+mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full, int *stop);
 
 /* Several contexts: forward only (validation), every context. */
 mx_status mx_model_parallel_forward(mx_model *m, const mx_batch *full);
@@ -110,8 +111,13 @@ mx_status mx_model_dist_broadcast(mx_model *m);
 /* dist: every context's aux states become their mean over the ranks. */
 mx_status mx_model_dist_average_aux(mx_model *m);
 
-/* dist, one context: sums e's gradients over the ranks (one allreduce). */
-mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e);
+/* dist, one context: sums e's gradients over the ranks and, in the same
+ * allreduce, the stop requests: *stop in, this rank asks to stop; out,
+ * some rank asked, and the gradients must not be applied. */
+mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e, int *stop);
+
+/* dist: *stop becomes 1 on every rank when it is 1 on any (one allreduce). */
+mx_status mx_model_dist_agree_stop(mx_model *m, int *stop);
 
 /* dist: the epoch's metric sums, sample count and stop flag (any rank's)
  * over every rank. */

@@ -225,7 +225,7 @@ static void context_step(void *p, int tid, int n)
     if (m->nctx > 1 && c.dev_type != MX_CPU) job_fail(j, tid, mx_dev_sync(c));
 }
 
-mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full)
+mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full, int *stop)
 {
     (void)full;
     step_job j;
@@ -237,11 +237,15 @@ mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full)
     if (st != MX_OK) return st;
     if (m->nctx == 1) { /* one GPU: the update runs on it, state in the executor's arena */
         mx_exec *e = m->exec[0];
-        if ((st = mx_model_dist_reduce_grads(m, e)) != MX_OK) return st; /* dist_sync: over every rank */
+        if ((st = mx_model_dist_reduce_grads(m, e, stop)) != MX_OK) return st; /* dist_sync: over every rank */
+        if (*stop) return MX_OK;
         for (int i = 0; i < m->nparams; i++)
             mx_optimizer_update(m->opt, mx_exec_arg(e, m->param_arg[i]), mx_exec_grad(e, m->param_arg[i]), m->state[i]);
         return MX_OK;
     }
+    /* dist_sync: the pushes update as they reduce, so the ranks agree on
+     * stopping first. */
+    if ((st = mx_model_dist_agree_stop(m, stop)) != MX_OK || *stop) return st;
     for (int i = 0; i < m->nparams; i++) {
         /* A dist_sync store reduces over the ranks inside push. */
         if ((st = mx_kvstore_push(m->kv, i, m->nctx, &m->grad_list[i * m->nctx])) != MX_OK) return st;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh — every test on a fresh Debian 12 machine: installs what is
-# missing, fetches MNIST once, then builds and runs the unit suites and the
-# app tests in the release build, the unit suites again under
+# missing, fetches MNIST once, checks the option combinations SConstruct
+# refuses, then builds and runs the unit suites and the app tests in the
+# release build, the unit suites again under
 # AddressSanitizer + UBSan and without hwloc, the inference-only profile
 # (profile=infer: mnist_infer's tests), the CUDA build where nvcc is
 # installed (its GPU suite runs for real on a GPU machine and says
@@ -15,6 +16,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 bash scripts/fetch_mnist.sh data/mnist
 jobs=$(nproc)
+echo "== SConstruct option refusals: each refused combination exits non-zero, names the option, builds nothing"
+bash tests/test_scons_opts.sh
 echo "== release build: unit suites and app tests"
 scons -Q -j"$jobs" test
 echo "== sanitizer build (address,undefined): unit suites"

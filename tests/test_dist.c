@@ -2,9 +2,11 @@
  * interleaved data shards, metric sums merged across workers, and fit,
  * the KVStore and the checkpoint callback over a stand-in transport
  * (tests/test_mpi.sh runs the real thing under mpirun). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mx/dist.h"
@@ -230,8 +232,22 @@ static int record_start(void *ctx, mx_model *m, const mx_cb_info *info)
     return 0;
 }
 
-/* Trains the MLP one epoch on 400 MNIST samples; kvstore NULL = local. */
-static mx_model *train_mlp(const char *kvstore, const char *ckpt, mx_status *st)
+/* A batch callback: records how many batches this rank trained and asks
+ * to stop after stop_after of them (0: never). */
+static int stop_after, batches_seen;
+static long iters_seen;
+
+static int stop_at_batch(void *ctx, mx_model *m, const mx_cb_info *info)
+{
+    (void)ctx;
+    (void)m;
+    batches_seen = info->batch;
+    iters_seen = info->iter;
+    return stop_after > 0 && info->batch == stop_after;
+}
+
+/* 400 MNIST test samples, flat, in batches of 50 (8 a epoch). */
+static mx_provider *mnist_400(void)
 {
     char img[512], lab[512];
     mx_mnist_opts o = mx_mnist_defaults();
@@ -240,22 +256,32 @@ static mx_model *train_mlp(const char *kvstore, const char *ckpt, mx_status *st)
     o.flat = 1;
     o.batch_size = 50;
     o.limit = 400;
-    mx_provider *p = mx_mnist_provider(&o);
+    return mx_mnist_provider(&o);
+}
+
+/* Trains the MLP for epochs epochs of mnist_400 on nctx CPU contexts;
+ * kvstore NULL = local. */
+static mx_model *train_mlp(const char *kvstore, const char *ckpt, int nctx, int epochs, mx_status *st)
+{
+    mx_provider *p = mnist_400();
     mx_sym *net = mx_test_mlp();
-    mx_model *m = mx_model_create(net, NULL, 0);
+    mx_ctx ctx[2] = {mx_cpu(), mx_cpu()};
+    mx_model *m = mx_model_create(net, ctx, nctx);
     mx_optimizer *opt = mx_sgd_create(&(mx_sgd_opts){.lr = 0.1f, .momentum = 0.9f});
-    mx_callback *cbs[2] = {mx_every_n_epoch(record_start, NULL, 1, 1), ckpt ? mx_do_checkpoint(ckpt, 1, 0) : NULL};
+    mx_callback *cbs[3] = {mx_every_n_epoch(record_start, NULL, 1, 1), mx_every_n_batch(stop_at_batch, NULL, 1, 0),
+                           ckpt ? mx_do_checkpoint(ckpt, 1, 0) : NULL};
     mx_fit_opts fo = mx_fit_defaults();
-    fo.n_epoch = 1;
+    fo.n_epoch = epochs;
     fo.kvstore = kvstore;
     fo.callbacks = cbs;
-    fo.ncallbacks = ckpt ? 2 : 1;
+    fo.ncallbacks = ckpt ? 3 : 2;
+    batches_seen = 0;
+    iters_seen = 0;
     mx_random_seed(3);
     mx_log_set_quiet(1);
     *st = mx_model_fit(m, opt, p, &fo);
     mx_log_set_quiet(0);
-    mx_callback_free(cbs[0]);
-    mx_callback_free(cbs[1]);
+    for (int i = 0; i < 3; i++) mx_callback_free(cbs[i]);
     mx_optimizer_free(opt);
     mx_provider_free(p);
     mx_sym_free(net);
@@ -270,7 +296,7 @@ static void test_dist_fit_as_rank_1(void)
     if (!mx_test_have_mnist("dist fit")) return;
     mx_status st;
     /* dist_sync without a transport: refused, naming the build */
-    mx_model *none = train_mlp("dist_sync", NULL, &st);
+    mx_model *none = train_mlp("dist_sync", NULL, 1, 1, &st);
     CU_ASSERT_EQUAL(st, MX_ENOTSUP);
     ASSERT_ERROR_HAS("scons mpi=1");
     mx_model_free(none);
@@ -281,7 +307,7 @@ static void test_dist_fit_as_rank_1(void)
     saw_start = 0;
     char ckpt[512];
     snprintf(ckpt, sizeof ckpt, "%s/dist-rank1", mx_test_tmp_dir());
-    mx_model *dist = train_mlp("dist_sync", ckpt, &st);
+    mx_model *dist = train_mlp("dist_sync", ckpt, 1, 1, &st);
     mx_dist_register(NULL);
     CU_ASSERT_EQUAL_FATAL(st, MX_OK);
     /* the start weights came from the broadcast */
@@ -293,6 +319,20 @@ static void test_dist_fit_as_rank_1(void)
     snprintf(path, sizeof path, "%s-0001.params", ckpt);
     CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
     mx_model_free(dist);
+}
+
+/* Largest |a - b| over the weights of two models of one network. */
+static float max_weight_diff(const mx_model *a, const mx_model *b)
+{
+    float worst = 0;
+    for (int i = 0; i < mx_model_num_params(a); i++) {
+        const float *x = mx_nd_data(mx_model_param(a, i)), *y = mx_nd_data(mx_model_param(b, i));
+        for (size_t k = 0; k < mx_nd_size(mx_model_param(a, i)); k++) {
+            float d = x[k] > y[k] ? x[k] - y[k] : y[k] - x[k];
+            if (!(d <= worst)) worst = d; /* NaN becomes the worst */
+        }
+    }
+    return worst;
 }
 
 /* Every rank holding the same data: the sum over 2 ranks rescaled by
@@ -309,7 +349,7 @@ static void test_dist_fit_mirror_weights_equal_local(void)
 {
     if (!mx_test_have_mnist("dist fit weights")) return;
     mx_status st;
-    mx_model *local = train_mlp(NULL, NULL, &st);
+    mx_model *local = train_mlp(NULL, NULL, 1, 1, &st);
     CU_ASSERT_EQUAL_FATAL(st, MX_OK);
     mx_dist_ops rank0 = mirror;
     rank0.rank = 0;
@@ -318,24 +358,263 @@ static void test_dist_fit_mirror_weights_equal_local(void)
     mx_dist_register(&rank0);
     char ckpt[512];
     snprintf(ckpt, sizeof ckpt, "%s/dist-rank0", mx_test_tmp_dir());
-    mx_model *dist = train_mlp("dist_sync", ckpt, &st);
+    mx_model *dist = train_mlp("dist_sync", ckpt, 1, 1, &st);
     mx_dist_register(NULL);
     CU_ASSERT_EQUAL_FATAL(st, MX_OK);
-    float worst = 0;
-    for (int i = 0; i < mx_model_num_params(local); i++) {
-        const float *a = mx_nd_data(mx_model_param(local, i)), *b = mx_nd_data(mx_model_param(dist, i));
-        for (size_t k = 0; k < mx_nd_size(mx_model_param(local, i)); k++) {
-            float d = a[k] > b[k] ? a[k] - b[k] : b[k] - a[k];
-            if (d > worst) worst = d;
-        }
-    }
-    CU_ASSERT(worst < 1e-6f);
+    CU_ASSERT(max_weight_diff(local, dist) < 1e-6f);
     /* rank 0 writes the checkpoint */
     char path[600];
     snprintf(path, sizeof path, "%s-0001.params", ckpt);
     CU_ASSERT_EQUAL(access(path, F_OK), 0);
     mx_model_free(local);
     mx_model_free(dist);
+}
+
+/* ---- stopping: every rank at the same step ------------------------------ */
+
+/* Rank 0 of two holding the same data (the mirror, its broadcast keeping
+ * its values): trains like one local process (see above). */
+static mx_dist_ops rank0_ops(void)
+{
+    mx_dist_ops r = mirror;
+    r.rank = 0;
+    r.local_rank = 0;
+    r.bcast_f32 = keep_bcast;
+    return r;
+}
+
+/* The local run on nctx contexts that a batch callback stops after
+ * `batches` updates, the reference a distributed stop must match. */
+static mx_model *train_local_until(int nctx, int batches)
+{
+    mx_status st;
+    stop_after = batches;
+    mx_model *m = train_mlp(NULL, NULL, nctx, 1, &st);
+    stop_after = 0;
+    CU_ASSERT_EQUAL(st, MX_OK);
+    CU_ASSERT_EQUAL(batches_seen, batches);
+    return m;
+}
+
+/* This rank's callback asks to stop after batch 3: the request travels
+ * with step 4's gradients (the fused buffer: no other allreduce), step 4
+ * is not applied, and the weights are those of a local run stopped after
+ * 3 — not 4 (the control shows a 4th update would be seen). */
+static void test_dist_fit_stop_here_ends_every_rank_at_next_step(void)
+{
+    if (!mx_test_have_mnist("dist stop")) return;
+    for (int nctx = 1; nctx <= 2; nctx++) {
+        mx_model *three = train_local_until(nctx, 3), *four = train_local_until(nctx, 4);
+        mx_dist_ops r0 = rank0_ops();
+        mx_dist_register(&r0);
+        allreduce_calls = 0;
+        stop_after = 3;
+        mx_status st;
+        mx_model *dist = train_mlp("dist_sync", NULL, nctx, 1, &st);
+        stop_after = 0;
+        mx_dist_register(NULL);
+        CU_ASSERT_EQUAL(st, MX_OK);
+        CU_ASSERT_EQUAL(batches_seen, 3);
+        if (nctx == 1) CU_ASSERT_EQUAL(allreduce_calls, 4); /* 3 updates + the step that carried the request */
+        CU_ASSERT(max_weight_diff(dist, three) < 1e-6f);
+        CU_ASSERT(max_weight_diff(dist, four) > 1e-4f);
+        mx_model_free(dist);
+        mx_model_free(three);
+        mx_model_free(four);
+    }
+}
+
+/* Stand-ins for the other rank asking to stop after its step 2: its
+ * request arrives in this rank's step 3 exchange — the last float of the
+ * fused buffer (one context), or the one-double allreduce several
+ * contexts make before the KVStore pushes. */
+static int peer_stop_step;
+static long stop_exchanges;
+
+static mx_status peer_fused_f32(float *buf, size_t n)
+{
+    mirror_f32(buf, n);
+    if (allreduce_calls == peer_stop_step) buf[n - 1] += 1.0f;
+    return MX_OK;
+}
+
+static mx_status peer_agree_f64(double *buf, size_t n)
+{
+    mirror_f64(buf, n);
+    if (n == 1 && ++stop_exchanges == peer_stop_step) buf[0] += 1.0;
+    return MX_OK;
+}
+
+/* A stop asked by the other rank alone ends this rank's epoch at the same
+ * step, after 2 updates: the weights of a local run stopped after 2. */
+static void test_dist_fit_stop_asked_by_peer_ends_this_rank(void)
+{
+    if (!mx_test_have_mnist("dist stop by peer")) return;
+    for (int nctx = 1; nctx <= 2; nctx++) {
+        mx_model *two = train_local_until(nctx, 2), *three = train_local_until(nctx, 3);
+        mx_dist_ops peer = rank0_ops();
+        if (nctx == 1) peer.allreduce_f32 = peer_fused_f32;
+        else peer.allreduce_f64 = peer_agree_f64;
+        mx_dist_register(&peer);
+        peer_stop_step = 3;
+        allreduce_calls = stop_exchanges = 0;
+        mx_status st;
+        mx_model *dist = train_mlp("dist_sync", NULL, nctx, 1, &st);
+        mx_dist_register(NULL);
+        CU_ASSERT_EQUAL(st, MX_OK);
+        CU_ASSERT_EQUAL(batches_seen, 2);
+        /* one exchange a step, none after the stop */
+        CU_ASSERT_EQUAL(nctx == 1 ? allreduce_calls : stop_exchanges, 3);
+        CU_ASSERT(max_weight_diff(dist, two) < 1e-6f);
+        CU_ASSERT(max_weight_diff(dist, three) > 1e-4f);
+        mx_model_free(dist);
+        mx_model_free(two);
+        mx_model_free(three);
+    }
+}
+
+/* A request after an epoch's last step rides the epoch-end reduction:
+ * fit(2 epochs) stops after the first, as local training does. */
+static void test_dist_fit_stop_after_last_step_ends_fit(void)
+{
+    if (!mx_test_have_mnist("dist stop at epoch end")) return;
+    mx_status st;
+    mx_model *one = train_mlp(NULL, NULL, 1, 1, &st);
+    mx_dist_ops r0 = rank0_ops();
+    mx_dist_register(&r0);
+    allreduce_calls = 0;
+    stop_after = 8;
+    mx_model *dist = train_mlp("dist_sync", NULL, 1, 2, &st);
+    stop_after = 0;
+    mx_dist_register(NULL);
+    CU_ASSERT_EQUAL(st, MX_OK);
+    CU_ASSERT_EQUAL(iters_seen, 8);
+    CU_ASSERT_EQUAL(allreduce_calls, 8);
+    CU_ASSERT(max_weight_diff(dist, one) < 1e-6f);
+    mx_model_free(dist);
+    mx_model_free(one);
+}
+
+/* The other rank stopping before training (its epoch-0 callback: a first
+ * checkpoint it could not write) stops this one before any step; the
+ * stop count is the second double of that exchange. */
+static long pair_exchanges;
+
+static mx_status peer_stops_at_start(double *buf, size_t n)
+{
+    mirror_f64(buf, n);
+    if (n == 2 && ++pair_exchanges == 1) buf[1] += 1.0;
+    return MX_OK;
+}
+
+static void test_dist_fit_stop_before_training_ends_every_rank(void)
+{
+    if (!mx_test_have_mnist("dist stop at epoch 0")) return;
+    mx_dist_ops peer = rank0_ops();
+    peer.allreduce_f64 = peer_stops_at_start;
+    mx_dist_register(&peer);
+    allreduce_calls = pair_exchanges = 0;
+    mx_status st;
+    mx_model *dist = train_mlp("dist_sync", NULL, 1, 1, &st);
+    mx_dist_register(NULL);
+    CU_ASSERT_EQUAL(st, MX_OK);
+    CU_ASSERT_EQUAL(pair_exchanges, 1);
+    CU_ASSERT_EQUAL(allreduce_calls, 0);
+    CU_ASSERT_EQUAL(iters_seen, 0);
+    mx_model_free(dist);
+}
+
+/* ---- the speedometer ------------------------------------------------------ */
+
+/* This rank's own rate over the speedometer's intervals, measured by a
+ * batch callback on the same schedule that runs just before it. */
+typedef struct interval_clock {
+    int every, n;
+    double mark, rate[8];
+} interval_clock;
+
+static int time_interval(void *ctx, mx_model *m, const mx_cb_info *info)
+{
+    (void)m;
+    interval_clock *c = ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double t = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    if (info->batch > 0 && c->n < 8) c->rate[c->n++] = (double)c->every * info->batch_size / (t - c->mark);
+    c->mark = t;
+    return 0;
+}
+
+/* The figures of the "Speed: …" lines; a line with anything more than
+ * MXNet.jl's "Speed: 357.72 samples/sec" counts as malformed. */
+typedef struct speed_lines {
+    int n, malformed;
+    double v[8];
+} speed_lines;
+
+static void collect_speed(void *ctx, const char *level, const char *line)
+{
+    speed_lines *s = ctx;
+    double v;
+    int end = 0;
+    if (strcmp(level, "INFO") || strncmp(line, "Speed:", 6)) return;
+    if (sscanf(line, "Speed: %lf samples/sec%n", &v, &end) != 1 || !end || line[end] || s->n == 8) {
+        s->malformed++;
+        return;
+    }
+    s->v[s->n++] = v;
+}
+
+/* One epoch of the MLP on mnist_400 with the clock and a speedometer,
+ * both every 4 batches; kvstore NULL = local. */
+static void fit_with_speedometer(const char *kvstore, interval_clock *clock, speed_lines *got)
+{
+    mx_provider *p = mnist_400();
+    mx_sym *net = mx_test_mlp();
+    mx_model *m = mx_model_create(net, NULL, 0);
+    mx_optimizer *opt = mx_sgd_create(&(mx_sgd_opts){.lr = 0.1f, .momentum = 0.9f});
+    clock->every = 4;
+    mx_callback *cbs[2] = {mx_every_n_batch(time_interval, clock, clock->every, 1), mx_speedometer(clock->every)};
+    mx_fit_opts fo = mx_fit_defaults();
+    fo.n_epoch = 1;
+    fo.kvstore = kvstore;
+    fo.callbacks = cbs;
+    fo.ncallbacks = 2;
+    mx_log_set_sink(collect_speed, got);
+    CU_ASSERT_EQUAL(mx_model_fit(m, opt, p, &fo), MX_OK);
+    mx_log_set_sink(NULL, NULL);
+    mx_callback_free(cbs[0]);
+    mx_callback_free(cbs[1]);
+    mx_optimizer_free(opt);
+    mx_model_free(m);
+    mx_sym_free(net);
+    mx_provider_free(p);
+}
+
+/* dist_sync over 2 ranks: the speedometer's line, in MXNet.jl's format,
+ * reports the job's rate, twice what this rank's own clock measures over
+ * the same batches; a local fit reports that rate itself. */
+static void test_dist_speedometer_reports_the_jobs_rate(void)
+{
+    if (!mx_test_have_mnist("dist speedometer")) return;
+    for (int ranks = 1; ranks <= 2; ranks++) {
+        interval_clock clock = {0};
+        speed_lines got = {0};
+        mx_dist_ops r0 = rank0_ops();
+        if (ranks == 2) mx_dist_register(&r0);
+        fit_with_speedometer(ranks == 2 ? "dist_sync" : NULL, &clock, &got);
+        mx_dist_register(NULL);
+        CU_ASSERT_EQUAL(got.malformed, 0);
+        CU_ASSERT_EQUAL_FATAL(got.n, 2);
+        CU_ASSERT_EQUAL_FATAL(clock.n, 2);
+        for (int i = 0; i < 2; i++) {
+            double ratio = got.v[i] / clock.rate[i];
+            if (fabs(ratio - ranks) > 0.1 * ranks)
+                printf("\n  %d rank(s), interval %d: Speed %.2f, this rank's clock %.2f samples/sec\n", ranks, i + 1,
+                       got.v[i], clock.rate[i]);
+            CU_ASSERT(fabs(ratio - ranks) <= 0.1 * ranks); /* clocks a few instructions apart */
+        }
+    }
 }
 
 /* A dist_sync KVStore sums a push over the workers before the update. */
@@ -372,6 +651,16 @@ CU_ErrorCode mx_test_register_dist(void)
         !CU_add_test(s, "fit over a stand-in transport: broadcast, one allreduce a step, rank 0 writes",
                      test_dist_fit_as_rank_1) ||
         !CU_add_test(s, "fit over a mirror transport trains to the local weights", test_dist_fit_mirror_weights_equal_local) ||
+        !CU_add_test(s, "a stop asked here ends every rank at the next step, before its update",
+                     test_dist_fit_stop_here_ends_every_rank_at_next_step) ||
+        !CU_add_test(s, "a stop asked by another rank ends this one at the same step",
+                     test_dist_fit_stop_asked_by_peer_ends_this_rank) ||
+        !CU_add_test(s, "a stop asked after an epoch's last step ends fit at the epoch's end",
+                     test_dist_fit_stop_after_last_step_ends_fit) ||
+        !CU_add_test(s, "a stop asked by another rank before training ends this one before any step",
+                     test_dist_fit_stop_before_training_ends_every_rank) ||
+        !CU_add_test(s, "the speedometer reports the job's rate (ranks x this rank's)",
+                     test_dist_speedometer_reports_the_jobs_rate) ||
         !CU_add_test(s, "dist_sync KVStore push sums over workers", test_dist_kvstore_push_sums_over_workers))
         return CU_get_error();
     return CUE_SUCCESS;

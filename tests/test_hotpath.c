@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mx/dist.h"
 #include "suites.h"
 #include "test_util.h"
 #include "test_wrap.h"
@@ -148,6 +149,53 @@ static void test_hotpath_wrapper_counts_allocations(void)
 #endif
 }
 
+#if HOTPATH_COUNTING
+/* Fits net one epoch of 60 batches on nctx CPU contexts (kvstore NULL:
+ * local) and prints, then returns, the allocation calls of the 50 steps
+ * after the first (-1 when the window did not close). */
+static long allocations_in_steps(const char *what, mx_sym *net, int flat, int threads, int nctx, const char *kvstore)
+{
+    char img[512], lab[512];
+    mx_mnist_opts tr = mx_mnist_defaults();
+    tr.image = mx_test_mnist_path("train-images-idx3-ubyte", img, sizeof img);
+    tr.label = mx_test_mnist_path("train-labels-idx1-ubyte", lab, sizeof lab);
+    tr.batch_size = 100;
+    tr.flat = flat;
+    tr.shuffle = 1;
+    tr.limit = 6000;
+    mx_provider *train = mx_mnist_provider(&tr);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(train);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+    mx_engine_set_default(threads, MX_BIND_NONE);
+    mx_ctx ctx[2] = {mx_cpu(), mx_cpu()};
+    mx_model *m = mx_model_create(net, ctx, nctx);
+    mx_sgd_opts so = mx_sgd_defaults();
+    so.lr = 0.1f;
+    so.momentum = 0.9f;
+    mx_optimizer *opt = mx_sgd_create(&so);
+    window w = {1, 51, -1, 0};
+    /* The built-in batch callbacks ride along: they must not allocate either. */
+    mx_callback *cbs[] = {mx_every_n_batch(count_window, &w, 1, 0), mx_speedometer(20), mx_progress_line(stdout)};
+    mx_fit_opts fo = mx_fit_defaults();
+    fo.n_epoch = 1;
+    fo.callbacks = cbs;
+    fo.ncallbacks = 3;
+    fo.kvstore = kvstore;
+    /* A sink, not quiet: the speedometer's lines are formatted for real. */
+    mx_log_set_sink(drop_line, NULL);
+    CU_ASSERT_EQUAL(mx_model_fit(m, opt, train, &fo), MX_OK);
+    mx_log_set_sink(NULL, NULL);
+    printf("\n  %s, %d thread(s), %d context(s)%s%s: %ld allocation calls in %d training steps after the first\n",
+           what, threads, nctx, kvstore ? ", kvstore " : "", kvstore ? kvstore : "", w.seen, w.batches);
+    CU_ASSERT_EQUAL(w.batches, 50);
+    for (int i = 0; i < 3; i++) mx_callback_free(cbs[i]);
+    mx_optimizer_free(opt);
+    mx_model_free(m);
+    mx_provider_free(train);
+    return w.batches == 50 ? w.seen : -1;
+}
+#endif
+
 static void test_hotpath_training_steps_make_no_allocation(void)
 {
 #if HOTPATH_COUNTING
@@ -164,47 +212,57 @@ static void test_hotpath_training_steps_make_no_allocation(void)
     for (int variant = 0; variant < nvariants; variant++) {
         int threads = variant == 0 || variant == 3 ? 1 : 2, nctx = variant == 2 ? 2 : 1;
         int conv = variant >= 3;
-        char img[512], lab[512];
-        mx_mnist_opts tr = mx_mnist_defaults();
-        tr.image = mx_test_mnist_path("train-images-idx3-ubyte", img, sizeof img);
-        tr.label = mx_test_mnist_path("train-labels-idx1-ubyte", lab, sizeof lab);
-        tr.batch_size = 100;
-        tr.flat = !conv;
-        tr.shuffle = 1;
-        tr.limit = 6000;
-        mx_provider *train = mx_mnist_provider(&tr);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(train);
-        mx_engine_set_default(threads, MX_BIND_NONE);
         mx_sym *net = variant == 5 ? mx_test_conv_layers() : conv ? mx_test_lenet() : mx_test_mlp();
-        CU_ASSERT_PTR_NOT_NULL_FATAL(net);
-        mx_ctx ctx[2] = {mx_cpu(), mx_cpu()};
-        mx_model *m = mx_model_create(net, ctx, nctx);
-        mx_sgd_opts so = mx_sgd_defaults();
-        so.lr = 0.1f;
-        so.momentum = 0.9f;
-        mx_optimizer *opt = mx_sgd_create(&so);
-        window w = {1, 51, -1, 0};
-        /* The built-in batch callbacks ride along: they must not allocate either. */
-        mx_callback *cbs[] = {mx_every_n_batch(count_window, &w, 1, 0), mx_speedometer(20),
-                              mx_progress_line(stdout)};
-        mx_fit_opts fo = mx_fit_defaults();
-        fo.n_epoch = 1;
-        fo.callbacks = cbs;
-        fo.ncallbacks = 3;
-        /* A sink, not quiet: the speedometer's lines are formatted for real. */
-        mx_log_set_sink(drop_line, NULL);
-        CU_ASSERT_EQUAL(mx_model_fit(m, opt, train, &fo), MX_OK);
-        mx_log_set_sink(NULL, NULL);
-        printf("\n  %s, %d thread(s), %d context(s): %ld allocation calls in %d training steps after the first\n",
-               variant == 5 ? "conv+BN+dropout" : conv ? "LeNet" : "MLP", threads, nctx, w.seen, w.batches);
-        CU_ASSERT_EQUAL(w.batches, 50);
-        CU_ASSERT_EQUAL(w.seen, 0);
-        for (int i = 0; i < 3; i++) mx_callback_free(cbs[i]);
-        mx_optimizer_free(opt);
-        mx_model_free(m);
+        const char *what = variant == 5 ? "conv+BN+dropout" : conv ? "LeNet" : "MLP";
+        CU_ASSERT_EQUAL(allocations_in_steps(what, net, !conv, threads, nctx, NULL), 0);
         mx_sym_free(net);
-        mx_provider_free(train);
     }
+#else
+    mx_test_skip("sanitizer build replaces malloc; counted in the plain build");
+#endif
+}
+
+#if HOTPATH_COUNTING
+/* A stand-in for MPI with a second rank holding the same numbers (as in
+ * tests/test_dist.c): a sum is twice the value, rank 0's broadcast keeps
+ * its own. */
+static mx_status twice_f32(float *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) buf[i] *= 2.0f;
+    return MX_OK;
+}
+
+static mx_status twice_f64(double *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) buf[i] *= 2.0;
+    return MX_OK;
+}
+
+static mx_status keep_f32(float *buf, size_t n)
+{
+    (void)buf;
+    (void)n;
+    return MX_OK;
+}
+
+static void no_abort(int code) { (void)code; }
+
+static const mx_dist_ops two_ranks = {"stand-in", 0, 2, 0, 2, twice_f32, twice_f64, keep_f32, no_abort};
+#endif
+
+/* dist_sync: the fused gradient buffer (with its stop flag) and, with two
+ * contexts, the KVStore's per-key allreduces and the stop exchange. */
+static void test_hotpath_dist_sync_steps_make_no_allocation(void)
+{
+#if HOTPATH_COUNTING
+    if (!mx_test_have_mnist("hot-path allocations, dist_sync")) return;
+    mx_dist_register(&two_ranks);
+    for (int nctx = 1; nctx <= 2; nctx++) {
+        mx_sym *net = mx_test_mlp();
+        CU_ASSERT_EQUAL(allocations_in_steps("MLP", net, 1, nctx, nctx, "dist_sync"), 0);
+        mx_sym_free(net);
+    }
+    mx_dist_register(NULL);
 #else
     mx_test_skip("sanitizer build replaces malloc; counted in the plain build");
 #endif
@@ -216,5 +274,6 @@ CU_ErrorCode mx_test_register_hotpath(void)
     if (!s) return CU_get_error();
     CU_add_test(s, "wrapper counts allocations", test_hotpath_wrapper_counts_allocations);
     CU_add_test(s, "training steps make no allocation", test_hotpath_training_steps_make_no_allocation);
+    CU_add_test(s, "dist_sync training steps make no allocation", test_hotpath_dist_sync_steps_make_no_allocation);
     return CU_get_error();
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_mpi.sh BUILD_DIR — distributed training under mpirun (build with
 # scons mpi=1): 2 ranks at batch 50 train like one process at batch 100,
-# every rank holds what rank 0 checkpoints, the apps train with
+# every rank holds what rank 0 checkpoints, a stop asked on one rank ends
+# every rank at the same step, the apps train with
 # --kvstore dist_sync, and a rank that fails (missing data, killed) ends
 # the whole job non-zero within seconds, with its message.
 set -uo pipefail
@@ -43,6 +44,28 @@ for net in mlp:3000 lenet:1000; do
         ok "$name: control: one process at batch 50 differs beyond 1e-5"
     fi
 done
+
+# Stopping: a batch callback on rank 1 alone asks to stop after step 5.
+# Both ranks stop at that step (none is left in an allreduce), hold rank
+# 0's checkpoint, and match one process at batch 100 stopped after step 5.
+mkdir -p "$tmp/stop-one" "$tmp/stop-two"
+check "mlp: one process at batch 100 stopped after step 5" \
+    "$build/dist_check" train mlp local 100 3000 "$tmp/stop-one" 0 5
+start=$SECONDS
+out=$(timeout 60 "${mpirun[@]}" "$build/dist_check" train mlp dist_sync 50 3000 "$tmp/stop-two" 1 5 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && [ "$(grep -c ', 5 steps: .* equal to the checkpoint' <<<"$out")" -eq 2 ]; then
+    ok "mlp: a stop asked on rank 1 alone ends both ranks after step 5 ($((SECONDS - start))s), same weights"
+else
+    bad "mlp: a stop asked on rank 1 alone (exit $rc, $((SECONDS - start))s)" "$out"
+fi
+check "mlp: stopped, 2 ranks x 50 = 1 process x 100 within 1e-5" \
+    "$build/dist_check" compare "$tmp/stop-one/mlp-0001.params" "$tmp/stop-two/mlp-0001.params" 1e-5
+if "$build/dist_check" compare "$tmp/mlp-one/mlp-0001.params" "$tmp/stop-two/mlp-0001.params" 1e-5 >/dev/null 2>&1; then
+    bad "mlp: control: the stopped run should differ from the whole epoch"
+else
+    ok "mlp: control: the stopped run differs from the whole epoch beyond 1e-5"
+fi
 
 # The apps: rank 0 alone logs and checkpoints; every rank reports its placement.
 out=$("${mpirun[@]}" "$build/mnist_mlp" --kvstore dist_sync --data-dir "$data" --epochs 1 --batch-size 50 \

@@ -1,11 +1,13 @@
 /* dist_check.c — the MPI equivalence checks (tests/test_mpi.sh runs it).
  *
- *   dist_check train NET KVSTORE BATCH LIMIT OUTDIR   (NET: mlp | lenet)
- *       trains one epoch of NET on the first LIMIT MNIST training samples
- *       (MX_TEST_DATA), shuffled with a fixed seed, batch BATCH per rank; rank 0 writes the
- *       checkpoint OUTDIR/NET-0001.params, then every rank compares the
- *       weights it holds with that file (bit for bit) and writes its own
- *       OUTDIR/NET-rank<r>.params.
+ *   dist_check train NET KVSTORE BATCH LIMIT OUTDIR [STOP_RANK STOP_BATCH]
+ *       (NET: mlp | lenet) trains one epoch of NET on the first LIMIT MNIST
+ *       training samples (MX_TEST_DATA), shuffled with a fixed seed, batch
+ *       BATCH per rank; rank 0 writes the checkpoint OUTDIR/NET-0001.params,
+ *       then every rank compares the weights it holds with that file (bit
+ *       for bit) and writes its own OUTDIR/NET-rank<r>.params. With
+ *       STOP_RANK, a batch callback on that rank alone asks to stop after
+ *       batch STOP_BATCH.
  *   dist_check compare A.params B.params TOL
  *       exits 1 when any weight differs by more than TOL (absolute).
  *
@@ -72,6 +74,19 @@ static double max_diff(const char *pa, const char *pb)
     return worst;
 }
 
+/* The batch callback: counts the steps this rank trained, and asks to
+ * stop after stop_batch of them on stop_rank. */
+static int stop_rank = -1, stop_batch;
+static long steps;
+
+static int count_and_stop(void *ctx, mx_model *m, const mx_cb_info *info)
+{
+    (void)ctx;
+    (void)m;
+    steps = info->iter;
+    return mx_dist_rank() == stop_rank && info->batch == stop_batch;
+}
+
 static int train(const char *net, const char *kvstore, int batch, long limit, const char *outdir)
 {
     int dist = !strcmp(kvstore, "dist_sync");
@@ -104,15 +119,15 @@ static int train(const char *net, const char *kvstore, int batch, long limit, co
     so.weight_decay = 1e-4f;
     mx_optimizer *opt = mx_sgd_create(&so);
     snprintf(prefix, sizeof prefix, "%s/%s", outdir, net);
-    mx_callback *cb = mx_do_checkpoint(prefix, 1, 0);
+    mx_callback *cbs[2] = {mx_do_checkpoint(prefix, 1, 0), mx_every_n_batch(count_and_stop, NULL, 1, 0)};
     mx_initializer init = mx_init_xavier(MX_XAVIER_UNIFORM, MX_XAVIER_AVG, 3.0f);
     mx_fit_opts fo = mx_fit_defaults();
     fo.n_epoch = 1;
     fo.kvstore = kvstore;
-    fo.callbacks = &cb;
-    fo.ncallbacks = 1;
+    fo.callbacks = cbs;
+    fo.ncallbacks = 2;
     fo.initializer = &init;
-    if (!m || !opt || !cb || mx_model_fit(m, opt, p, &fo) != MX_OK) return fail("fit");
+    if (!m || !opt || !cbs[0] || !cbs[1] || mx_model_fit(m, opt, p, &fo) != MX_OK) return fail("fit");
     /* What this rank holds, next to what rank 0 wrote. */
     int np = mx_model_num_params(m);
     const char **names = calloc((size_t)np, sizeof *names);
@@ -134,13 +149,14 @@ static int train(const char *net, const char *kvstore, int batch, long limit, co
                 ckpt, d);
         rc = 1;
     } else {
-        printf("dist_check [rank %d/%d]: %s, batch %d: %d parameters equal to the checkpoint\n", mx_dist_rank(),
-               mx_dist_size(), net, batch, np);
+        printf("dist_check [rank %d/%d]: %s, batch %d, %ld steps: %d parameters equal to the checkpoint\n",
+               mx_dist_rank(), mx_dist_size(), net, batch, steps, np);
     }
     free(names);
     free(arrays);
     free(keys);
-    mx_callback_free(cb);
+    mx_callback_free(cbs[0]);
+    mx_callback_free(cbs[1]);
     mx_optimizer_free(opt);
     mx_model_free(m);
     mx_sym_free(s);
@@ -151,14 +167,20 @@ static int train(const char *net, const char *kvstore, int batch, long limit, co
 
 int main(int argc, char **argv)
 {
-    if (argc == 7 && !strcmp(argv[1], "train"))
+    if ((argc == 7 || argc == 9) && !strcmp(argv[1], "train")) {
+        if (argc == 9) {
+            stop_rank = atoi(argv[7]);
+            stop_batch = atoi(argv[8]);
+        }
         return train(argv[2], argv[3], atoi(argv[4]), atol(argv[5]), argv[6]);
+    }
     if (argc == 5 && !strcmp(argv[1], "compare")) {
         double tol = atof(argv[4]), d = max_diff(argv[2], argv[3]);
         printf("dist_check: max |%s - %s| = %g (tolerance %g)\n", argv[2], argv[3], d, tol);
         return d >= 0 && d <= tol ? 0 : 1;
     }
-    fprintf(stderr, "usage: dist_check train mlp|lenet local|dist_sync BATCH LIMIT OUTDIR\n"
+    fprintf(stderr, "usage: dist_check train mlp|lenet local|dist_sync BATCH LIMIT OUTDIR "
+                    "[STOP_RANK STOP_BATCH]\n"
                     "       dist_check compare A.params B.params TOL\n");
     return 2;
 }

@@ -23,6 +23,7 @@ typedef struct mx_cb_info {
     long iter;          /* batches since training began */
     int batch_size;
     long samples;       /* samples trained this epoch so far */
+    int workers;        /* ranks training in lockstep (dist_sync), else 1 (0 reads as 1) */
     double epoch_seconds;     /* training time of the epoch so far */
     int n_train;              /* training metric values (epoch callbacks) */
     const char *train_names[MX_CB_MAX_VALUES];
@@ -31,7 +32,8 @@ typedef struct mx_cb_info {
     const mx_metric *eval;    /* validation metric, NULL without eval data */
 } mx_cb_info;
 
-/* A callback body; a non-zero return stops training after this call. */
+/* A callback body; a non-zero return stops training after this call
+ * (dist_sync, a batch callback on any rank: every rank, at the next step). */
 typedef int (*mx_cb_fn)(void *ctx, mx_model *m, const mx_cb_info *info);
 
 /* Calls fn after every n-th batch (and at batch 0 with call_on_0). */
@@ -40,7 +42,8 @@ mx_callback *mx_every_n_batch(mx_cb_fn fn, void *ctx, int n, int call_on_0);
 /* Calls fn after every n-th epoch (and before training with call_on_0). */
 mx_callback *mx_every_n_epoch(mx_cb_fn fn, void *ctx, int n, int call_on_0);
 
-/* Logs "Speed: 357.72 samples/sec" every frequency batches (50). */
+/* Logs "Speed: 357.72 samples/sec" every frequency batches (50); under
+ * dist_sync the job's rate (this rank's times the number of ranks). */
 mx_callback *mx_speedometer(int frequency);
 
 /* Saves prefix-symbol.json and prefix-%04d.params every frequency epochs

@@ -7,8 +7,9 @@
  * What fit does with them (kvstore "dist_sync"): parameters broadcast
  * from rank 0 before the first batch, every step's gradients summed over
  * the workers in one fused buffer before the same update runs on every
- * rank, metrics, sample counts and the stop decision reduced at the end
- * of each epoch, aux states (BatchNorm's moving statistics) averaged. */
+ * rank (with any rank's request to stop, so all stop at one step),
+ * metrics, sample counts and the stop decision reduced at the end of each
+ * epoch, aux states (BatchNorm's moving statistics) averaged. */
 #ifndef MX_DIST_H
 #define MX_DIST_H
 
