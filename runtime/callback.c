@@ -154,7 +154,8 @@ static void run_progress(mx_callback *cb, const mx_cb_info *in)
     }
     if (in->batch != 1 && t - cb->mark < 0.2) return;
     cb->mark = t;
-    double rate = in->epoch_seconds > 0 ? (double)in->samples / in->epoch_seconds : 0.0;
+    /* dist_sync: each of the workers went through this rank's samples */
+    double rate = in->epoch_seconds > 0 ? (double)in->samples * (in->workers > 1 ? in->workers : 1) / in->epoch_seconds : 0.0;
     double eta = in->batches > 0 && in->batch > 0
                      ? in->epoch_seconds / in->batch * (in->batches - in->batch) : 0.0;
     const char *name = "";

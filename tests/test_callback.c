@@ -4,10 +4,15 @@
  * appended when resumed), the progress line's silence off a terminal, and
  * fit driving all of them on a small MNIST subset (counts, info fields,
  * values matching the log lines, early stop). */
+#define _XOPEN_SOURCE 700 /* posix_openpt */
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mx/callback.h"
 #include "mx/log.h"
@@ -245,6 +250,51 @@ static void test_callback_metrics_log_writes_one_json_line_per_epoch_and_appends
     mx_metric_free(eval);
 }
 
+/* The samples/s a progress line on a pseudo-terminal shows for one batch
+ * (100 samples in 1 s) of `workers` ranks; -1 if it wrote none. */
+static double progress_rate(int master, FILE *tty, int workers)
+{
+    mx_callback *cb = mx_progress_line(tty);
+    mx_cb_info in;
+    memset(&in, 0, sizeof in);
+    in.epoch = 1, in.n_epoch = 1, in.batches = 4, in.batch_size = 100, in.batch = 1;
+    in.samples = 100, in.epoch_seconds = 1.0, in.workers = workers;
+    mx_callback_run(cb, NULL, &in);
+    in.batch = in.batches; /* the last batch clears the line */
+    mx_callback_run(cb, NULL, &in);
+    mx_callback_free(cb);
+    char buf[512];
+    size_t n = 0;
+    struct pollfd p = {master, POLLIN, 0};
+    while (n < sizeof buf - 1 && poll(&p, 1, 200) > 0) {
+        ssize_t r = read(master, buf + n, sizeof buf - 1 - n);
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
+    buf[n] = 0;
+    const char *at = strstr(buf, "batches");
+    double rate;
+    return at && sscanf(at, "batches %lf samples/s", &rate) == 1 ? rate : -1.0;
+}
+
+static void test_callback_progress_line_shows_the_job_rate(void)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) || unlockpt(master)) {
+        mx_test_skip("no pseudo-terminal here");
+        if (master >= 0) close(master);
+        return;
+    }
+    FILE *tty = fopen(ptsname(master), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tty);
+    double one = progress_rate(master, tty, 1), two = progress_rate(master, tty, 2);
+    printf("\n    1 rank: %.0f samples/s, 2 ranks: %.0f samples/s ", one, two);
+    CU_ASSERT_DOUBLE_EQUAL(one, 100.0, 0.5);
+    CU_ASSERT_DOUBLE_EQUAL(two, 200.0, 0.5); /* dist_sync: both ranks' samples */
+    fclose(tty);
+    close(master);
+}
+
 static void test_callback_progress_line_writes_nothing_to_a_non_terminal(void)
 {
     FILE *f = tmpfile();
@@ -415,6 +465,7 @@ CU_ErrorCode mx_test_register_callback(void)
     CU_add_test(s, "speedometer logs Speed lines every frequency batches", test_callback_speedometer_logs_speed_lines_every_frequency_batches);
     CU_add_test(s, "metrics log writes one JSON line per epoch, appends on resume", test_callback_metrics_log_writes_one_json_line_per_epoch_and_appends_on_resume);
     CU_add_test(s, "progress line writes nothing to a non-terminal", test_callback_progress_line_writes_nothing_to_a_non_terminal);
+    CU_add_test(s, "progress line on a terminal shows the job's samples/s", test_callback_progress_line_shows_the_job_rate);
     CU_add_test(s, "fit runs batch and epoch callbacks on schedule", test_callback_fit_runs_batch_and_epoch_callbacks_on_schedule);
     CU_add_test(s, "fit stops when a batch callback returns non-zero", test_callback_fit_stops_when_a_batch_callback_returns_nonzero);
     return CU_get_error();
