@@ -83,10 +83,13 @@ static int try_bind(void *p)
 /* A 1-layer, 2-step char-LSTM (batch 2): bind fuses its cells. */
 static int try_bind_lstm(void *p)
 {
-    const char *names[] = {"ptb_data_1", "ptb_label_1", "ptb_data_2", "ptb_label_2", "ptb_l1_init_c", "ptb_l1_init_h"};
-    mx_shape shapes[] = {mx_shape_make(1, 2), mx_shape_make(1, 2), mx_shape_make(1, 2), mx_shape_make(1, 2),
-                         mx_shape_make(2, 2, 3), mx_shape_make(2, 2, 3)};
-    mx_exec *e = mx_simple_bind(p, mx_cpu(), 6, names, shapes, NULL);
+    mx_lstm_opts o = mx_test_lstm_opts(1, 2, 3, 2, 4);
+    char nm[8][48];
+    const char *names[8];
+    mx_shape shapes[8];
+    int n = mx_test_lstm_inputs(&o, 2, nm, shapes);
+    for (int i = 0; i < n; i++) names[i] = nm[i];
+    mx_exec *e = mx_simple_bind(p, mx_cpu(), n, names, shapes, NULL);
     if (!e) return 0;
     int ok = mx_exec_forward(e, 1) == MX_OK && mx_exec_backward(e, NULL) == MX_OK;
     mx_exec_free(e);
@@ -95,12 +98,7 @@ static int try_bind_lstm(void *p)
 
 static void test_faults_bind(void)
 {
-    mx_lstm_opts o = mx_lstm_defaults();
-    o.num_layers = 1;
-    o.seq_len = 2;
-    o.num_hidden = 3;
-    o.num_embed = 2;
-    o.num_label = 4;
+    mx_lstm_opts o = mx_test_lstm_opts(1, 2, 3, 2, 4);
     mx_sym *lstm = mx_lstm_unroll(&o);
     CU_ASSERT_PTR_NOT_NULL_FATAL(lstm);
     every_allocation("simple_bind (cells fused) + forward + backward of an LSTM", try_bind_lstm, lstm);

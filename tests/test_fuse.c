@@ -82,27 +82,14 @@ static double run_both(mx_exec *f, mx_exec *u, int rounds, mx_nd *const *heads)
  * that every cell was fused. */
 static double lstm_case(int layers, int steps, int output_states, mx_grad_req state_req, int rounds)
 {
-    mx_lstm_opts o = mx_lstm_defaults();
-    o.num_layers = layers;
-    o.seq_len = steps;
-    o.num_hidden = 5;
-    o.num_embed = 4;
-    o.num_label = VOCAB;
+    mx_lstm_opts o = mx_test_lstm_opts(layers, steps, 5, 4, VOCAB);
     o.output_states = output_states;
     mx_sym *net = mx_lstm_unroll(&o);
     CU_ASSERT_PTR_NOT_NULL_FATAL(net);
     char nm[64][48];
     const char *names[64];
     mx_shape shapes[64];
-    int n = 0;
-    for (int t = 1; t <= steps; t++) {
-        snprintf(nm[n], 48, "ptb_data_%d", t), shapes[n++] = mx_shape_make(1, 3);
-        snprintf(nm[n], 48, "ptb_label_%d", t), shapes[n++] = mx_shape_make(1, 3);
-    }
-    for (int l = 1; l <= layers; l++) {
-        snprintf(nm[n], 48, "ptb_l%d_init_c", l), shapes[n++] = mx_shape_make(2, 3, 5);
-        snprintf(nm[n], 48, "ptb_l%d_init_h", l), shapes[n++] = mx_shape_make(2, 3, 5);
-    }
+    int n = mx_test_lstm_inputs(&o, 3, nm, shapes);
     for (int i = 0; i < n; i++) names[i] = nm[i];
     const char *const *args;
     int nargs = mx_list_arguments(net, &args);

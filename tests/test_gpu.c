@@ -260,27 +260,15 @@ static void test_whole_nets(void)
 static void test_lstm_nets(void)
 {
     if (!have_gpu()) return;
-    mx_lstm_opts o = mx_lstm_defaults();
-    o.seq_len = 4;
-    o.num_hidden = 8;
-    o.num_embed = 6;
-    o.num_label = 7;
+    mx_lstm_opts o = mx_test_lstm_opts(2, 4, 8, 6, 7);
     o.output_states = 1;
     mx_sym *net = mx_lstm_unroll(&o);
     CU_ASSERT_PTR_NOT_NULL_FATAL(net);
-    char nm[16][32];
+    char nm[16][48];
     const char *in[16];
     mx_shape shape[16];
-    int fill[16], n = 0;
-    for (int t = 1; t <= o.seq_len; t++) {
-        snprintf(nm[n], 32, "ptb_data_%d", t), shape[n] = mx_shape_make(1, 5), fill[n++] = o.num_label;
-        snprintf(nm[n], 32, "ptb_label_%d", t), shape[n] = mx_shape_make(1, 5), fill[n++] = o.num_label;
-    }
-    for (int l = 1; l <= o.num_layers; l++) {
-        snprintf(nm[n], 32, "ptb_l%d_init_c", l), shape[n] = mx_shape_make(2, 5, 8), fill[n++] = F_SIGNED;
-        snprintf(nm[n], 32, "ptb_l%d_init_h", l), shape[n] = mx_shape_make(2, 5, 8), fill[n++] = F_SIGNED;
-    }
-    for (int i = 0; i < n; i++) in[i] = nm[i];
+    int fill[16], n = mx_test_lstm_inputs(&o, 5, nm, shape);
+    for (int i = 0; i < n; i++) in[i] = nm[i], fill[i] = strstr(nm[i], "_init_") ? F_SIGNED : o.num_label;
     check_graph("char-LSTM 2x4, cells fused", net, n, in, shape, fill, 0.5f);
     setenv("MX_FUSE", "0", 1);
     check_graph("char-LSTM 2x4, plain ops (MX_FUSE=0)", net, n, in, shape, fill, 0.5f);

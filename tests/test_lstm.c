@@ -11,17 +11,7 @@
 #include "suites.h"
 #include "test_util.h"
 
-static mx_lstm_opts tiny(void)
-{
-    mx_lstm_opts o = mx_lstm_defaults();
-    o.name = "ptb";
-    o.num_layers = 2;
-    o.seq_len = 3;
-    o.num_hidden = 3;
-    o.num_embed = 4;
-    o.num_label = 5;
-    return o;
-}
+static mx_lstm_opts tiny(void) { return mx_test_lstm_opts(2, 3, 3, 4, 5); }
 
 /* Index of name among sym's arguments, -1 if absent. */
 static int arg_index(const mx_sym *sym, const char *name)
@@ -31,25 +21,6 @@ static int arg_index(const mx_sym *sym, const char *name)
     for (int i = 0; i < n; i++)
         if (!strcmp(names[i], name)) return i;
     return -1;
-}
-
-/* Names and shapes of the inputs the provider feeds, for batch B. */
-static int input_shapes(const mx_lstm_opts *o, int B, char names[][48], mx_shape *shapes)
-{
-    int n = 0;
-    for (int t = 1; t <= o->seq_len; t++) {
-        snprintf(names[n], 48, "%s_data_%d", o->name, t);
-        shapes[n++] = mx_shape_make(1, B);
-        snprintf(names[n], 48, "%s_label_%d", o->name, t);
-        shapes[n++] = mx_shape_make(1, B);
-    }
-    for (int i = 1; i <= o->num_layers; i++) {
-        snprintf(names[n], 48, "%s_l%d_init_c", o->name, i);
-        shapes[n++] = mx_shape_make(2, B, o->num_hidden);
-        snprintf(names[n], 48, "%s_l%d_init_h", o->name, i);
-        shapes[n++] = mx_shape_make(2, B, o->num_hidden);
-    }
-    return n;
 }
 
 static void test_lstm_names_and_shapes(void)
@@ -81,7 +52,7 @@ static void test_lstm_names_and_shapes(void)
     char in_names[16][48];
     mx_shape in_shapes[16];
     const char *np[16];
-    int nin = input_shapes(&o, 7, in_names, in_shapes);
+    int nin = mx_test_lstm_inputs(&o, 7, in_names, in_shapes);
     for (int i = 0; i < nin; i++) np[i] = in_names[i];
     mx_shape args[32], out_shapes[16], aux[4];
     CU_ASSERT_EQUAL_FATAL(mx_infer_shape(net, nin, np, in_shapes, args, out_shapes, aux), MX_OK);
@@ -123,7 +94,7 @@ static void test_lstm_gradient_check(void)
     char in_names[16][48];
     mx_shape in_shapes[16];
     const char *np[16];
-    int nin = input_shapes(&o, B, in_names, in_shapes);
+    int nin = mx_test_lstm_inputs(&o, B, in_names, in_shapes);
     for (int i = 0; i < nin; i++) np[i] = in_names[i];
     const char *const *names;
     int nargs = mx_list_arguments(net, &names);
@@ -191,7 +162,7 @@ static void test_lstm_tutorial_plan(void)
     char in_names[128][48];
     mx_shape in_shapes[128];
     const char *np[128];
-    int nin = input_shapes(&o, 32, in_names, in_shapes);
+    int nin = mx_test_lstm_inputs(&o, 32, in_names, in_shapes);
     for (int i = 0; i < nin; i++) np[i] = in_names[i];
     const char *const *names;
     int nargs = mx_list_arguments(net, &names);

@@ -53,6 +53,36 @@ mx_sym *mx_test_conv_layers(void)
     return net;
 }
 
+mx_lstm_opts mx_test_lstm_opts(int layers, int steps, int hidden, int embed, int vocab)
+{
+    mx_lstm_opts o = mx_lstm_defaults();
+    o.name = "ptb";
+    o.num_layers = layers;
+    o.seq_len = steps;
+    o.num_hidden = hidden;
+    o.num_embed = embed;
+    o.num_label = vocab;
+    return o;
+}
+
+int mx_test_lstm_inputs(const mx_lstm_opts *o, int B, char names[][48], mx_shape *shapes)
+{
+    int n = 0;
+    for (int t = 1; t <= o->seq_len; t++) {
+        snprintf(names[n], 48, "%s_data_%d", o->name, t);
+        shapes[n++] = mx_shape_make(1, B);
+        snprintf(names[n], 48, "%s_label_%d", o->name, t);
+        shapes[n++] = mx_shape_make(1, B);
+    }
+    for (int i = 1; i <= o->num_layers; i++) {
+        snprintf(names[n], 48, "%s_l%d_init_c", o->name, i);
+        shapes[n++] = mx_shape_make(2, B, o->num_hidden);
+        snprintf(names[n], 48, "%s_l%d_init_h", o->name, i);
+        shapes[n++] = mx_shape_make(2, B, o->num_hidden);
+    }
+    return n;
+}
+
 void mx_test_fill(mx_nd *a, float lo, float hi, unsigned seed)
 {
     mx_rng rng;

@@ -26,6 +26,14 @@ mx_sym *mx_test_lenet(void);
  * Concat and avg pooling, for tests that must touch every layer kind. */
 mx_sym *mx_test_conv_layers(void);
 
+/* mx_lstm_unroll's options ("ptb") with these sizes, no dropout, no
+ * state outputs. */
+mx_lstm_opts mx_test_lstm_opts(int layers, int steps, int hidden, int embed, int vocab);
+
+/* Names and shapes of the inputs o's network is fed at batch B (data and
+ * label per step, initial c and h per layer); returns their count. */
+int mx_test_lstm_inputs(const mx_lstm_opts *o, int B, char names[][48], mx_shape *shapes);
+
 /* Fills an array with U(lo, hi) from a fixed seed. */
 void mx_test_fill(mx_nd *a, float lo, float hi, unsigned seed);
 
