@@ -1,6 +1,6 @@
 /* device.c — memory and copies per context: plain host memory for the
  * CPU, the CUDA runtime for GPUs (cuda=1 builds only; the others say how
- * to get one). */
+ * to get one, unless a test turned on host stand-ins, mx_dev_fake_gpus). */
 #include "device.h"
 
 #include <stdlib.h>
@@ -10,7 +10,36 @@
 
 #ifdef MX_HAVE_CUDA
 #include "cuda/cuda_rt.h"
+#else
+/* Host stand-ins for GPUs: gpu:0..fake_gpus-1 get their own host memory
+ * behind every device path (separate arrays, explicit copies, counted
+ * allocations), the CPU kernels and no graphs. Only tests turn them on. */
+static int fake_gpus;
+static long fake_allocs;
+
+static int is_fake(mx_ctx c) { return c.dev_type == MX_GPU && c.dev_id >= 0 && c.dev_id < fake_gpus; }
 #endif
+
+mx_status mx_dev_fake_gpus(int n)
+{
+#ifdef MX_HAVE_CUDA
+    (void)n;
+    return mx_set_error(MX_ENOTSUP, "host stand-in GPUs exist only in builds without cuda=1");
+#else
+    fake_gpus = n > 0 ? n : 0;
+    return MX_OK;
+#endif
+}
+
+int mx_dev_can_record(mx_ctx ctx)
+{
+#ifdef MX_HAVE_CUDA
+    return ctx.dev_type == MX_GPU;
+#else
+    (void)ctx;
+    return 0;
+#endif
+}
 
 int mx_gpu_count(void)
 {
@@ -19,7 +48,7 @@ int mx_gpu_count(void)
     if (cudaGetDeviceCount(&n) != cudaSuccess) return 0;
     return n;
 #else
-    return 0;
+    return fake_gpus;
 #endif
 }
 
@@ -45,6 +74,7 @@ mx_status mx_dev_check(mx_ctx ctx)
     __atomic_store_n(&ready[ctx.dev_id], 1, __ATOMIC_RELEASE);
     return MX_OK;
 #else
+    if (is_fake(ctx)) return MX_OK;
     return mx_set_error(MX_ENOTSUP, "context GPU%d: this build of mxrt has no GPU support (build with scons cuda=1)",
                         ctx.dev_id);
 #endif
@@ -62,7 +92,12 @@ void mx_dev_use(mx_ctx ctx)
 void *mx_dev_alloc(mx_ctx ctx, size_t bytes)
 {
     if (!bytes) bytes = MX_ARENA_ALIGN;
+#ifndef MX_HAVE_CUDA
+    if (is_fake(ctx)) fake_allocs++;
+    if (is_fake(ctx) || ctx.dev_type == MX_CPU) {
+#else
     if (ctx.dev_type == MX_CPU) {
+#endif
         void *p = NULL;
         if (posix_memalign(&p, MX_ARENA_ALIGN, bytes) != 0) {
             mx_set_error(MX_ENOMEM, "cannot allocate %zu bytes", bytes);
@@ -90,7 +125,12 @@ void *mx_dev_alloc(mx_ctx ctx, size_t bytes)
 void mx_dev_free(mx_ctx ctx, void *p)
 {
     if (!p) return;
+#ifndef MX_HAVE_CUDA
+    if (is_fake(ctx)) fake_allocs++;
+    if (is_fake(ctx) || ctx.dev_type == MX_CPU) {
+#else
     if (ctx.dev_type == MX_CPU) {
+#endif
         free(p);
         return;
     }
@@ -130,7 +170,10 @@ mx_status mx_dev_copy_async(void *dst, mx_ctx dctx, const void *src, mx_ctx sctx
     }
     return MX_OK;
 #else
-    return mx_dev_check(dctx.dev_type == MX_GPU ? dctx : sctx);
+    mx_status st = mx_dev_check(dctx.dev_type == MX_GPU ? dctx : sctx);
+    if (st == MX_OK) st = mx_dev_check(sctx.dev_type == MX_GPU ? sctx : dctx);
+    if (st == MX_OK) memmove(dst, src, bytes); /* stand-ins */
+    return st;
 #endif
 }
 
@@ -155,7 +198,9 @@ mx_status mx_dev_zero(mx_ctx ctx, void *p, size_t bytes)
     if (e != cudaSuccess) return mx_set_error(MX_EIO, "GPU%d: memset: %s", ctx.dev_id, cudaGetErrorString(e));
     return MX_OK;
 #else
-    return mx_dev_check(ctx);
+    mx_status st = mx_dev_check(ctx);
+    if (st == MX_OK) memset(p, 0, bytes); /* a stand-in */
+    return st;
 #endif
 }
 
@@ -358,6 +403,6 @@ long mx_dev_alloc_calls(void)
 #ifdef MX_HAVE_CUDA
     return mx_cuda_alloc_calls();
 #else
-    return 0;
+    return fake_allocs;
 #endif
 }

@@ -83,7 +83,18 @@ mx_status mx_dev_record(mx_ctx ctx, int lane, void *ev);
 /* Makes lane's later work wait for event ev. */
 mx_status mx_dev_wait(mx_ctx ctx, int lane, void *ev);
 
-/* cudaMalloc + cudaFree calls made so far (0 without cuda=1). */
+/* cudaMalloc + cudaFree calls made so far (without cuda=1: the
+ * stand-ins' allocations and frees). */
 long mx_dev_alloc_calls(void);
+
+/* 1 when work queued on ctx can be recorded as a graph (a CUDA GPU). */
+int mx_dev_can_record(mx_ctx ctx);
+
+/* Test hook, builds without cuda=1: n > 0 makes gpu:0..n-1 host stand-ins
+ * (own host memory behind every device path, explicit copies, counted
+ * allocations, the CPU kernels, no graphs), so the GPU code paths of
+ * bind, FeedForward and the KVStore run where there is no GPU; 0 turns
+ * them off. MX_ENOTSUP in cuda=1 builds. */
+mx_status mx_dev_fake_gpus(int n);
 
 #endif

@@ -116,7 +116,7 @@ static void run_steps(mx_exec *e, int backward, int is_train)
  * fresh random numbers or waits for the device (mx_op_def.graph_unsafe). */
 static int graphs_allowed(const mx_exec *e)
 {
-    if (e->ctx.dev_type == MX_CPU || e->profile) return 0;
+    if (!mx_dev_can_record(e->ctx) || e->profile) return 0;
     const char *env = getenv("MX_CUDA_GRAPHS");
     if (env && !strcmp(env, "0")) return 0;
     for (int i = 0; i < e->nsteps; i++)

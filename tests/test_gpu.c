@@ -22,6 +22,10 @@
 
 enum { F_SIGNED = 0, F_POSITIVE = -1 }; /* fill kinds; k > 0: integers in [0, k) */
 
+/* 1 while the tests run over a host stand-in GPU (test_stand_ins): the
+ * same kernels on both sides, so results must match bit for bit. */
+static int stand_in;
+
 typedef struct op_case {
     const char *op, *params;
     int nin;
@@ -157,6 +161,7 @@ static void check_graph(const char *what, const mx_sym *sym, int nin, const char
     printf("\n    %-52s max |gpu-cpu| %.2e, worst %.2f of tolerance (%s)", what, maxabs, worst, where);
     if (!(worst <= 1.0)) fprintf(stderr, "\n  %s: GPU differs from CPU (worst at %s)\n", what, where);
     CU_ASSERT(worst <= 1.0);
+    if (stand_in) CU_ASSERT_EQUAL(maxabs, 0.0);
     for (int o = 0; o < nout && o < 64; o++) mx_nd_free(heads[o]);
     mx_exec_free(c);
     mx_exec_free(g);
@@ -291,13 +296,15 @@ static void test_hot_path(void)
     so.momentum = 0.9f;
     mx_optimizer *opt = mx_sgd_create(&so);
     float *state[32] = {0};
+    mx_nd *state_nd[32] = {0};
     int label = mx_exec_arg_index(e, "softmax_label");
     for (int i = 0; i < mx_exec_num_args(e) && i < 32; i++) {
         set_nd(mx_exec_arg(e, i), i == label ? 10 : F_SIGNED, (unsigned)i, 0.1f);
         if (mx_exec_grad(e, i)) {
-            mx_nd *s = mx_nd_empty_ctx(mx_gpu(0), mx_nd_shape(mx_exec_arg(e, i)));
+            mx_nd *s = state_nd[i] = mx_nd_empty_ctx(mx_gpu(0), mx_nd_shape(mx_exec_arg(e, i)));
+            CU_ASSERT_PTR_NOT_NULL_FATAL(s);
             mx_nd_fill(s, 0.0f);
-            state[i] = mx_nd_data(s); /* leaked on purpose: lives as long as the test binary */
+            state[i] = mx_nd_data(s);
         }
     }
     long dev0 = 0;
@@ -323,6 +330,7 @@ static void test_hot_path(void)
     } else {
         mx_test_skip("host allocations are counted in the plain build (sanitizers own malloc)");
     }
+    for (int i = 0; i < 32; i++) mx_nd_free(state_nd[i]);
     mx_optimizer_free(opt);
     mx_exec_free(e);
     mx_sym_free(net);
@@ -491,6 +499,7 @@ static void test_fit_on_gpu(void)
     CU_ASSERT(fabs(acc_g - acc_g2) <= 0.005);
     CU_ASSERT(d_cg <= 1e-2); /* float sums in other orders drift a little over 400 steps */
     CU_ASSERT(d_gg <= 1e-2);
+    if (stand_in) CU_ASSERT_EQUAL(d_cg, 0.0);
     double acc_ac;
     mx_model *a = fit_mlp(g1, 1, "adam lr=0.001", 2, 10000, &acc_a);
     mx_model *ac = fit_mlp(&cpu, 1, "adam lr=0.001", 2, 10000, &acc_ac);
@@ -499,6 +508,7 @@ static void test_fit_on_gpu(void)
            acc_ac, acc_a, d_a);
     CU_ASSERT(fabs(acc_a - acc_ac) <= 0.005);
     CU_ASSERT(d_a <= 1e-2);
+    if (stand_in) CU_ASSERT_EQUAL(d_a, 0.0);
     /* checkpoint on the GPU, load on the CPU: same predictions */
     char prefix[600];
     snprintf(prefix, sizeof prefix, "%s/gpu_mlp", mx_test_tmp_dir());
@@ -523,6 +533,7 @@ static void test_fit_on_gpu(void)
     for (size_t i = 0; i < mx_nd_size(pc); i++) worst = fmax(worst, fabs((double)mx_nd_data(pc)[i] - mx_nd_data(pg)[i]));
     printf("\n    GPU checkpoint loaded on the CPU: max |p_cpu - p_gpu| %.2e over 1000 predictions", worst);
     CU_ASSERT(worst <= 1e-4);
+    if (stand_in) CU_ASSERT_EQUAL(worst, 0.0);
     mx_nd_free(pg);
     mx_nd_free(pc);
     mx_provider_free(pv);
@@ -532,6 +543,46 @@ static void test_fit_on_gpu(void)
     mx_model_free(c);
     mx_model_free(g);
     mx_model_free(g2m);
+}
+
+/* The same tests over host stand-ins for GPUs (device.h, builds without
+ * cuda=1): the GPU code paths — one device block per executor, staging,
+ * output mirrors, state on the device, the device KVStore, checkpoints of
+ * device arrays — run with the CPU kernels, so a missing copy or a wrong
+ * offset shows where there is no GPU. The comparisons against the CPU
+ * check those paths, not GPU kernels. */
+static void test_stand_ins(void)
+{
+    if (mx_dev_fake_gpus(1) != MX_OK) {
+        mx_test_skip("cuda=1 build: the GPU tests above run on the real device");
+        return;
+    }
+    printf("\n    -- over a host stand-in for GPU0 (CPU kernels; checks the GPU code paths, not GPU math) --");
+    stand_in = 1;
+    test_gpu_ndarray();
+    test_every_op();
+    test_whole_nets();
+    test_lstm_nets();
+    test_hot_path();
+    test_fit_on_gpu();
+    /* Two devices: the KVStore's cross-device path (a staging array per
+     * other GPU), which one lent GPU cannot run, against two contexts on
+     * one device. */
+    if (mx_test_have_mnist("two stand-in GPUs") && mx_dev_fake_gpus(2) == MX_OK) {
+        mx_ctx one[] = {mx_gpu(0), mx_gpu(0)}, two[] = {mx_gpu(0), mx_gpu(1)};
+        const char *sgd = "sgd lr=0.1 momentum=0.9 weight_decay=0.00001";
+        double acc1, acc2;
+        mx_model *a = fit_mlp(one, 2, sgd, 2, 20000, &acc1), *b = fit_mlp(two, 2, sgd, 2, 20000, &acc2);
+        double d = param_diff(a, b);
+        printf("\n    MLP on gpu:0,gpu:1 (stand-ins) vs gpu:0 twice: accuracy %.4f / %.4f, max |dw| %.2e", acc2, acc1, d);
+        CU_ASSERT(acc2 > 0.9);
+        CU_ASSERT_EQUAL(d, 0.0); /* the same sums in the same order, only through other copies */
+        mx_model_free(a);
+        mx_model_free(b);
+    }
+    stand_in = 0;
+    mx_dev_fake_gpus(0);
+    CU_ASSERT_EQUAL(mx_gpu_count(), 0);
 }
 
 CU_ErrorCode mx_test_register_gpu(void)
@@ -544,7 +595,8 @@ CU_ErrorCode mx_test_register_gpu(void)
         !CU_add_test(s, "MLP, LeNet and a layer zoo, GPU equals CPU", test_whole_nets) ||
         !CU_add_test(s, "char-LSTM with fused and plain cells, GPU equals CPU", test_lstm_nets) ||
         !CU_add_test(s, "no cudaMalloc or malloc in GPU training steps", test_hot_path) ||
-        !CU_add_test(s, "FeedForward on GPU: CPU accuracy, two contexts, Adam, checkpoint to CPU", test_fit_on_gpu))
+        !CU_add_test(s, "FeedForward on GPU: CPU accuracy, two contexts, Adam, checkpoint to CPU", test_fit_on_gpu) ||
+        !CU_add_test(s, "the same over a host stand-in GPU: the GPU code paths without a GPU", test_stand_ins))
         return CU_get_error();
     return CUE_SUCCESS;
 }
