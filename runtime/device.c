@@ -3,6 +3,7 @@
  * to get one, unless a test turned on host stand-ins, mx_dev_fake_gpus). */
 #include "device.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,22 @@ static int fake_gpus;
 static long fake_allocs;
 
 static int is_fake(mx_ctx c) { return c.dev_type == MX_GPU && c.dev_id >= 0 && c.dev_id < fake_gpus; }
+
+/* MX_TEST_STAND_IN_GPUS=N turns on N stand-ins for a whole process (the
+ * apps under mpirun in tests/test_mpi.sh), said on stderr. Read once,
+ * unless mx_dev_fake_gpus came first. */
+static int env_read;
+
+static void stand_ins_from_env(void)
+{
+    if (__atomic_exchange_n(&env_read, 1, __ATOMIC_ACQ_REL)) return;
+    const char *v = getenv("MX_TEST_STAND_IN_GPUS");
+    int n = v ? atoi(v) : 0;
+    if (n <= 0) return;
+    fake_gpus = n;
+    fprintf(stderr, "mxrt: MX_TEST_STAND_IN_GPUS=%d: gpu:0..%d are host stand-ins running the CPU kernels "
+                    "(a test hook, not a GPU)\n", n, n - 1);
+}
 #endif
 
 mx_status mx_dev_fake_gpus(int n)
@@ -26,6 +43,7 @@ mx_status mx_dev_fake_gpus(int n)
     (void)n;
     return mx_set_error(MX_ENOTSUP, "host stand-in GPUs exist only in builds without cuda=1");
 #else
+    __atomic_store_n(&env_read, 1, __ATOMIC_RELEASE);
     fake_gpus = n > 0 ? n : 0;
     return MX_OK;
 #endif
@@ -48,6 +66,7 @@ int mx_gpu_count(void)
     if (cudaGetDeviceCount(&n) != cudaSuccess) return 0;
     return n;
 #else
+    stand_ins_from_env();
     return fake_gpus;
 #endif
 }
@@ -74,6 +93,7 @@ mx_status mx_dev_check(mx_ctx ctx)
     __atomic_store_n(&ready[ctx.dev_id], 1, __ATOMIC_RELEASE);
     return MX_OK;
 #else
+    stand_ins_from_env();
     if (is_fake(ctx)) return MX_OK;
     return mx_set_error(MX_ENOTSUP, "context GPU%d: this build of mxrt has no GPU support (build with scons cuda=1)",
                         ctx.dev_id);

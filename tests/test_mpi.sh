@@ -3,7 +3,7 @@
 # scons mpi=1): 2 ranks at batch 50 train like one process at batch 100,
 # every rank holds what rank 0 checkpoints, a stop asked on one rank ends
 # every rank at the same step, the apps train with
-# --kvstore dist_sync, and a rank that fails (missing data, killed) ends
+# --kvstore dist_sync (also on stand-in GPUs), and a rank that fails (missing data, killed) ends
 # the whole job non-zero within seconds, with its message.
 set -uo pipefail
 build=${1:?usage: tests/test_mpi.sh BUILD_DIR}
@@ -66,6 +66,26 @@ if "$build/dist_check" compare "$tmp/mlp-one/mlp-0001.params" "$tmp/stop-two/mlp
 else
     ok "mlp: control: the stopped run differs from the whole epoch beyond 1e-5"
 fi
+
+# GPU + MPI over host stand-ins (device.h; builds without cuda=1): a GPU
+# context's dist_sync path — the page-locked buffer, gradients copied off
+# the device, the sum copied back — must train the very bits of the CPU run.
+case $build in
+*cuda*) echo "  skipped: GPU stand-ins exist only in builds without cuda=1 ($build)" ;;
+*)
+    args=(--kvstore dist_sync --data-dir "$data" --epochs 1 --batch-size 50 --seed 7 --quiet)
+    "${mpirun[@]}" "$build/mnist_mlp" --context cpu "${args[@]}" --checkpoint "$tmp/sc" >"$tmp/sc.log" 2>&1
+    MX_TEST_STAND_IN_GPUS=1 "${mpirun[@]}" -x MX_TEST_STAND_IN_GPUS "$build/mnist_mlp" --context gpu:0 "${args[@]}" \
+        --checkpoint "$tmp/sg" >"$tmp/sg.log" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ] && [ "$(grep -c 'host stand-ins' "$tmp/sg.log")" -eq 2 ] &&
+       cmp -s "$tmp/sc-0001.params" "$tmp/sg-0001.params"; then
+        ok "mnist_mlp --context gpu:0 --kvstore dist_sync, 2 ranks on stand-in GPUs: the CPU run's weights, bit for bit"
+    else
+        bad "2 ranks on stand-in GPUs (exit $rc)" "$(tail -5 "$tmp/sg.log"; tail -3 "$tmp/sc.log")"
+    fi
+    ;;
+esac
 
 # The apps: rank 0 alone logs and checkpoints; every rank reports its placement.
 out=$("${mpirun[@]}" "$build/mnist_mlp" --kvstore dist_sync --data-dir "$data" --epochs 1 --batch-size 50 \
