@@ -238,6 +238,26 @@ if [ -f "$text" ]; then
     else
         bad "char_lstm resume" "$(tail -20 <<<"$out")"
     fi
+
+    # The GPU code paths over a host stand-in (MX_TEST_STAND_IN_GPUS, builds
+    # without cuda=1: staging, device optimizer state, GPU checkpoints and
+    # resume): 1 epoch on gpu:0 + resume to 2 there must give the CPU run's
+    # weights and Adam states bit for bit.
+    case $build in
+    *cuda*) echo "  skipped: stand-in GPUs: $build is a cuda=1 build (the GPU suite runs on a real one)" ;;
+    *)
+        MX_TEST_STAND_IN_GPUS=1 "$lstm" train "${small[@]}" --context gpu:0 --epochs 1 --checkpoint "$tmp/cl/gr" \
+            >"$tmp/cl/gr.log" 2>&1
+        MX_TEST_STAND_IN_GPUS=1 "$lstm" train "${small[@]}" --context gpu:0 --epochs 2 --resume "$tmp/cl/gr" 1 \
+            >>"$tmp/cl/gr.log" 2>&1
+        if [ "$(grep -c 'host stand-ins' "$tmp/cl/gr.log")" = 2 ] && grep -q 'on \[GPU0\]' "$tmp/cl/gr.log" &&
+            cmp -s "$tmp/cl/s-0002.params" "$tmp/cl/gr-0002.params" && cmp -s "$tmp/cl/s-0002.states" "$tmp/cl/gr-0002.states"; then
+            ok "char_lstm on a stand-in gpu:0, 1 epoch + resume: the CPU run's weights and states, bit for bit"
+        else
+            bad "char_lstm on a stand-in gpu:0" "$(tail -8 "$tmp/cl/gr.log")"
+        fi
+        ;;
+    esac
 else
     echo "  skipped: char_lstm training: $text not present"
 fi
