@@ -452,16 +452,23 @@ if grep -qE '^command: .* /b/lenet .*--data-dir /d --epochs 3 .* --lr 0\.1$' <<<
 else
     bad "mnist_lenet_gpu.sbatch: overrides" "$out"
 fi
-# Its per-rank GPU pick, run for real on CPU: 2 ranks, 2 made-up GPUs.
+# Run for real with its own --context gpu:0 on host stand-in GPUs
+# (MX_TEST_STAND_IN_GPUS, builds without cuda=1): 2 ranks, 2 made-up GPUs
+# for the per-rank pick.
 name=lenet_gpu_on_cpu
 id=$(submit "${small[@]}" --gres=none --job-name=$name "$gpu" -- "MXRT_BIN=$build/mnist_lenet" "DATA_DIR=$data" \
-    CONTEXT=cpu CUDA_VISIBLE_DEVICES=0,1 EPOCHS=1 LIMIT=2000 "EXTRA_ARGS=--init xavier")
-if check_job "$name (mnist_lenet_gpu.sbatch, CONTEXT=cpu)" "$id"; then
+    MX_TEST_STAND_IN_GPUS=1 CUDA_VISIBLE_DEVICES=0,1 EPOCHS=1 LIMIT=2000 "EXTRA_ARGS=--init xavier")
+if check_job "$name (mnist_lenet_gpu.sbatch, gpu:0 on stand-ins)" "$id"; then
     out=$(job_output $name "$id")
     if grep -qxF "rank 0 on $host: CUDA_VISIBLE_DEVICES=0" <<<"$out" && grep -qxF "rank 1 on $host: CUDA_VISIBLE_DEVICES=1" <<<"$out"; then
         ok "$name: each rank keeps one GPU (local rank 0 -> 0, 1 -> 1)"
     else
         bad "$name: per-rank CUDA_VISIBLE_DEVICES" "$out"
+    fi
+    if [ "$(grep -c 'host stand-ins' <<<"$out")" -ge 2 ] && grep -q 'on \[GPU0\]' <<<"$out"; then
+        ok "$name: both ranks trained on gpu:0 (stand-ins)"
+    else
+        bad "$name: gpu:0 on stand-ins" "$(tail -5 <<<"$out")"
     fi
     check_epochs "$name" "$out" 1
 fi
