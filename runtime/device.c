@@ -173,6 +173,10 @@ static mx_status take_kernel_error(void)
 /* Both copies queue on the device's current stream. From pageable host
  * memory cudaMemcpyAsync returns once the source is staged, so a caller
  * may reuse it at once. */
+static long copy_calls;
+
+long mx_dev_copy_calls(void) { return __atomic_load_n(&copy_calls, __ATOMIC_RELAXED); }
+
 mx_status mx_dev_copy_async(void *dst, mx_ctx dctx, const void *src, mx_ctx sctx, size_t bytes)
 {
     if (!bytes) return MX_OK;
@@ -180,6 +184,7 @@ mx_status mx_dev_copy_async(void *dst, mx_ctx dctx, const void *src, mx_ctx sctx
         memmove(dst, src, bytes);
         return MX_OK;
     }
+    __atomic_fetch_add(&copy_calls, 1, __ATOMIC_RELAXED);
 #ifdef MX_HAVE_CUDA
     mx_cuda_use((dctx.dev_type == MX_GPU ? dctx : sctx).dev_id);
     cudaError_t e = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, mx_cuda_stream());

@@ -87,6 +87,10 @@ mx_status mx_dev_wait(mx_ctx ctx, int lane, void *ev);
  * stand-ins' allocations and frees). */
 long mx_dev_alloc_calls(void);
 
+/* Copies to, from or between devices made so far (each one call of the
+ * CUDA runtime; with stand-ins, theirs). */
+long mx_dev_copy_calls(void);
+
 /* 1 when work queued on ctx can be recorded as a graph (a CUDA GPU). */
 int mx_dev_can_record(mx_ctx ctx);
 

@@ -35,6 +35,13 @@ struct mx_model {
     mx_kvstore *kv;              /* several contexts: sums gradients, runs updates */
     mx_optimizer *opt;           /* one GPU context: updates in place (set by parallel setup) */
     float *stage[2 * MX_IO_MAX]; /* several contexts: the whole batch before splitting */
+    float *stage_block;          /* the stage arrays back to back, page-locked */
+    size_t stage_bytes;          /* its size */
+    float *land_in[MX_MAX_CTX];  /* GPU contexts: the stage block's copy on the device */
+    float *land_out[MX_MAX_CTX]; /* GPU contexts: the outputs gathered, laid out as mirror_block */
+    size_t out_floats[MX_MAX_CTX]; /* floats in land_out and mirror_block */
+    float **seg_dst, **seg_src;  /* [ctx][input, then output]: scatter from land_in, gather into land_out */
+    size_t *seg_n;
     int n_inputs;                /* several contexts: data then label inputs */
     int input_arg[2 * MX_IO_MAX];
     size_t input_row[2 * MX_IO_MAX];

@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "device.h"
+#include "kernels.h"
 #include "model_internal.h"
+#include "mx/arena.h"
 #include "mx/log.h"
 
 void mx_model_parallel_free(mx_model *m)
@@ -28,10 +30,19 @@ void mx_model_parallel_free(mx_model *m)
     m->outer = NULL;
     mx_kvstore_free(m->kv);
     m->kv = NULL;
-    for (int i = 0; i < 2 * MX_IO_MAX; i++) {
-        mx_dev_host_free(m->stage[i]);
-        m->stage[i] = NULL;
+    for (int i = 0; i < 2 * MX_IO_MAX; i++) m->stage[i] = NULL;
+    mx_dev_host_free(m->stage_block);
+    m->stage_block = NULL;
+    for (int k = 0; k < MX_MAX_CTX; k++) {
+        mx_dev_free(m->ctx[k], m->land_in[k]);
+        mx_dev_free(m->ctx[k], m->land_out[k]);
+        m->land_in[k] = m->land_out[k] = NULL;
     }
+    free(m->seg_dst);
+    free(m->seg_src);
+    free(m->seg_n);
+    m->seg_dst = m->seg_src = NULL;
+    m->seg_n = NULL;
     for (int i = 0; m->mirror && i < m->nctx * m->n_out; i++) mx_nd_free(m->mirror[i]);
     for (int k = 0; k < MX_MAX_CTX; k++) {
         mx_dev_host_free(m->mirror_block[k]);
@@ -68,6 +79,7 @@ static mx_status make_pools(mx_model *m)
 }
 
 static mx_status stage_inputs(mx_model *m, mx_provider *train);
+static mx_status make_landing(mx_model *m);
 
 /* GPU contexts: host copies of every output, and views of each context's
  * label slice in the staging buffers, for the metric and the NaN check. */
@@ -143,14 +155,64 @@ static mx_status stage_inputs(mx_model *m, mx_provider *train)
         if (a < 0) return mx_set_error(MX_EINVAL, "provider input '%s' is not an argument of the network", d.name);
         m->input_arg[m->n_inputs] = a;
         m->input_row[m->n_inputs] = mx_shape_tail(&d.shape, 1);
-        size_t bytes = (size_t)batch * m->input_row[m->n_inputs] * sizeof(float);
-        m->stage[m->n_inputs] = mx_dev_host_alloc(bytes);
-        if (!m->stage[m->n_inputs]) return mx_set_error(MX_ENOMEM, "fit: out of memory");
-        memset(m->stage[m->n_inputs], 0, bytes);
         m->n_inputs++;
     }
+    /* One page-locked block, the inputs back to back (64-byte aligned): a
+     * GPU takes the whole batch with one copy. */
+    size_t off[2 * MX_IO_MAX], total = 0;
+    for (int i = 0; i < m->n_inputs; i++) {
+        off[i] = total;
+        total += mx_arena_round((size_t)batch * m->input_row[i] * sizeof(float));
+    }
+    if (!(m->stage_block = mx_dev_host_alloc(total ? total : 1))) return mx_set_error(MX_ENOMEM, "fit: out of memory");
+    memset(m->stage_block, 0, total);
+    m->stage_bytes = total;
+    for (int i = 0; i < m->n_inputs; i++) m->stage[i] = (float *)((unsigned char *)m->stage_block + off[i]);
     m->n_label = mx_provider_num_label(train);
-    return m->ctx[0].dev_type == MX_CPU ? MX_OK : make_mirrors(m);
+    if (m->ctx[0].dev_type == MX_CPU) return MX_OK;
+    mx_status st = make_mirrors(m);
+    return st == MX_OK ? make_landing(m) : st;
+}
+
+/* GPU contexts: a device copy of the stage block and a block the outputs
+ * are gathered into, with the segments a step scatters and gathers:
+ * one copy each way a step, whatever the number of inputs and outputs
+ * (the char-LSTM has 68 and 32). */
+static mx_status make_landing(mx_model *m)
+{
+    int nseg = m->n_inputs + m->n_out;
+    size_t cells = (size_t)m->nctx * (size_t)(nseg ? nseg : 1);
+    m->seg_dst = calloc(cells, sizeof *m->seg_dst);
+    m->seg_src = calloc(cells, sizeof *m->seg_src);
+    m->seg_n = calloc(cells, sizeof *m->seg_n);
+    if (!m->seg_dst || !m->seg_src || !m->seg_n) return mx_set_error(MX_ENOMEM, "fit: out of memory");
+    long offset = 0;
+    for (int k = 0; k < m->nctx; k++) {
+        mx_exec *e = m->exec[k];
+        if (!(m->land_in[k] = mx_dev_alloc(m->ctx[k], m->stage_bytes))) return MX_ENOMEM;
+        size_t out = 0;
+        for (int o = 0; o < m->n_out; o++) out += mx_nd_size(mx_exec_output(e, o));
+        m->out_floats[k] = out;
+        if (!(m->land_out[k] = mx_dev_alloc(m->ctx[k], out * sizeof(float)))) return MX_ENOMEM;
+        float **dst = m->seg_dst + (size_t)k * nseg, **src = m->seg_src + (size_t)k * nseg;
+        size_t *n = m->seg_n + (size_t)k * nseg;
+        for (int i = 0; i < m->n_inputs; i++) {
+            size_t at = (size_t)((unsigned char *)m->stage[i] - (unsigned char *)m->stage_block) / sizeof(float);
+            dst[i] = mx_nd_data(mx_exec_arg(e, m->input_arg[i]));
+            src[i] = m->land_in[k] + at + (size_t)offset * m->input_row[i];
+            n[i] = (size_t)m->slice[k] * m->input_row[i];
+        }
+        float *at = m->land_out[k];
+        for (int o = 0; o < m->n_out; o++) {
+            const mx_nd *y = mx_exec_output(e, o);
+            dst[m->n_inputs + o] = at;
+            src[m->n_inputs + o] = mx_nd_data(y);
+            n[m->n_inputs + o] = mx_nd_size(y);
+            at += mx_nd_size(y);
+        }
+        offset += m->slice[k];
+    }
+    return MX_OK;
 }
 
 mx_status mx_model_parallel_targets(mx_model *m, const mx_provider *p, mx_batch *b)
@@ -204,18 +266,35 @@ static void context_step(void *p, int tid, int n)
     for (int k = 0; k < tid; k++) offset += m->slice[k];
     mx_exec *e = m->exec[tid];
     mx_ctx c = m->ctx[tid];
-    for (int i = 0; i < m->n_inputs; i++)
-        job_fail(j, tid, mx_dev_copy(mx_nd_data(mx_exec_arg(e, m->input_arg[i])), c,
-                                     m->stage[i] + (size_t)offset * m->input_row[i], mx_cpu(),
-                                     (size_t)m->slice[tid] * m->input_row[i] * sizeof(float)));
+    int nseg = m->n_inputs + m->n_out;
+    const mx_kernels *k = m->land_in[tid] ? mx_kernels_for(c) : NULL;
+    if (k) { /* the whole stage block in one copy, then each slice into its argument */
+        job_fail(j, tid, mx_dev_copy_async(m->land_in[tid], c, m->stage_block, mx_cpu(), m->stage_bytes));
+        k->copy_segments(NULL, m->n_inputs, m->seg_dst + (size_t)tid * nseg,
+                         (const float *const *)(m->seg_src + (size_t)tid * nseg), m->seg_n + (size_t)tid * nseg);
+    } else {
+        for (int i = 0; i < m->n_inputs; i++)
+            job_fail(j, tid, mx_dev_copy(mx_nd_data(mx_exec_arg(e, m->input_arg[i])), c,
+                                         m->stage[i] + (size_t)offset * m->input_row[i], mx_cpu(),
+                                         (size_t)m->slice[tid] * m->input_row[i] * sizeof(float)));
+    }
     job_fail(j, tid, mx_exec_forward(e, j->train));
     /* Outputs back to the host now (this waits for forward only), so the
-     * metric reads them while backward and the update run on the GPU. */
+     * metric reads them while backward and the update run on the GPU:
+     * gathered into one block on the device, then one copy. */
     if (m->mirror) {
-        for (int o = 0; o < m->n_out; o++) {
-            const mx_nd *y = mx_exec_output(e, o);
-            job_fail(j, tid, mx_dev_copy_async(mx_nd_data(m->mirror[tid * m->n_out + o]), mx_cpu(), mx_nd_data(y), c,
-                                               mx_nd_size(y) * sizeof(float)));
+        if (k) {
+            size_t first = (size_t)tid * nseg + (size_t)m->n_inputs;
+            k->copy_segments(NULL, m->n_out, m->seg_dst + first, (const float *const *)(m->seg_src + first),
+                             m->seg_n + first);
+            job_fail(j, tid, mx_dev_copy_async(m->mirror_block[tid], mx_cpu(), m->land_out[tid], c,
+                                               m->out_floats[tid] * sizeof(float)));
+        } else {
+            for (int o = 0; o < m->n_out; o++) {
+                const mx_nd *y = mx_exec_output(e, o);
+                job_fail(j, tid, mx_dev_copy_async(mx_nd_data(m->mirror[tid * m->n_out + o]), mx_cpu(), mx_nd_data(y),
+                                                   c, mx_nd_size(y) * sizeof(float)));
+            }
         }
         job_fail(j, tid, mx_dev_sync(c));
     }

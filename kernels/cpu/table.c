@@ -18,6 +18,7 @@ const mx_kernels mx_cpu_kernels = {
     .scalar_backward = mx_cpu_scalar_backward,
     .scale_copy = mx_cpu_scale_copy,
     .fill = mx_cpu_fill,
+    .copy_segments = mx_cpu_copy_segments,
     .scaled_diff = mx_cpu_scaled_diff,
 #ifndef MX_INFER_ONLY /* profile=infer links no optimizer (the entries stay NULL) */
     .sgd_update = mx_cpu_sgd_update,

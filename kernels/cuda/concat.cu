@@ -164,3 +164,42 @@ void mx_cuda_split(mx_engine *eng, int n, const float *src, float *const *dst, c
         MX_CUDA_LAUNCHED("split");
     }
 }
+
+/* -- copy_segments: up to MAX_PARTS whole arrays a launch -- */
+
+typedef struct segments {
+    float *dst[MAX_PARTS];
+    const float *src[MAX_PARTS];
+    unsigned long long count[MAX_PARTS];
+} segments;
+
+/* blockIdx.y picks the array; x strides over its floats. */
+__global__ static void copy_segments_k(segments s)
+{
+    int i = blockIdx.y;
+    float *d = s.dst[i];
+    const float *x = s.src[i];
+    for (unsigned long long k = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; k < s.count[i];
+         k += (unsigned long long)blockDim.x * gridDim.x)
+        d[k] = x[k];
+}
+
+void mx_cuda_copy_segments(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count)
+{
+    (void)eng;
+    for (int at = 0; at < n; at += MAX_PARTS) {
+        segments s;
+        int m = n - at < MAX_PARTS ? n - at : MAX_PARTS;
+        size_t most = 0;
+        for (int i = 0; i < m; i++) {
+            s.dst[i] = dst[at + i];
+            s.src[i] = src[at + i];
+            s.count[i] = count[at + i];
+            if (count[at + i] > most) most = count[at + i];
+        }
+        if (most == 0) continue;
+        dim3 grid(mx_cuda_blocks(most, MX_CUDA_THREADS) < 64 ? mx_cuda_blocks(most, MX_CUDA_THREADS) : 64, (unsigned)m);
+        copy_segments_k<<<grid, MX_CUDA_THREADS, 0, mx_cuda_stream()>>>(s);
+        MX_CUDA_LAUNCHED("copy_segments");
+    }
+}

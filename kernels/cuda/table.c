@@ -18,6 +18,7 @@ const mx_kernels mx_cuda_kernels = {
     .scalar_backward = mx_cuda_scalar_backward,
     .scale_copy = mx_cuda_scale_copy,
     .fill = mx_cuda_fill,
+    .copy_segments = mx_cuda_copy_segments,
     .scaled_diff = mx_cuda_scaled_diff,
     .sgd_update = mx_cuda_sgd_update,
     .nag_update = mx_cuda_nag_update,
