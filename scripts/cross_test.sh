@@ -14,10 +14,11 @@ cd "$(dirname "$0")/.."
 data=${MX_TEST_DATA:-data/mnist}
 # Every suite but model, checkpoint, parallel and layers, which train
 # MLPs and LeNets on MNIST for minutes each under qemu (they run natively
-# in test.sh), and gpu (no GPU in a cross build). hotpath runs its MLP
+# in test.sh), and gpu (no GPU in a cross build; its stand-in pass trains
+# MLPs too). hotpath runs its MLP
 # variants only (MX_TEST_QUICK; it says so as skipped checks); with
 # faults, it checks the static binary's --wrap'ped malloc, fread and read.
-default_suites="arena engine sgemm vmath ndarray symbol executor gradcheck conv pool seq_ops lstm optimizer training metric idx ndfile symjson io csv vocab kvstore dist callback faults hotpath fixed"
+default_suites="arena engine sgemm vmath ndarray symbol executor gradcheck conv pool seq_ops lstm fuse optimizer training metric idx ndfile symjson io csv vocab kvstore dist callback faults hotpath fixed"
 suites=${MX_CROSS_SUITES:-$default_suites}
 quick=1
 [ "$suites" = all ] && { suites=""; quick=0; }
