@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "kernels.h"
 #include "model_internal.h"
 #include "mx/dist.h"
 #include "mx/log.h"
@@ -24,6 +25,33 @@
 int mx_model_dist_wanted(const char *kvstore)
 {
     return kvstore && !strncmp(kvstore, "dist", 4);
+}
+
+/* One GPU context: a device block the gradients are gathered into (one
+ * kernel), so a step copies them down in one call and the sum back up in
+ * one, instead of one call per parameter each way. */
+static mx_status gpu_gather(mx_model *m, mx_exec *e)
+{
+    mx_ctx c = mx_exec_context(e);
+    if (c.dev_type == MX_CPU || m->nctx != 1) return MX_OK;
+    int np = m->nparams;
+    m->dist_seg = calloc((size_t)(np ? np : 1), sizeof *m->dist_seg);
+    m->dist_grad = calloc((size_t)(np ? np : 1), sizeof *m->dist_grad);
+    m->dist_seg_n = calloc((size_t)(np ? np : 1), sizeof *m->dist_seg_n);
+    if (!m->dist_seg || !m->dist_grad || !m->dist_seg_n) return mx_set_error(MX_ENOMEM, "fit: out of memory");
+    size_t n = 0;
+    for (int i = 0; i < np; i++) n += mx_nd_size(mx_exec_grad(e, m->param_arg[i]));
+    if (!(m->dist_dev = mx_dev_alloc(c, (n ? n : 1) * sizeof(float)))) return MX_ENOMEM;
+    m->dist_ngrad = n;
+    size_t at = 0;
+    for (int i = 0; i < np; i++) {
+        mx_nd *g = mx_exec_grad(e, m->param_arg[i]);
+        m->dist_grad[i] = mx_nd_data(g);
+        m->dist_seg[i] = m->dist_dev + at;
+        m->dist_seg_n[i] = mx_nd_size(g);
+        at += mx_nd_size(g);
+    }
+    return MX_OK;
 }
 
 mx_status mx_model_dist_setup(mx_model *m, const char *kvstore)
@@ -46,6 +74,8 @@ mx_status mx_model_dist_setup(mx_model *m, const char *kvstore)
     if (!m->dist_buf) return mx_set_error(MX_ENOMEM, "fit: out of memory for the %zu-float allreduce buffer", n);
     m->dist_n = n;
     m->dist = 1;
+    mx_status st = gpu_gather(m, e);
+    if (st != MX_OK) return st;
     const mx_dist_ops *d = mx_dist_get();
     mx_log_info("dist_sync over %d workers (%s): one allreduce of %zu floats (%.2f MB) per step", d->size, d->name,
                 n, (double)n * sizeof(float) / 1e6);
@@ -56,6 +86,14 @@ void mx_model_dist_free(mx_model *m)
 {
     mx_dev_host_free(m->dist_buf);
     m->dist_buf = NULL;
+    mx_dev_free(m->ctx[0], m->dist_dev);
+    m->dist_dev = NULL;
+    m->dist_ngrad = 0;
+    free(m->dist_seg);
+    free(m->dist_grad);
+    free(m->dist_seg_n);
+    m->dist_seg = m->dist_grad = NULL;
+    m->dist_seg_n = NULL;
     m->dist_n = 0;
     m->dist = 0;
 }
@@ -130,12 +168,21 @@ mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e, int *stop)
      * down with queued copies and one wait; going back up, the copies are
      * queued before the update on the same stream. */
     mx_ctx c = mx_exec_context(e);
+    const mx_kernels *k = m->dist_dev ? mx_kernels_for(c) : NULL;
     size_t at = 0;
-    for (int i = 0; i < m->nparams; i++) {
-        mx_nd *g = mx_exec_grad(e, m->param_arg[i]);
-        mx_status st = mx_dev_copy_async(m->dist_buf + at, mx_cpu(), mx_nd_data(g), c, mx_nd_size(g) * sizeof(float));
+    if (k) { /* gathered on the device (gpu_gather), then one copy down */
+        k->copy_segments(NULL, m->nparams, m->dist_seg, (const float *const *)m->dist_grad, m->dist_seg_n);
+        at = m->dist_ngrad;
+        mx_status st = mx_dev_copy_async(m->dist_buf, mx_cpu(), m->dist_dev, c, at * sizeof(float));
         if (st != MX_OK) return st;
-        at += mx_nd_size(g);
+    } else {
+        for (int i = 0; i < m->nparams; i++) {
+            mx_nd *g = mx_exec_grad(e, m->param_arg[i]);
+            mx_status st =
+                mx_dev_copy_async(m->dist_buf + at, mx_cpu(), mx_nd_data(g), c, mx_nd_size(g) * sizeof(float));
+            if (st != MX_OK) return st;
+            at += mx_nd_size(g);
+        }
     }
     m->dist_buf[at] = *stop ? 1.0f : 0.0f;
     mx_status st = mx_dev_sync(c);
@@ -143,6 +190,12 @@ mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e, int *stop)
     if (st != MX_OK) return st;
     *stop = m->dist_buf[at] > 0.0f;
     if (*stop) return MX_OK; /* no update follows: the gradients stay where they are */
+    if (k) { /* one copy up, scattered on the device */
+        st = mx_dev_copy_async(m->dist_dev, c, m->dist_buf, mx_cpu(), m->dist_ngrad * sizeof(float));
+        if (st == MX_OK)
+            k->copy_segments(NULL, m->nparams, m->dist_grad, (const float *const *)m->dist_seg, m->dist_seg_n);
+        return st;
+    }
     at = 0;
     for (int i = 0; i < m->nparams && st == MX_OK; i++) {
         mx_nd *g = mx_exec_grad(e, m->param_arg[i]);

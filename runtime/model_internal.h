@@ -55,6 +55,11 @@ struct mx_model {
     int dist;                    /* kvstore dist_sync: collectives over the job's workers */
     float *dist_buf;             /* dist: the fused allreduce buffer (parameters + aux, + 1 stop flag) */
     size_t dist_n;
+    float *dist_dev;             /* dist, one GPU context: its gradients gathered on the device */
+    size_t dist_ngrad;           /* floats of gradients (dist_buf's first part) */
+    float **dist_seg;            /* [param]: each gradient's place in dist_dev */
+    float **dist_grad;           /* [param]: each gradient */
+    size_t *dist_seg_n;
     long iter;                   /* batches trained since the first epoch */
     int epochs_done;
     double last_epoch_seconds;
