@@ -267,10 +267,10 @@ static void context_step(void *p, int tid, int n)
     mx_exec *e = m->exec[tid];
     mx_ctx c = m->ctx[tid];
     int nseg = m->n_inputs + m->n_out;
-    const mx_kernels *k = m->land_in[tid] ? mx_kernels_for(c) : NULL;
-    if (k) { /* the whole stage block in one copy, then each slice into its argument */
+    const mx_kernels *kt = m->land_in[tid] ? mx_kernels_for(c) : NULL;
+    if (kt) { /* the whole stage block in one copy, then each slice into its argument */
         job_fail(j, tid, mx_dev_copy_async(m->land_in[tid], c, m->stage_block, mx_cpu(), m->stage_bytes));
-        k->copy_segments(NULL, m->n_inputs, m->seg_dst + (size_t)tid * nseg,
+        kt->copy_segments(NULL, m->n_inputs, m->seg_dst + (size_t)tid * nseg,
                          (const float *const *)(m->seg_src + (size_t)tid * nseg), m->seg_n + (size_t)tid * nseg);
     } else {
         for (int i = 0; i < m->n_inputs; i++)
@@ -282,20 +282,12 @@ static void context_step(void *p, int tid, int n)
     /* Outputs back to the host now (this waits for forward only), so the
      * metric reads them while backward and the update run on the GPU:
      * gathered into one block on the device, then one copy. */
-    if (m->mirror) {
-        if (k) {
-            size_t first = (size_t)tid * nseg + (size_t)m->n_inputs;
-            k->copy_segments(NULL, m->n_out, m->seg_dst + first, (const float *const *)(m->seg_src + first),
-                             m->seg_n + first);
-            job_fail(j, tid, mx_dev_copy_async(m->mirror_block[tid], mx_cpu(), m->land_out[tid], c,
-                                               m->out_floats[tid] * sizeof(float)));
-        } else {
-            for (int o = 0; o < m->n_out; o++) {
-                const mx_nd *y = mx_exec_output(e, o);
-                job_fail(j, tid, mx_dev_copy_async(mx_nd_data(m->mirror[tid * m->n_out + o]), mx_cpu(), mx_nd_data(y),
-                                                   c, mx_nd_size(y) * sizeof(float)));
-            }
-        }
+    if (m->mirror && kt) { /* GPU contexts always have both */
+        size_t first = (size_t)tid * nseg + (size_t)m->n_inputs;
+        kt->copy_segments(NULL, m->n_out, m->seg_dst + first, (const float *const *)(m->seg_src + first),
+                         m->seg_n + first);
+        job_fail(j, tid, mx_dev_copy_async(m->mirror_block[tid], mx_cpu(), m->land_out[tid], c,
+                                           m->out_floats[tid] * sizeof(float)));
         job_fail(j, tid, mx_dev_sync(c));
     }
     if (j->train) job_fail(j, tid, mx_exec_backward(e, NULL));
