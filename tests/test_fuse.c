@@ -80,10 +80,11 @@ static double run_both(mx_exec *f, mx_exec *u, int rounds, mx_nd *const *heads)
 /* The unrolled char-LSTM at batch 3, fused and not, gradients req for the
  * weights and initial states; returns the largest difference and checks
  * that every cell was fused. */
-static double lstm_case(int layers, int steps, int output_states, mx_grad_req state_req, int rounds)
+static double lstm_case(int layers, int steps, int output_states, mx_grad_req state_req, int rounds, float dropout)
 {
     mx_lstm_opts o = mx_test_lstm_opts(layers, steps, 5, 4, VOCAB);
     o.output_states = output_states;
+    o.dropout = dropout;
     mx_sym *net = mx_lstm_unroll(&o);
     CU_ASSERT_PTR_NOT_NULL_FATAL(net);
     char nm[64][48];
@@ -110,8 +111,9 @@ static double lstm_case(int layers, int steps, int output_states, mx_grad_req st
     }
     double worst = run_both(f, u, rounds, heads);
     for (int k = 0; k < mx_exec_num_outputs(f); k++) mx_nd_free(heads[k]);
-    printf("\n    %d layers x %d steps%s%s: %d steps fused into %d, max rel diff %.1e", layers, steps,
+    printf("\n    %d layers x %d steps%s%s%s: %d steps fused into %d, max rel diff %.1e", layers, steps,
            output_states ? ", state outputs" : "", state_req == MX_GRAD_ADD ? ", state grads added" : "",
+           dropout > 0 ? ", dropout 0.3 (same masks)" : "",
            mx_exec_num_steps(u), mx_exec_num_steps(f), worst);
     mx_exec_free(f);
     mx_exec_free(u);
@@ -122,10 +124,12 @@ static double lstm_case(int layers, int steps, int output_states, mx_grad_req st
 static void test_lstm_fused_equals_unfused(void)
 {
     /* same functions, same order of float operations: a few ulp at most */
-    CU_ASSERT(lstm_case(2, 4, 0, MX_GRAD_WRITE, 1) < 1e-4);
-    CU_ASSERT(lstm_case(1, 3, 1, MX_GRAD_WRITE, 1) < 1e-4);
+    CU_ASSERT(lstm_case(2, 4, 0, MX_GRAD_WRITE, 1, 0.0f) < 1e-4);
+    CU_ASSERT(lstm_case(1, 3, 1, MX_GRAD_WRITE, 1, 0.0f) < 1e-4);
     /* added gradients: the initial states' accumulate over two passes */
-    CU_ASSERT(lstm_case(2, 3, 1, MX_GRAD_ADD, 2) < 1e-4);
+    CU_ASSERT(lstm_case(2, 3, 1, MX_GRAD_ADD, 2, 0.0f) < 1e-4);
+    /* Dropout between the layers takes a cell's h (in place) */
+    CU_ASSERT(lstm_case(2, 3, 0, MX_GRAD_WRITE, 1, 0.3f) < 1e-4);
 }
 
 /* One cell from variables i2h, h2h, c (batch 3, hidden 4), written as
