@@ -18,7 +18,7 @@ else
 fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "no nvidia-smi"
 echo "== GPU unit suite"
-timeout 300 "$B/run_tests" gpu 2>&1 | grep -v '^$'
+timeout 300 "$B/run_tests" gpu gpu_paths 2>&1 | grep -v '^$'
 echo "== GPU unit suite, graphs over 8 lanes"
 MX_CUDA_LANES=8 timeout 300 "$B/run_tests" gpu 2>&1 | tail -1
 echo "== mxrt MLP on GPU0 (3 epochs; epoch 1 includes warm-up)"

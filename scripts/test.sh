@@ -37,7 +37,7 @@ if [ -x /usr/local/cuda/bin/nvcc ]; then
     echo "== CUDA build (cuda=1, nvcc; no GPU needed to build): GPU suite"
     cb=build/release-cuda-nohwloc
     scons -Q -j"$jobs" cuda=1 hwloc=0 $cb/run_tests $cb/mnist_mlp $cb/mnist_lenet $cb/char_lstm
-    MX_TEST_DATA=data/mnist build/release-cuda-nohwloc/run_tests gpu
+    MX_TEST_DATA=data/mnist build/release-cuda-nohwloc/run_tests gpu gpu_paths
     build/release-cuda-nohwloc/mnist_mlp --context gpu:0 --data-dir data/mnist --epochs 1 >/tmp/mx-gpu-ctx.log 2>&1 &&
         { echo "a GPU context without a GPU should fail"; exit 1; }
     grep -q 'GPU0' /tmp/mx-gpu-ctx.log || { cat /tmp/mx-gpu-ctx.log; exit 1; }

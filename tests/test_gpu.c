@@ -545,63 +545,6 @@ static void test_fit_on_gpu(void)
     mx_model_free(g2m);
 }
 
-/* Copy calls of each training step, taken by a batch callback. */
-typedef struct copy_log {
-    long last, per_step[64];
-    int n;
-} copy_log;
-
-static int log_copies(void *ctx, mx_model *m, const mx_cb_info *in)
-{
-    (void)m; (void)in;
-    copy_log *l = ctx;
-    long now = mx_dev_copy_calls();
-    if (l->n < 64) l->per_step[l->n++] = now - l->last;
-    l->last = now;
-    return 0;
-}
-
-/* FeedForward on GPU0 stages a batch with one copy in and one out,
- * however many inputs and outputs: the MLP's data and label, 20 steps. */
-static void test_staging_copies(void)
-{
-    if (!have_gpu() || !mx_test_have_mnist("GPU staging")) return;
-    char img[512], lab[512];
-    mx_mnist_opts o = mx_mnist_defaults();
-    o.image = mx_test_mnist_path("train-images-idx3-ubyte", img, sizeof img);
-    o.label = mx_test_mnist_path("train-labels-idx1-ubyte", lab, sizeof lab);
-    o.batch_size = 100;
-    o.flat = 1;
-    o.limit = 2000;
-    mx_provider *p = mx_mnist_provider(&o);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    mx_sym *net = mx_test_mlp();
-    mx_ctx g[] = {mx_gpu(0)};
-    mx_model *m = mx_model_create(net, g, 1);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-    mx_optimizer *opt = mx_optimizer_parse("sgd lr=0.1");
-    copy_log l = {mx_dev_copy_calls(), {0}, 0};
-    mx_callback *cb = mx_every_n_batch(log_copies, &l, 1, 0);
-    mx_fit_opts fo = mx_fit_defaults();
-    fo.n_epoch = 1;
-    fo.callbacks = &cb;
-    fo.ncallbacks = 1;
-    mx_log_set_quiet(1);
-    CU_ASSERT_EQUAL(mx_model_fit(m, opt, p, &fo), MX_OK);
-    mx_log_set_quiet(0);
-    int ones = 0;
-    for (int i = 1; i < l.n; i++) ones += l.per_step[i] == 2; /* the first step also has set-up copies */
-    printf("\n    MLP on GPU0, %d steps: %ld copy calls in step 2 (one in, one out), %d of %d later steps the same",
-           l.n, l.n > 1 ? l.per_step[1] : -1L, ones, l.n - 1);
-    CU_ASSERT_EQUAL(l.n, 20);
-    CU_ASSERT_EQUAL(ones, l.n - 1);
-    mx_callback_free(cb);
-    mx_optimizer_free(opt);
-    mx_model_free(m);
-    mx_sym_free(net);
-    mx_provider_free(p);
-}
-
 /* The same tests over host stand-ins for GPUs (device.h, builds without
  * cuda=1): the GPU code paths — one device block per executor, staging,
  * output mirrors, state on the device, the device KVStore, checkpoints of
@@ -621,7 +564,6 @@ static void test_stand_ins(void)
     test_whole_nets();
     test_lstm_nets();
     test_hot_path();
-    test_staging_copies();
     test_fit_on_gpu();
     /* Two devices: the KVStore's cross-device path (a staging array per
      * other GPU), which one lent GPU cannot run, against two contexts on
@@ -654,7 +596,6 @@ CU_ErrorCode mx_test_register_gpu(void)
         !CU_add_test(s, "char-LSTM with fused and plain cells, GPU equals CPU", test_lstm_nets) ||
         !CU_add_test(s, "no cudaMalloc or malloc in GPU training steps", test_hot_path) ||
         !CU_add_test(s, "FeedForward on GPU: CPU accuracy, two contexts, Adam, checkpoint to CPU", test_fit_on_gpu) ||
-        !CU_add_test(s, "FeedForward on GPU: one copy in and one out a step", test_staging_copies) ||
         !CU_add_test(s, "the same over a host stand-in GPU: the GPU code paths without a GPU", test_stand_ins))
         return CU_get_error();
     return CUE_SUCCESS;

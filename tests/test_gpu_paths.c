@@ -1,11 +1,12 @@
-/* test_dist_gpu.c — the dist_gpu suite: dist_sync from a GPU context, over
- * a host stand-in GPU (device.h; builds without cuda=1) and a mirror
- * transport (every other rank holding this rank's numbers, so the rescaled
- * sum is the local gradient): the weights equal a local CPU run's, and a
- * step makes four copy calls — the batch in, the outputs out, the
- * gradients down (gathered on the device first) and their sum back up —
- * whatever the number of parameters. Skipped in cuda=1 builds (the real
- * device runs scripts/gpu_check.sh's 2-rank job). */
+/* test_gpu_paths.c — the gpu_paths suite: how many copy calls FeedForward
+ * makes a step on a GPU — on GPU0 where there is one, else over a host
+ * stand-in (device.h; builds without cuda=1). Staging: one copy in and one
+ * out whatever the number of inputs and outputs. dist_sync from a GPU
+ * (stand-in only, with a mirror transport: every other rank holding this
+ * rank's numbers, so the rescaled sum is the local gradient): the local
+ * CPU run's weights bit for bit, and four copies a step — the batch in,
+ * the outputs out, the gradients down (gathered on the device first) and
+ * their sum back up. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -107,6 +108,31 @@ static double weight_diff(const mx_model *a, const mx_model *b)
     return worst;
 }
 
+/* GPU0 if there is one (1), else a stand-in (2); 0, said, if neither. */
+static int some_gpu(void)
+{
+    if (mx_gpu_count() > 0) return 1;
+    if (mx_dev_fake_gpus(1) == MX_OK) return 2;
+    mx_test_skip("no GPU, and cuda=1 builds have no stand-ins");
+    return 0;
+}
+
+static void test_staging_copies(void)
+{
+    if (!mx_test_have_mnist("GPU staging")) return;
+    int gpu = some_gpu();
+    if (!gpu) return;
+    mx_model *m = train(mx_gpu(0), NULL);
+    int twos = 0;
+    for (int i = 1; i < steps; i++) twos += per_step[i] == 2; /* step 1 also has set-up copies */
+    printf("\n    MLP on %s GPU0, %d steps: %ld copy calls a step (one in, one out), %d of %d after the first",
+           gpu == 2 ? "a stand-in" : "the", steps, steps > 1 ? per_step[1] : -1L, twos, steps - 1);
+    CU_ASSERT_EQUAL(steps, 8);
+    CU_ASSERT_EQUAL(twos, steps - 1);
+    mx_model_free(m);
+    if (gpu == 2) mx_dev_fake_gpus(0);
+}
+
 static void test_dist_gpu_equals_local(void)
 {
     if (!mx_test_have_mnist("dist_sync on a GPU")) return;
@@ -131,11 +157,12 @@ static void test_dist_gpu_equals_local(void)
     mx_dev_fake_gpus(0);
 }
 
-CU_ErrorCode mx_test_register_dist_gpu(void)
+CU_ErrorCode mx_test_register_gpu_paths(void)
 {
-    CU_pSuite s = CU_add_suite("dist_gpu", NULL, NULL);
+    CU_pSuite s = CU_add_suite("gpu_paths", NULL, NULL);
     if (!s) return CU_get_error();
-    if (!CU_add_test(s, "dist_sync from a stand-in GPU: local weights, 4 copy calls a step", test_dist_gpu_equals_local))
+    if (!CU_add_test(s, "FeedForward on a GPU: one copy in and one out a step", test_staging_copies) ||
+        !CU_add_test(s, "dist_sync from a stand-in GPU: local weights, 4 copy calls a step", test_dist_gpu_equals_local))
         return CU_get_error();
     return CUE_SUCCESS;
 }
