@@ -170,13 +170,13 @@ static mx_status take_kernel_error(void)
 }
 #endif
 
-/* Both copies queue on the device's current stream. From pageable host
- * memory cudaMemcpyAsync returns once the source is staged, so a caller
- * may reuse it at once. */
 static long copy_calls;
 
 long mx_dev_copy_calls(void) { return __atomic_load_n(&copy_calls, __ATOMIC_RELAXED); }
 
+/* Both copies queue on the device's current stream. From pageable host
+ * memory cudaMemcpyAsync returns once the source is staged, so a caller
+ * may reuse it at once. */
 mx_status mx_dev_copy_async(void *dst, mx_ctx dctx, const void *src, mx_ctx sctx, size_t bytes)
 {
     if (!bytes) return MX_OK;

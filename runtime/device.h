@@ -98,7 +98,7 @@ int mx_dev_can_record(mx_ctx ctx);
  * (own host memory behind every device path, explicit copies, counted
  * allocations, the CPU kernels, no graphs), so the GPU code paths of
  * bind, FeedForward and the KVStore run where there is no GPU; 0 turns
- * them off. MX_ENOTSUP in cuda=1 builds. The environment variable
+ * them off (free what lives on them first). MX_ENOTSUP in cuda=1 builds. The environment variable
  * MX_TEST_STAND_IN_GPUS=n does the same for a whole process. */
 mx_status mx_dev_fake_gpus(int n);
 
