@@ -1,6 +1,9 @@
 /* infer.c — shape inference: every op's rule is applied over the graph
  * until nothing changes (rules run both ways, e.g. a label's shape from
  * the data), then any unknown argument is an error. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +28,24 @@ void mx_graph_shapes_free(mx_graph_shapes *gs)
     memset(gs, 0, sizeof *gs);
 }
 
+/* 1 when s's floats fit in memory at all (its byte count neither
+ * overflows size_t nor passes PTRDIFF_MAX); an unknown shape passes. */
+static int shape_fits(const mx_shape *s)
+{
+    size_t bytes = sizeof(float);
+    for (int i = 0; i < s->ndim; i++)
+        if (s->dims[i] < 0 || __builtin_mul_overflow(bytes, (size_t)s->dims[i], &bytes)) return 0;
+    return bytes <= (size_t)PTRDIFF_MAX;
+}
+
+/* The error for a shape an op inferred that no memory can hold. */
+static mx_status too_large(const mx_node *nd, const char *what, int k, const mx_shape *s)
+{
+    char buf[128];
+    return mx_set_error(MX_EINVAL, "infer_shape: %s '%s': %s %d would be %s, more floats than memory can address",
+                        nd->op->name, nd->name, what, k, mx_shape_str(s, buf, sizeof buf));
+}
+
 /* One pass over op nodes; *changed counts shapes learnt. */
 static mx_status infer_pass(mx_graph_shapes *gs, int *changed)
 {
@@ -47,8 +68,13 @@ static mx_status infer_pass(mx_graph_shapes *gs, int *changed)
             snprintf(msg, sizeof msg, "%s", mx_last_error());
             return mx_set_error(st, "infer_shape: %s '%s': %s", nd->op->name, nd->name, msg);
         }
+        for (int k = 0; k < nd->noutputs; k++)
+            if (!shape_fits(&gs->out[i][k])) return too_large(nd, "output", k, &gs->out[i][k]);
+        for (int k = 0; k < nd->naux; k++)
+            if (!shape_fits(&gs->aux[i][k])) return too_large(nd, "auxiliary state", k, &gs->aux[i][k]);
         for (int k = 0; k < nd->ninputs; k++) {
             if (mx_shape_equal(&in[k], &before[k])) continue;
+            if (!shape_fits(&in[k])) return too_large(nd, "input", k, &in[k]);
             mx_shape *slot = &gs->out[src[k]][nd->inputs[k].index];
             if (slot->ndim && !mx_shape_equal(slot, &in[k])) {
                 char a[128], b[128];

@@ -103,6 +103,28 @@ static void test_symbol_shape_mismatch_names_node_and_argument(void)
     mx_sym_free(net);
 }
 
+/* An inferred shape no memory could hold (the opparams fuzzer's find: a
+ * batch of 2^31-1 times 1.8e9 hidden units) is an error naming the op,
+ * not a shape that later sizes an allocation. */
+static void test_symbol_inferred_shape_too_large_is_an_error(void)
+{
+    mx_sym *x = mx_var("data");
+    mx_sym *fc = mx_op("FullyConnected", "name=big num_hidden=1815321791", x);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fc);
+    const char *names[] = {"data"};
+    mx_shape shapes[] = {mx_shape_make(2, 2147483647, 1)}, args[4], outs[1];
+    CU_ASSERT_EQUAL(mx_infer_shape(fc, 1, names, shapes, args, outs, NULL), MX_EINVAL);
+    ASSERT_ERROR_HAS("'big'");
+    ASSERT_ERROR_HAS("output 0");
+    ASSERT_ERROR_HAS("more floats than memory can address");
+    if (sizeof(size_t) == 8) { /* the same op at batch 4 (29 GB of output) is fine on 64-bit */
+        shapes[0] = mx_shape_make(2, 4, 1);
+        CU_ASSERT_EQUAL(mx_infer_shape(fc, 1, names, shapes, args, outs, NULL), MX_OK);
+    }
+    mx_sym_free(fc);
+    mx_sym_free(x);
+}
+
 static void test_symbol_rejects_unknown_op_key_and_bad_values(void)
 {
     mx_sym *x = mx_var("x");
@@ -310,6 +332,7 @@ CU_ErrorCode mx_test_register_symbol(void)
     CU_add_test(s, "infers MLP shapes from data", test_symbol_infers_mlp_shapes_from_data);
     CU_add_test(s, "flatten=false keeps leading axes", test_symbol_flatten_false_keeps_leading_axes);
     CU_add_test(s, "shape mismatch names node and argument", test_symbol_shape_mismatch_names_node_and_argument);
+    CU_add_test(s, "an inferred shape too large for memory is an error", test_symbol_inferred_shape_too_large_is_an_error);
     CU_add_test(s, "rejects unknown op, key and bad values", test_symbol_rejects_unknown_op_key_and_bad_values);
     CU_add_test(s, "named inputs bind by argument", test_symbol_named_inputs_bind_by_argument);
     CU_add_test(s, "group and compose", test_symbol_group_and_compose);
