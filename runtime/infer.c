@@ -28,14 +28,16 @@ void mx_graph_shapes_free(mx_graph_shapes *gs)
     memset(gs, 0, sizeof *gs);
 }
 
-/* 1 when s's floats fit in memory at all (its byte count neither
- * overflows size_t nor passes PTRDIFF_MAX); an unknown shape passes. */
+/* 1 when s's floats fit in memory at all: its byte count, in 64 bits
+ * (a dim cast to a 32-bit size_t would wrap), at most PTRDIFF_MAX, the
+ * largest object a C program may have (2 GB on 32-bit boards); an
+ * unknown shape passes. */
 static int shape_fits(const mx_shape *s)
 {
-    size_t bytes = sizeof(float);
+    int64_t bytes = (int64_t)sizeof(float);
     for (int i = 0; i < s->ndim; i++)
-        if (s->dims[i] < 0 || __builtin_mul_overflow(bytes, (size_t)s->dims[i], &bytes)) return 0;
-    return bytes <= (size_t)PTRDIFF_MAX;
+        if (s->dims[i] < 0 || __builtin_mul_overflow(bytes, s->dims[i], &bytes)) return 0;
+    return (uint64_t)bytes <= (uint64_t)PTRDIFF_MAX;
 }
 
 /* The error for a shape an op inferred that no memory can hold. */
