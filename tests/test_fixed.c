@@ -206,13 +206,20 @@ static void test_fixed_open_leaves_nothing_on_the_heap(void)
         mx_test_skip("heap accounting is off in sanitizer builds (ASan's leak check covers it)");
         mx_test_count_allocs_end();
     } else {
-        size_t again = 0, before = mallinfo2().uordblks;
-        CU_ASSERT_PTR_NOT_NULL(mx_fixed_open(&c.spec, buf, need));
-        CU_ASSERT_EQUAL(mx_fixed_size(&c.spec, &again), MX_OK);
-        size_t after = mallinfo2().uordblks;
+        /* Up to three rounds: glibc counts the freed chunks parked in its
+         * per-thread cache (tcache) as in use, and a round can park a few
+         * more than the warm-up did (CI saw +720 bytes once, here +496 in
+         * round 1, then equal); a leak in open or size grows every round. */
+        size_t again = 0, before = 0, after = 1;
+        for (int round = 0; round < 3 && after != before; round++) {
+            before = mallinfo2().uordblks;
+            CU_ASSERT_PTR_NOT_NULL(mx_fixed_open(&c.spec, buf, need));
+            CU_ASSERT_EQUAL(mx_fixed_size(&c.spec, &again), MX_OK);
+            after = mallinfo2().uordblks;
+            if (after != before) fprintf(stderr, "\n  round %d: heap in use %zu bytes before, %zu after", round + 1, before, after);
+        }
         long calls = mx_test_count_allocs_end();
         CU_ASSERT(calls > 0); /* parsing does use the heap... */
-        if (after != before) fprintf(stderr, "\n  heap in use: %zu bytes before, %zu after\n", before, after);
         CU_ASSERT_EQUAL(after, before); /* ...and gives all of it back */
         CU_ASSERT_EQUAL(again, need);
     }
