@@ -247,17 +247,7 @@ static int stop_at_batch(void *ctx, mx_model *m, const mx_cb_info *info)
 }
 
 /* 400 MNIST test samples, flat, in batches of 50 (8 a epoch). */
-static mx_provider *mnist_400(void)
-{
-    char img[512], lab[512];
-    mx_mnist_opts o = mx_mnist_defaults();
-    o.image = mx_test_mnist_path("t10k-images-idx3-ubyte", img, sizeof img);
-    o.label = mx_test_mnist_path("t10k-labels-idx1-ubyte", lab, sizeof lab);
-    o.flat = 1;
-    o.batch_size = 50;
-    o.limit = 400;
-    return mx_mnist_provider(&o);
-}
+static mx_provider *mnist_400(void) { return mx_test_mnist_test_subset(400, 50); }
 
 /* Trains the MLP for epochs epochs of mnist_400 on nctx CPU contexts;
  * kvstore NULL = local. */

@@ -54,14 +54,7 @@ static int log_copies(void *ctx, mx_model *m, const mx_cb_info *in)
 /* The MLP for one epoch of 400 MNIST samples at batch 50 on ctx. */
 static mx_model *train(mx_ctx ctx, const char *kvstore)
 {
-    char img[512], lab[512];
-    mx_mnist_opts o = mx_mnist_defaults();
-    o.image = mx_test_mnist_path("t10k-images-idx3-ubyte", img, sizeof img);
-    o.label = mx_test_mnist_path("t10k-labels-idx1-ubyte", lab, sizeof lab);
-    o.flat = 1;
-    o.batch_size = 50;
-    o.limit = 400;
-    mx_provider *p = mx_mnist_provider(&o);
+    mx_provider *p = mx_test_mnist_test_subset(400, 50);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     mx_sym *net = mx_test_mlp();
     mx_model *m = mx_model_create(net, &ctx, 1);

@@ -83,6 +83,18 @@ int mx_test_lstm_inputs(const mx_lstm_opts *o, int B, char names[][48], mx_shape
     return n;
 }
 
+mx_provider *mx_test_mnist_test_subset(long limit, int batch)
+{
+    char img[512], lab[512];
+    mx_mnist_opts o = mx_mnist_defaults();
+    o.image = mx_test_mnist_path("t10k-images-idx3-ubyte", img, sizeof img);
+    o.label = mx_test_mnist_path("t10k-labels-idx1-ubyte", lab, sizeof lab);
+    o.flat = 1;
+    o.batch_size = batch;
+    o.limit = limit;
+    return mx_mnist_provider(&o);
+}
+
 void mx_test_fill(mx_nd *a, float lo, float hi, unsigned seed)
 {
     mx_rng rng;

@@ -34,6 +34,9 @@ mx_lstm_opts mx_test_lstm_opts(int layers, int steps, int hidden, int embed, int
  * label per step, initial c and h per layer); returns their count. */
 int mx_test_lstm_inputs(const mx_lstm_opts *o, int B, char names[][48], mx_shape *shapes);
 
+/* The first limit MNIST test samples (t10k), flat, in order, at batch. */
+mx_provider *mx_test_mnist_test_subset(long limit, int batch);
+
 /* Fills an array with U(lo, hi) from a fixed seed. */
 void mx_test_fill(mx_nd *a, float lo, float hi, unsigned seed);
 
