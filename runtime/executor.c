@@ -41,7 +41,8 @@ typedef struct bind_state {
     int *head;         /* output index of entry e, or -1 */
     int *needs_grad;   /* entry e carries a gradient */
     int *run_bwd;      /* node i runs backward */
-    mx_req *slot_req;  /* per (node, slot): MX_OP_MAX_ARGS each */
+    int *ibase;        /* node i's first slot in slot_req */
+    mx_req *slot_req;  /* per (node, input slot) */
     const mx_kernels *k; /* the executor's device: sizes workspaces */
     int nbufs;
     int *bdata, *bgrad, *bws; /* buffer id per entry / per node, -1 = none */
@@ -72,13 +73,37 @@ static void free_state(bind_state *s)
 {
     mx_graph_shapes_free(&s->gs);
     free(s->ebase); free(s->opstep); free(s->argidx); free(s->uses); free(s->head);
-    free(s->needs_grad); free(s->run_bwd); free(s->slot_req);
+    free(s->needs_grad); free(s->run_bwd); free(s->slot_req); free(s->ibase);
     free(s->bdata); free(s->bgrad); free(s->bws); free(s->bufs); free(s->parent);
 }
 
 static size_t entry_bytes(const bind_state *s, int node, int k)
 {
     return mx_shape_size(&s->gs.out[node][k]) * sizeof(float);
+}
+
+/* argidx[i]: the position of gs's variable node i among e->sym's
+ * arguments (-1 for op nodes). The steps run e->run_sym, whose variables
+ * are e->sym's own nodes but may come in another order (a group node of
+ * fuse.h visits all its parts' data before the shared weight), so the
+ * arrays are matched by node, not by position. */
+static mx_status map_args(const mx_exec *e, const mx_graph_shapes *gs, int *argidx)
+{
+    int n;
+    mx_node **user = mx_graph_topo(e->sym, &n);
+    if (!user) return fail_oom();
+    for (int i = 0, a = 0; i < n; i++)
+        if (!user[i]->op) user[i]->mark = ++a;
+    mx_status st = MX_OK;
+    for (int i = 0; i < gs->n; i++) {
+        argidx[i] = gs->order[i]->op ? -1 : gs->order[i]->mark - 1;
+        if (!gs->order[i]->op && argidx[i] < 0)
+            st = mx_set_error(MX_EINVAL, "bind: variable '%s' of the rewritten graph is not an argument",
+                              gs->order[i]->name);
+    }
+    for (int i = 0; i < n; i++) user[i]->mark = 0;
+    free(user);
+    return st;
 }
 
 /* Counts, indices and which entries carry gradients. */
@@ -89,15 +114,18 @@ static mx_status index_graph(mx_exec *e, bind_state *s)
     s->opstep = calloc((size_t)n, sizeof(int));
     s->argidx = calloc((size_t)n, sizeof(int));
     s->run_bwd = calloc((size_t)n, sizeof(int));
-    s->slot_req = calloc((size_t)n * MX_OP_MAX_ARGS, sizeof(mx_req));
+    s->ibase = calloc((size_t)n + 1, sizeof(int));
     s->bws = malloc((size_t)n * sizeof(int));
-    if (!s->ebase || !s->opstep || !s->argidx || !s->run_bwd || !s->slot_req || !s->bws) return fail_oom();
-    int a = 0;
+    if (!s->ebase || !s->opstep || !s->argidx || !s->run_bwd || !s->ibase || !s->bws) return fail_oom();
+    for (int i = 0; i < n; i++) s->ibase[i + 1] = s->ibase[i] + s->gs.order[i]->ninputs;
+    s->slot_req = calloc((size_t)s->ibase[n] + 1, sizeof(mx_req));
+    if (!s->slot_req) return fail_oom();
+    mx_status st = map_args(e, &s->gs, s->argidx);
+    if (st != MX_OK) return st;
     for (int i = 0; i < n; i++) {
         mx_node *nd = s->gs.order[i];
         s->ebase[i + 1] = s->ebase[i] + nd->noutputs;
         s->opstep[i] = nd->op ? s->nops++ : -1;
-        s->argidx[i] = nd->op ? -1 : a++;
         s->bws[i] = -1;
     }
     int ne = s->nentries = s->ebase[n];
@@ -149,7 +177,7 @@ static void assign_reqs(mx_exec *e, bind_state *s)
                 r = (user_add || head_seeded || (written && written[x])) ? MX_REQ_ADD : MX_REQ_WRITE;
                 if (written) written[x] = 1;
             }
-            s->slot_req[i * MX_OP_MAX_ARGS + k] = r;
+            s->slot_req[s->ibase[i] + k] = r;
         }
     }
     free(written);
@@ -179,7 +207,7 @@ static void plan_buffers(bind_state *s)
         }
         size_t ws = 0;
         if (nd->op->workspace) {
-            mx_shape in[MX_OP_MAX_ARGS];
+            mx_shape in[MX_NODE_MAX_INPUTS];
             for (int k = 0; k < nd->ninputs; k++)
                 in[k] = s->gs.out[mx_graph_index(&s->gs, nd->inputs[k].node)][nd->inputs[k].index];
             ws = nd->op->workspace(s->k, nd->param, in, s->gs.out[i]);
@@ -222,7 +250,7 @@ static void plan_buffers(bind_state *s)
             !(s->run_bwd[si] && (src->op->bwd_needs_out >> nd->inputs[0].index & 1u)))
             uf_union(s->parent, s->bdata[x], s->bdata[y]);
         if ((nd->op->flags & MX_OP_BWD_INPLACE) && s->run_bwd[i] && src->op && same_size &&
-            s->bgrad[x] >= 0 && s->bgrad[y] >= 0 && s->slot_req[i * MX_OP_MAX_ARGS] == MX_REQ_WRITE)
+            s->bgrad[x] >= 0 && s->bgrad[y] >= 0 && s->slot_req[s->ibase[i]] == MX_REQ_WRITE)
             uf_union(s->parent, s->bgrad[x], s->bgrad[y]);
     }
 }
@@ -270,7 +298,8 @@ static mx_status build_steps(mx_exec *e, bind_state *s)
     }
     e->steps = calloc((size_t)(s->nops ? s->nops : 1), sizeof *e->steps);
     e->tensors = calloc(ntensors ? ntensors : 1, sizeof *e->tensors);
-    if (!e->steps || !e->tensors) return fail_oom();
+    e->step_reqs = calloc((size_t)s->ibase[s->nnodes] + 1, sizeof *e->step_reqs);
+    if (!e->steps || !e->tensors || !e->step_reqs) return fail_oom();
     mx_tensor *t = e->tensors;
     int aux_base = 0;
     for (int i = 0; i < s->nnodes; i++) {
@@ -284,6 +313,7 @@ static mx_status build_steps(mx_exec *e, bind_state *s)
         st->nout = nd->noutputs;
         st->naux = nd->naux;
         st->run_bwd = s->run_bwd[i];
+        st->req = e->step_reqs + s->ibase[i];
         st->in = t; t += st->nin;
         st->in_grad = t; t += st->nin;
         st->out = t; t += st->nout;
@@ -296,7 +326,7 @@ static mx_status build_steps(mx_exec *e, bind_state *s)
             int si = mx_graph_index(&s->gs, src), ki = nd->inputs[k].index, x = s->ebase[si] + ki;
             st->in[k].shape = s->gs.out[si][ki];
             st->in_grad[k].shape = st->in[k].shape;
-            st->req[k] = s->slot_req[i * MX_OP_MAX_ARGS + k];
+            st->req[k] = s->slot_req[s->ibase[i] + k];
             if (!src->op) {
                 int ai = s->argidx[si];
                 st->in[k].data = mx_nd_data(e->args[ai]);
@@ -411,15 +441,14 @@ static mx_status same_ctx(const mx_exec *e, const mx_nd *a, const char *what, co
                         mx_ctx_str(c, x, sizeof x), mx_ctx_str(e->ctx, y, sizeof y));
 }
 
-/* 1 when sym lists exactly e's arguments and aux states, in order: the
- * steps find arrays by position. */
+/* 1 when sym has as many arguments as e (map_args matches them by node:
+ * a rewrite keeps the variable nodes) and exactly e's aux states in
+ * order (the steps take aux arrays by position). */
 static int same_inputs(const mx_exec *e, const mx_sym *sym)
 {
     const char *const *names;
     int n = mx_list_arguments(sym, &names);
     if (!names || n != e->nargs) return 0;
-    for (int i = 0; i < n; i++)
-        if (strcmp(names[i], e->arg_names[i])) return 0;
     if (mx_list_auxiliary_states(sym, NULL, 0) != e->naux) return 0;
     const char **aux = calloc((size_t)(e->naux ? e->naux : 1), sizeof *aux);
     int same = aux && mx_list_auxiliary_states(sym, aux, e->naux) == e->naux;
@@ -502,7 +531,7 @@ mx_exec *mx_bind(const mx_sym *sym, mx_ctx ctx, mx_nd *const *args, mx_nd *const
     if (st == MX_OK) st = plan_graph(e, &s);
     size_t nh = 0, db = 0;
     if (st == MX_OK) db = owned_bytes(e, &s, 0, &nh);
-    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, nh, db, 0);
+    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, s.argidx, nh, db, 0);
     for (int i = 0; st == MX_OK && i < e->naux; i++) {
         if (!aux || !aux[i]) { st = mx_set_error(MX_EINVAL, "bind: auxiliary state '%s' has no array", e->aux_names[i]); break; }
         st = same_ctx(e, aux[i], "auxiliary state", e->aux_names[i]);
@@ -537,7 +566,7 @@ mx_exec *mx_simple_bind_ex(const mx_sym *sym, mx_ctx ctx, int n, const char *con
     if (st == MX_OK) st = plan_graph(e, &s);
     size_t nh = 0, db = 0;
     if (st == MX_OK) db = owned_bytes(e, &s, 1, &nh);
-    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, nh, db + mx_arena_round(extra_bytes), 1);
+    if (st == MX_OK) st = mx_exec_allocate(e, &s.gs, s.argidx, nh, db + mx_arena_round(extra_bytes), 1);
     if (st == MX_OK && extra_bytes && !(e->extra = mx_arena_alloc(e->data, extra_bytes))) st = MX_ENOMEM;
     if (st == MX_OK && extra_bytes) st = mx_dev_zero(e->ctx, e->extra, extra_bytes);
     if (st == MX_OK) st = build_steps(e, &s);

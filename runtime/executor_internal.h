@@ -14,7 +14,7 @@ typedef struct mx_step {
     int nin, nout, naux;
     int run_bwd;
     mx_tensor *in, *in_grad, *out, *out_grad, *aux;
-    mx_req req[MX_OP_MAX_ARGS];
+    mx_req *req;      /* nin of them (in the executor's step_reqs) */
     void *workspace;
     size_t ws_bytes;  /* of workspace (graph recording orders its users) */
     const char *name; /* the node's, owned by the executor's symbol */
@@ -46,6 +46,7 @@ struct mx_exec {
     int nsteps;
     mx_step *steps;
     mx_tensor *tensors;
+    mx_req *step_reqs;
     int nseeds;
     mx_head_seed *seeds;
     mx_arena arena;      /* CPU: everything; GPU: the array handles */
@@ -65,8 +66,10 @@ struct mx_exec {
 
 /* Creates the arena(s) — nhandles array handles, data_bytes of array data
  * and extra, plus the planned block — the output and head-gradient
- * arrays, and with own_args the arguments, gradients and aux states. */
-mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t nhandles, size_t data_bytes, int own_args);
+ * arrays, and with own_args the arguments, gradients and aux states;
+ * argidx[i] is gs's variable node i's argument position. */
+mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, const int *argidx, size_t nhandles,
+                           size_t data_bytes, int own_args);
 
 /* Runs step i's forward or backward once, on the current lane. */
 void mx_exec_run_step(mx_exec *e, int i, int backward, int is_train);

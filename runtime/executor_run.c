@@ -14,7 +14,8 @@ static mx_nd *exec_nd(mx_exec *e, mx_shape s)
     return mx_nd_empty_split(&e->arena, e->data, e->ctx, s);
 }
 
-mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t nhandles, size_t data_bytes, int own_args)
+mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, const int *argidx, size_t nhandles,
+                           size_t data_bytes, int own_args)
 {
     size_t handles = nhandles * mx_nd_handle_bytes();
     size_t dbytes = data_bytes + e->planned + MX_ARENA_ALIGN;
@@ -30,10 +31,11 @@ mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t nhandle
     }
     if (st != MX_OK) return st;
     if (own_args) {
-        int a = 0, x = 0;
+        int x = 0;
         for (int i = 0; i < gs->n; i++) {
             mx_node *nd = gs->order[i];
             if (!nd->op) {
+                int a = argidx[i];
                 e->args[a] = exec_nd(e, gs->out[i][0]);
                 if (!e->args[a]) return MX_ENOMEM;
                 mx_nd_fill(e->args[a], 0.0f);
@@ -42,7 +44,6 @@ mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t nhandle
                     if (!e->grads[a]) return MX_ENOMEM;
                     mx_nd_fill(e->grads[a], 0.0f);
                 }
-                a++;
             }
             for (int k = 0; k < nd->naux; k++, x++) {
                 e->aux[x] = exec_nd(e, gs->aux[i][k]);
@@ -60,9 +61,7 @@ mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, size_t nhandle
         if (dup >= 0) {
             e->outputs[o] = e->outputs[dup];
         } else if (!h->node->op) {
-            int ai = 0;
-            for (int i = 0; i < ni; i++) ai += !gs->order[i]->op;
-            e->outputs[o] = e->args[ai];
+            e->outputs[o] = e->args[argidx[ni]];
         } else {
             e->outputs[o] = exec_nd(e, gs->out[ni][h->index]);
             if (!e->outputs[o]) return MX_ENOMEM;
@@ -229,5 +228,6 @@ void mx_exec_free(mx_exec *e)
     free(e->seeds);
     free(e->steps);
     free(e->tensors);
+    free(e->step_reqs);
     free(e);
 }

@@ -210,7 +210,7 @@ static mx_sym *rebuild(fuse_state *f, const mx_sym *sym, mx_node **nn, int *crea
         }
         nn[i] = nd;
         if (!nd->op) continue;
-        mx_entry in[MX_OP_MAX_ARGS];
+        mx_entry in[MX_NODE_MAX_INPUTS];
         int same = 1;
         for (int k = 0; k < nd->ninputs; k++) {
             in[k] = remap(f, nn, nd->inputs[k]);

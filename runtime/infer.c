@@ -54,8 +54,8 @@ static mx_status infer_pass(mx_graph_shapes *gs, int *changed)
     for (int i = 0; i < gs->n; i++) {
         mx_node *nd = gs->order[i];
         if (!nd->op) continue;
-        mx_shape in[MX_OP_MAX_ARGS], before[MX_OP_MAX_ARGS];
-        int src[MX_OP_MAX_ARGS];
+        mx_shape in[MX_NODE_MAX_INPUTS], before[MX_NODE_MAX_INPUTS];
+        int src[MX_NODE_MAX_INPUTS];
         for (int k = 0; k < nd->ninputs; k++) {
             src[k] = mx_graph_index(gs, nd->inputs[k].node);
             in[k] = before[k] = gs->out[src[k]][nd->inputs[k].index];

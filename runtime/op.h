@@ -6,12 +6,18 @@
 #define MX_RUNTIME_OP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "kernels.h"
 #include "mx/error.h"
 #include "mx/random.h"
 #include "mx/shape.h"
 
-#define MX_OP_MAX_ARGS 8
+#define MX_OP_MAX_ARGS 8 /* a registry op's arguments (Concat's num_args) */
+/* Inputs of any node, the rewrites' own ops too (fuse_fc.c's group of
+ * MX_FC_GROUP_MAX FullyConnected parts takes each part's data, the weight
+ * and the bias). Code walking a graph sizes its arrays by this. */
+#define MX_FC_GROUP_MAX 62
+#define MX_NODE_MAX_INPUTS (MX_FC_GROUP_MAX + 2)
 #define MX_OP_MAX_OUTPUTS 64 /* SliceChannel's num_outputs; only infer.c sizes a stack array by it */
 #define MX_OP_MAX_AUX 4
 
@@ -71,8 +77,8 @@ typedef struct mx_op_def {
     mx_status (*infer_shape)(const void *param, mx_shape *in, int nin, mx_shape *out, int nout,
                              mx_shape *aux, int naux);
     unsigned flags;
-    unsigned bwd_needs_in;  /* bit i: backward reads input i */
-    unsigned bwd_needs_out; /* bit i: backward reads output i */
+    uint64_t bwd_needs_in;  /* bit i: backward reads input i */
+    uint64_t bwd_needs_out; /* bit i: backward reads output i */
     /* Scratch bytes for one forward or backward call on the device of k
      * (NULL: none). */
     size_t (*workspace)(const mx_kernels *k, const void *param, const mx_shape *in, const mx_shape *out);
