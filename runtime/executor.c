@@ -457,26 +457,36 @@ static int same_inputs(const mx_exec *e, const mx_sym *sym)
     return same;
 }
 
-/* Runs the graph rewrites of fuse.h on the inferred graph; when one
- * applies, the steps run its copy, inferred again from the same inputs.
- * A copy that does not keep the inputs' order or does not infer is
- * dropped (the unfused graph is always correct). */
-static mx_status fuse_graph(mx_exec *e, bind_state *s, int n, const char *const *names, const mx_shape *shapes)
+/* The steps run f (a rewrite of e->run_sym), inferred again from the
+ * same inputs, unless it does not keep the inputs or does not infer: then
+ * it is dropped (the graph before it is always correct). */
+static void adopt(mx_exec *e, bind_state *s, mx_sym *f, int n, const char *const *names, const mx_shape *shapes)
 {
-    int ncells;
-    mx_sym *f = mx_fuse_lstm_cells(e->sym, &s->gs, e->k, &ncells);
-    if (!f) return ncells ? MX_ENOMEM : MX_OK;
     mx_graph_shapes gs;
     memset(&gs, 0, sizeof gs);
     if (!same_inputs(e, f) || mx_graph_infer(f, n, names, shapes, &gs) != MX_OK) {
         mx_graph_shapes_free(&gs);
         mx_sym_free(f);
         mx_clear_error();
-        return MX_OK;
+        return;
     }
     mx_graph_shapes_free(&s->gs);
     s->gs = gs;
+    if (e->fused) mx_sym_free(e->fused); /* f holds the nodes it shares with it */
     e->fused = e->run_sym = f;
+}
+
+/* Runs the graph rewrites of fuse.h on the inferred graph, one after the
+ * other: LSTM cells, then FullyConnected groups. */
+static mx_status fuse_graph(mx_exec *e, bind_state *s, int n, const char *const *names, const mx_shape *shapes)
+{
+    int count;
+    mx_sym *f = mx_fuse_lstm_cells(e->sym, &s->gs, e->k, &count);
+    if (!f && count) return MX_ENOMEM;
+    if (f) adopt(e, s, f, n, names, shapes);
+    f = mx_fuse_fc_groups(e->run_sym, &s->gs, e->k, &count);
+    if (!f && count) return MX_ENOMEM;
+    if (f) adopt(e, s, f, n, names, shapes);
     return MX_OK;
 }
 

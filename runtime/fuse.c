@@ -173,8 +173,7 @@ static mx_entry remap(const fuse_state *f, mx_node *const *nn, mx_entry e)
     return (mx_entry){nn[i], e.index};
 }
 
-/* A new node like old (a copy of its parameters) over inputs. */
-static mx_node *clone_node(const mx_node *old, const mx_entry *inputs)
+mx_node *mx_fuse_clone_node(const mx_node *old, const mx_entry *inputs)
 {
     void *param = NULL;
     if (old->param && old->op->param_size) {
@@ -217,7 +216,7 @@ static mx_sym *rebuild(fuse_state *f, const mx_sym *sym, mx_node **nn, int *crea
             same &= in[k].node == nd->inputs[k].node && in[k].index == nd->inputs[k].index;
         }
         if (same) continue;
-        if (!(nn[i] = clone_node(nd, in))) return NULL;
+        if (!(nn[i] = mx_fuse_clone_node(nd, in))) return NULL;
         created[i] = 1;
     }
     mx_entry *outs = malloc((size_t)(sym->nout ? sym->nout : 1) * sizeof *outs);

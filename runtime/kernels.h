@@ -38,6 +38,10 @@ typedef struct mx_conv_geom {
 
 typedef struct mx_kernels {
     const char *name;
+    /* 1: bind runs FullyConnected nodes that share a weight as one GEMM
+     * over all their rows (fuse_fc.c): where launches cost more than
+     * small GEMMs' work (GPUs). The CPU keeps one GEMM a node. */
+    int fc_groups;
     /* C = alpha·op(A)·op(B) + beta·C, row-major (see kernels/cpu/sgemm.h). */
     void (*gemm)(mx_engine *eng, int ta, int tb, int m, int n, int k, float alpha, const float *a,
                  int lda, const float *b, int ldb, float beta, float *c, int ldc);
@@ -201,12 +205,14 @@ typedef struct mx_kernels {
      * sum (CPU: in index order; GPU: atomically, order not fixed). */
     void (*embedding_backward)(mx_engine *eng, const float *idx, const float *dy, float *dw, size_t n,
                                size_t d, int input_dim, mx_req req);
-    /* -- FeedForward's staging on GPUs (runtime/model_parallel.c) -- */
-    /* dst[i][0..count[i]) = src[i][0..count[i]) for each i < n, all device
-     * memory (the pointer arrays are the caller's host memory): a batch's
-     * inputs scattered from one landing block, the outputs gathered into
-     * one, so a step makes one copy each way instead of one per array. */
-    void (*copy_segments)(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count);
+    /* -- FeedForward's staging on GPUs (runtime/model_parallel.c), row groups (ops/fc_group.c) -- */
+    /* dst[i][0..count[i]) (req) = src[i][0..count[i]) for each i < n, all
+     * device memory (the pointer arrays are the caller's host memory): a
+     * batch's inputs scattered from one landing block, the outputs
+     * gathered into one, so a step makes one copy each way instead of one
+     * per array; a group's parts gathered into one GEMM operand. */
+    void (*copy_segments)(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count,
+                          mx_req req);
     /* -- the fused LSTM cell (runtime/fuse.c; issue #7) -- */
     /* One LSTM cell over n rows of h units. Pre-activations a + b, rows of
      * 4h with gate[r]·h the column of role r (0 input σ, 1 transform tanh,

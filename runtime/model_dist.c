@@ -171,7 +171,8 @@ mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e, int *stop)
     const mx_kernels *k = m->dist_dev ? mx_kernels_for(c) : NULL;
     size_t at = 0;
     if (k) { /* gathered on the device (gpu_gather), then one copy down */
-        k->copy_segments(NULL, m->nparams, m->dist_seg, (const float *const *)m->dist_grad, m->dist_seg_n);
+        k->copy_segments(NULL, m->nparams, m->dist_seg, (const float *const *)m->dist_grad, m->dist_seg_n,
+                         MX_REQ_WRITE);
         at = m->dist_ngrad;
         mx_status st = mx_dev_copy_async(m->dist_buf, mx_cpu(), m->dist_dev, c, at * sizeof(float));
         if (st != MX_OK) return st;
@@ -193,7 +194,8 @@ mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e, int *stop)
     if (k) { /* one copy up, scattered on the device */
         st = mx_dev_copy_async(m->dist_dev, c, m->dist_buf, mx_cpu(), m->dist_ngrad * sizeof(float));
         if (st == MX_OK)
-            k->copy_segments(NULL, m->nparams, m->dist_grad, (const float *const *)m->dist_seg, m->dist_seg_n);
+            k->copy_segments(NULL, m->nparams, m->dist_grad, (const float *const *)m->dist_seg, m->dist_seg_n,
+                             MX_REQ_WRITE);
         return st;
     }
     at = 0;

@@ -271,7 +271,8 @@ static void context_step(void *p, int tid, int n)
     if (kt) { /* the whole stage block in one copy, then each slice into its argument */
         job_fail(j, tid, mx_dev_copy_async(m->land_in[tid], c, m->stage_block, mx_cpu(), m->stage_bytes));
         kt->copy_segments(NULL, m->n_inputs, m->seg_dst + (size_t)tid * nseg,
-                         (const float *const *)(m->seg_src + (size_t)tid * nseg), m->seg_n + (size_t)tid * nseg);
+                         (const float *const *)(m->seg_src + (size_t)tid * nseg), m->seg_n + (size_t)tid * nseg,
+                          MX_REQ_WRITE);
     } else {
         for (int i = 0; i < m->n_inputs; i++)
             job_fail(j, tid, mx_dev_copy(mx_nd_data(mx_exec_arg(e, m->input_arg[i])), c,
@@ -285,7 +286,7 @@ static void context_step(void *p, int tid, int n)
     if (m->mirror && kt) { /* GPU contexts always have both */
         size_t first = (size_t)tid * nseg + (size_t)m->n_inputs;
         kt->copy_segments(NULL, m->n_out, m->seg_dst + first, (const float *const *)(m->seg_src + first),
-                         m->seg_n + first);
+                          m->seg_n + first, MX_REQ_WRITE);
         job_fail(j, tid, mx_dev_copy_async(m->mirror_block[tid], mx_cpu(), m->land_out[tid], c,
                                            m->out_floats[tid] * sizeof(float)));
         job_fail(j, tid, mx_dev_sync(c));

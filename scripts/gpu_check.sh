@@ -16,33 +16,46 @@ if [ ! -e "$D/train-images-idx3-ubyte" ]; then
 else
     export MX_TEST_DATA=$D
 fi
+# run PATTERN CMD...: CMD's lines matching PATTERN; on failure also its
+# exit status and last lines, so an error the pattern misses still shows.
+run() {
+    local pat=$1 log rc; shift
+    log=$(mktemp)
+    "$@" >"$log" 2>&1; rc=$?
+    grep -E "$pat|[Ee]rror" "$log"
+    [ $rc -eq 0 ] || { echo "  -> exit $rc; last lines:"; tail -3 "$log" | sed 's/^/     /'; }
+    rm -f "$log"
+}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "no nvidia-smi"
 echo "== GPU unit suite"
 timeout 300 "$B/run_tests" gpu gpu_paths 2>&1 | grep -v '^$'
 echo "== GPU unit suite, graphs over 8 lanes"
 MX_CUDA_LANES=8 timeout 300 "$B/run_tests" gpu 2>&1 | tail -1
 echo "== mxrt MLP on GPU0 (3 epochs; epoch 1 includes warm-up)"
-timeout 120 "$B/mnist_mlp" --context gpu:0 --data-dir "$D" --epochs 3 2>&1 | grep -E 'time =|speed =|accuracy|Error|error'
+run 'time =|speed =|accuracy' timeout 120 "$B/mnist_mlp" --context gpu:0 --data-dir "$D" --epochs 3
 echo "== mxrt LeNet on GPU0 (3 epochs)"
-timeout 120 "$B/mnist_lenet" --context gpu:0 --data-dir "$D" --epochs 3 2>&1 | grep -E 'time =|speed =|accuracy|Error|error'
+run 'time =|speed =|accuracy' timeout 120 "$B/mnist_lenet" --context gpu:0 --data-dir "$D" --epochs 3
 echo "== mxrt char-LSTM on GPU0 (first 400k characters, 1 epoch)"
-timeout 120 "$B/char_lstm" train --context gpu:0 --data "$T" --epochs 1 --limit-chars 400000 --speedometer 100 \
-    --checkpoint /tmp/gpu_lstm 2>&1 | grep -E 'time =|speed =|Speed|perplexity|NLL|Error|error'
+run 'time =|speed =|Speed|perplexity|NLL' timeout 120 "$B/char_lstm" train --context gpu:0 --data "$T" --epochs 1 --limit-chars 400000 --speedometer 100 \
+    --checkpoint /tmp/gpu_lstm
+echo "== char-LSTM with its projections not grouped (MX_FUSE_FC=0: one GEMM a time step)"
+run 'speed =|NLL' env MX_FUSE_FC=0 timeout 120 "$B/char_lstm" train --context gpu:0 --data "$T" --epochs 1 --limit-chars 400000 \
+    --speedometer 0 --checkpoint /tmp/gpu_lstm2
 echo "== char-LSTM with its cells not fused (MX_FUSE=0: the plain ops, 11 per cell)"
-MX_FUSE=0 timeout 120 "$B/char_lstm" train --context gpu:0 --data "$T" --epochs 1 --limit-chars 400000 \
-    --speedometer 0 --checkpoint /tmp/gpu_lstm1 2>&1 | grep -E 'speed =|NLL|Error|error'
+run 'speed =|NLL' env MX_FUSE=0 timeout 120 "$B/char_lstm" train --context gpu:0 --data "$T" --epochs 1 --limit-chars 400000 \
+    --speedometer 0 --checkpoint /tmp/gpu_lstm1
 echo "== the same without CUDA graphs (MX_CUDA_GRAPHS=0): MLP, LeNet epoch, char-LSTM"
-MX_CUDA_GRAPHS=0 timeout 60 "$B/mnist_mlp" --context gpu:0 --data-dir "$D" --epochs 2 2>&1 | grep -E 'time =|Error|error'
-MX_CUDA_GRAPHS=0 timeout 60 "$B/mnist_lenet" --context gpu:0 --data-dir "$D" --epochs 2 2>&1 | grep -E 'time =|Error|error'
-MX_CUDA_GRAPHS=0 timeout 120 "$B/char_lstm" train --context gpu:0 --data "$T" --epochs 1 --limit-chars 400000 \
-    --speedometer 0 --checkpoint /tmp/gpu_lstm0 2>&1 | grep -E 'speed =|Error|error'
+run 'time =' env MX_CUDA_GRAPHS=0 timeout 60 "$B/mnist_mlp" --context gpu:0 --data-dir "$D" --epochs 2
+run 'time =' env MX_CUDA_GRAPHS=0 timeout 60 "$B/mnist_lenet" --context gpu:0 --data-dir "$D" --epochs 2
+run 'speed =' env MX_CUDA_GRAPHS=0 timeout 120 "$B/char_lstm" train --context gpu:0 --data "$T" --epochs 1 --limit-chars 400000 \
+    --speedometer 0 --checkpoint /tmp/gpu_lstm0
 # GPU + MPI (issue #6/#7): 2 ranks sharing GPU0 with dist_sync, if a
 # cuda=1 mpi=1 build folder is given and mpirun runs here.
 if [ -n "${4:-}" ] && command -v mpirun >/dev/null; then
     echo "== 2 MPI ranks on GPU0, dist_sync (MLP, 2 epochs)"
-    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun -np 2 --oversubscribe \
-        "$4/mnist_mlp" --context gpu:0 --kvstore dist_sync --data-dir "$D" --epochs 2 2>&1 |
-        grep -E 'time =|speed =|accuracy|allreduce|Error|error'
+    run 'time =|speed =|accuracy|allreduce' env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+        timeout 120 mpirun -np 2 --oversubscribe \
+        "$4/mnist_mlp" --context gpu:0 --kvstore dist_sync --data-dir "$D" --epochs 2
 fi
 echo "== PyTorch on the same GPU"
 timeout 180 python3 tests/bench/torch_ref.py 2>&1 | tail -5

@@ -31,6 +31,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(seq_ops)       \
     X(lstm)          \
     X(fuse)          \
+    X(fuse_fc)       \
     X(layers)        \
     X(optimizer)     \
     X(training)      \

@@ -102,6 +102,9 @@ static void test_faults_bind(void)
     mx_sym *lstm = mx_lstm_unroll(&o);
     CU_ASSERT_PTR_NOT_NULL_FATAL(lstm);
     every_allocation("simple_bind (cells fused) + forward + backward of an LSTM", try_bind_lstm, lstm);
+    setenv("MX_FUSE_FC", "1", 1); /* and its projections grouped (fuse_fc.c), as on a GPU */
+    every_allocation("the same with its projections grouped", try_bind_lstm, lstm);
+    unsetenv("MX_FUSE_FC");
     mx_sym_free(lstm);
 
     bind_ctx c = {mx_test_lenet(), mx_shape_make(4, 8, 1, 28, 28)};

@@ -260,8 +260,9 @@ static void test_whole_nets(void)
 }
 
 /* The unrolled char-LSTM (2 layers, 4 steps, batch 5) with its cells fused
- * at bind (the GPU's fused kernels against the CPU's) and with MX_FUSE=0
- * (the plain ops on both). */
+ * at bind (the GPU's fused kernels against the CPU's), its projections
+ * grouped or not (MX_FUSE_FC=1 groups them on the CPU too, so both sides
+ * run the same steps), and with MX_FUSE=0 (the plain ops on both). */
 static void test_lstm_nets(void)
 {
     if (!have_gpu()) return;
@@ -274,7 +275,23 @@ static void test_lstm_nets(void)
     mx_shape shape[16];
     int fill[16], n = mx_test_lstm_inputs(&o, 5, nm, shape);
     for (int i = 0; i < n; i++) in[i] = nm[i], fill[i] = strstr(nm[i], "_init_") ? F_SIGNED : o.num_label;
-    check_graph("char-LSTM 2x4, cells fused", net, n, in, shape, fill, 0.5f);
+    /* by default a GPU groups the projections (fuse_fc.c), the CPU and
+     * the stand-ins (which run the CPU's table) do not */
+    mx_exec *c = mx_simple_bind(net, mx_cpu(), n, in, shape, NULL), *g = mx_simple_bind(net, mx_gpu(0), n, in, shape, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+#ifdef MX_HAVE_CUDA
+    CU_ASSERT_EQUAL(mx_exec_num_steps(c) - mx_exec_num_steps(g), 3 * (o.seq_len - 1));
+#else
+    CU_ASSERT_EQUAL(mx_exec_num_steps(c), mx_exec_num_steps(g));
+#endif
+    mx_exec_free(c);
+    mx_exec_free(g);
+    setenv("MX_FUSE_FC", "1", 1);
+    check_graph("char-LSTM 2x4, cells fused, projections grouped", net, n, in, shape, fill, 0.5f);
+    setenv("MX_FUSE_FC", "0", 1);
+    check_graph("char-LSTM 2x4, cells fused, one GEMM a step", net, n, in, shape, fill, 0.5f);
+    unsetenv("MX_FUSE_FC");
     setenv("MX_FUSE", "0", 1);
     check_graph("char-LSTM 2x4, plain ops (MX_FUSE=0)", net, n, in, shape, fill, 0.5f);
     unsetenv("MX_FUSE");

@@ -135,7 +135,8 @@ void mx_cpu_embedding_forward(mx_engine *eng, const float *idx, const float *w, 
 void mx_cpu_embedding_backward(mx_engine *eng, const float *idx, const float *dy, float *dw, size_t n,
                                size_t d, int input_dim, mx_req req);
 /* Copies of several arrays (kernels/cpu/elementwise.c). */
-void mx_cpu_copy_segments(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count);
+void mx_cpu_copy_segments(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count,
+                          mx_req req);
 /* The fused LSTM cell (kernels/cpu/lstm_cell.c). */
 void mx_cpu_lstm_cell_forward(mx_engine *eng, const float *a, const float *b, const float *cp, float *c,
                               float *hout, float *act, size_t n, size_t h, const int gate[4]);

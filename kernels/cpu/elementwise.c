@@ -115,10 +115,16 @@ void mx_cpu_scale_copy(mx_engine *eng, float *dst, const float *src, float alpha
     }
 }
 
-void mx_cpu_copy_segments(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count)
+void mx_cpu_copy_segments(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count,
+                          mx_req req)
 {
     (void)eng; /* a few small arrays a step: not worth a dispatch */
-    for (int i = 0; i < n; i++) memmove(dst[i], src[i], count[i] * sizeof(float));
+    for (int i = 0; i < n; i++) {
+        if (req == MX_REQ_ADD)
+            for (size_t k = 0; k < count[i]; k++) dst[i][k] += src[i][k];
+        else if (req == MX_REQ_WRITE)
+            memmove(dst[i], src[i], count[i] * sizeof(float));
+    }
 }
 
 void mx_cpu_fill(mx_engine *eng, float *dst, float value, size_t n)

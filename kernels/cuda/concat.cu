@@ -174,19 +174,21 @@ typedef struct segments {
 } segments;
 
 /* blockIdx.y picks the array; x strides over its floats. */
-__global__ static void copy_segments_k(segments s)
+__global__ static void copy_segments_k(segments s, int add)
 {
     int i = blockIdx.y;
     float *d = s.dst[i];
     const float *x = s.src[i];
     for (unsigned long long k = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; k < s.count[i];
          k += (unsigned long long)blockDim.x * gridDim.x)
-        d[k] = x[k];
+        d[k] = add ? d[k] + x[k] : x[k];
 }
 
-void mx_cuda_copy_segments(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count)
+void mx_cuda_copy_segments(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count,
+                           mx_req req)
 {
     (void)eng;
+    if (req == MX_REQ_NULL) return;
     for (int at = 0; at < n; at += MAX_PARTS) {
         segments s;
         int m = n - at < MAX_PARTS ? n - at : MAX_PARTS;
@@ -199,7 +201,7 @@ void mx_cuda_copy_segments(mx_engine *eng, int n, float *const *dst, const float
         }
         if (most == 0) continue;
         dim3 grid(mx_cuda_blocks(most, MX_CUDA_THREADS) < 64 ? mx_cuda_blocks(most, MX_CUDA_THREADS) : 64, (unsigned)m);
-        copy_segments_k<<<grid, MX_CUDA_THREADS, 0, mx_cuda_stream()>>>(s);
+        copy_segments_k<<<grid, MX_CUDA_THREADS, 0, mx_cuda_stream()>>>(s, req == MX_REQ_ADD);
         MX_CUDA_LAUNCHED("copy_segments");
     }
 }

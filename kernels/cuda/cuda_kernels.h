@@ -97,7 +97,8 @@ void mx_cuda_embedding_forward(mx_engine *eng, const float *idx, const float *w,
 /* Table entry embedding_backward (see runtime/kernels.h). */
 void mx_cuda_embedding_backward(mx_engine *eng, const float *idx, const float *dy, float *dw, size_t n, size_t d, int input_dim, mx_req req);
 /* Table entry copy_segments (see runtime/kernels.h). */
-void mx_cuda_copy_segments(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count);
+void mx_cuda_copy_segments(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count,
+                           mx_req req);
 /* Table entry lstm_cell_forward (see runtime/kernels.h). */
 void mx_cuda_lstm_cell_forward(mx_engine *eng, const float *a, const float *b, const float *cp, float *c, float *hout, float *act, size_t n, size_t h, const int gate[4]);
 /* Table entry lstm_cell_backward (see runtime/kernels.h). */

@@ -4,6 +4,7 @@
 
 const mx_kernels mx_cuda_kernels = {
     .name = "cuda",
+    .fc_groups = 1,
     .gemm = mx_cuda_gemm,
     .fill_rows = mx_cuda_fill_rows,
     .sum_rows = mx_cuda_sum_rows,

@@ -109,6 +109,14 @@ static void fc_backward(const mx_op_run *r, const void *param, const mx_tensor *
         r->k->sum_rows(r->eng, in_grad[2].data, dy, rows, h, req[2]);
 }
 
+void mx_fc_params(const void *param, int *num_hidden, int *no_bias, int *flatten)
+{
+    const fc_param *p = param;
+    *num_hidden = p->num_hidden;
+    *no_bias = p->no_bias;
+    *flatten = p->flatten;
+}
+
 const mx_op_def mx_op_fully_connected = {
     .name = "FullyConnected",
     .param_size = sizeof(fc_param),

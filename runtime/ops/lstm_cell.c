@@ -35,10 +35,11 @@ static mx_status cell_infer(const void *param, mx_shape *in, int nin, mx_shape *
     for (int i = 0; i < 3 && !s.ndim; i++) s = *narrow[i];
     if (w.ndim && (w.ndim != 2 || w.dims[1] % 4 != 0))
         return mx_set_error(MX_EINVAL, "argument 'i2h': expected (batch, 4·hidden)");
-    if (w.ndim && !s.ndim) s = mx_shape_make(2, w.dims[0], w.dims[1] / 4);
+    /* dims are int64_t: built from arrays (mx_shape_make reads ints) */
+    if (w.ndim && !s.ndim) s = mx_shape_from(2, (int64_t[2]){w.dims[0], w.dims[1] / 4});
     if (s.ndim && !w.ndim) {
         if (s.ndim != 2) return mx_set_error(MX_EINVAL, "argument 'c_prev': expected (batch, hidden)");
-        w = mx_shape_make(2, s.dims[0], 4 * s.dims[1]);
+        w = mx_shape_from(2, (int64_t[2]){s.dims[0], 4 * s.dims[1]});
     }
     if (!w.ndim) return MX_OK;
     static const char *const what[3] = {"argument 'i2h'", "argument 'h2h'", "output 'gates'"};

@@ -32,6 +32,16 @@ typedef struct mx_lstm_cell_param {
     int gate[4];
 } mx_lstm_cell_param;
 extern const mx_op_def mx_op_lstm_cell;
+/* _FCGroup's parameter (runtime/fuse_fc.c): parts FullyConnected nodes
+ * sharing weight (num_hidden, input width) and bias, each on its own
+ * (rows, input width) data. */
+typedef struct mx_fc_group_param {
+    int parts, num_hidden, no_bias;
+} mx_fc_group_param;
+extern const mx_op_def mx_op_fc_group;
+
+/* FullyConnected's num_hidden, no_bias and flatten. */
+void mx_fc_params(const void *param, int *num_hidden, int *no_bias, int *flatten);
 
 /* SliceChannel's num_outputs; *axis gets its axis resolved for nd-D data
  * (-1 when out of range), *squeeze its squeeze_axis. */
