@@ -87,14 +87,15 @@ int main(int argc, char **argv)
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    /* failed checks (CU_ASSERTs, suite set-ups) and the tests they failed */
+    unsigned checks = CU_get_number_of_failures(), tests_failed = CU_get_number_of_tests_failed();
     unsigned run = CU_get_number_of_tests_run();
     CU_cleanup_registry();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
     if (system(cmd) != 0) fprintf(stderr, "run_tests: could not remove %s\n", tmp_dir);
     for (int i = 0; i < nskipped; i++) printf("%sskipped checks in %s\n", i ? "" : "\n", skipped[i]);
-    printf("\nrun_tests: %u tests run, %u failures, %d with skipped checks (not passed in full)\n", run, failed,
-           nskipped);
-    return failed ? 1 : 0;
+    printf("\nrun_tests: %u tests run, %u failed (%u failed checks), %d with skipped checks (not passed in full)\n",
+           run, tests_failed, checks, nskipped);
+    return checks || tests_failed ? 1 : 0;
 }
