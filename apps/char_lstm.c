@@ -320,7 +320,7 @@ static int sample_main(int argc, char **argv)
     if (!lstm) return app_die(prog, "network");
     const char *const *arg_names;
     int nall = mx_list_arguments(lstm, &arg_names);
-    mx_grad_req *reqs = calloc((size_t)nall, sizeof *reqs); /* all MX_GRAD_NULL */
+    mx_grad_req *reqs = arg_names ? calloc((size_t)nall + 1, sizeof *reqs) : NULL; /* all MX_GRAD_NULL */
     char (*in_names)[64] = calloc((size_t)(2 + 2 * L), sizeof *in_names);
     const char **names = calloc((size_t)(2 + 2 * L), sizeof *names);
     mx_shape *shapes = calloc((size_t)(2 + 2 * L), sizeof *shapes);

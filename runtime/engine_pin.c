@@ -18,7 +18,7 @@ struct mx_pin {
     int bind;
     int *cpu;          /* CPU (OS index) of each worker, -1 = unpinned */
 #ifdef MX_HAVE_HWLOC
-    hwloc_topology_t topo;
+    hwloc_topology_t topo; /* the process's (topo_open), not owned */
     hwloc_cpuset_t *sets;
 #endif
     char describe[200];
@@ -81,39 +81,44 @@ static int topo_load(hwloc_topology_t *t)
     return 0;
 }
 
-/* The CPUs the launcher gave this process (mpirun --bind-to, srun's
- * task/affinity, taskset), read once before any worker is pinned: hwloc's
- * topology shows the whole machine, and pinning onto a core outside the
- * binding would put two ranks on one core. NULL: the whole machine. */
-static hwloc_bitmap_t process_set;
-static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+/* The topology, loaded once per process and only read after (hwloc's
+ * queries and set_cpubind are safe on a shared topology): every engine —
+ * the default one, one per FeedForward context — used to load its own,
+ * thousands of allocations each time, and hwloc's loader does not survive
+ * one of them failing (found by the faults suite). Restricted to the CPUs
+ * the launcher gave the process (mpirun --bind-to, srun's task/affinity,
+ * taskset), read before any worker is pinned: hwloc shows the whole
+ * machine, and pinning onto a core outside the binding would put two
+ * ranks on one core. Stays loaded until the process ends. */
+static hwloc_topology_t shared_topo;
+static int shared_ok;
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
 
-static void read_process_set(void)
+static void load_shared(void)
 {
+    /* Debian's hwloc dlopen()s plugins (libxml, OpenCL, GL) that drag the
+     * shared libc into a static binary; CPU topology needs none of them. */
+    setenv("HWLOC_PLUGINS_PATH", "/dev/null", 1);
     hwloc_topology_t t;
     if (topo_load(&t) != 0) return;
     hwloc_bitmap_t set = hwloc_bitmap_alloc();
-    if (set && hwloc_get_cpubind(t, set, HWLOC_CPUBIND_PROCESS) == 0 && !hwloc_bitmap_iszero(set) &&
-        !hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(t), set))
-        process_set = set;
-    else
-        hwloc_bitmap_free(set);
-    hwloc_topology_destroy(t);
+    int restrict_to = set && hwloc_get_cpubind(t, set, HWLOC_CPUBIND_PROCESS) == 0 && !hwloc_bitmap_iszero(set) &&
+                      !hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(t), set);
+    /* Only the launcher's CPUs exist for the pools. */
+    if (restrict_to && hwloc_topology_restrict(t, set, 0) != 0) {
+        hwloc_topology_destroy(t); /* left unusable: load it whole */
+        if (topo_load(&t) != 0) { hwloc_bitmap_free(set); return; }
+    }
+    hwloc_bitmap_free(set);
+    shared_topo = t;
+    shared_ok = 1;
 }
 
-/* Debian's hwloc dlopen()s plugins (libxml, OpenCL, GL) that drag the
- * shared libc into a static binary; CPU topology needs none of them. */
-static int topo_open(hwloc_topology_t *t)
+/* The process's topology, or NULL when hwloc could not load it. */
+static hwloc_topology_t topo_open(void)
 {
-    setenv("HWLOC_PLUGINS_PATH", "/dev/null", 1);
-    pthread_once(&process_once, read_process_set);
-    if (topo_load(t) != 0) return -1;
-    /* Only the launcher's CPUs exist for the pool. */
-    if (process_set && hwloc_topology_restrict(*t, process_set, 0) != 0) {
-        hwloc_topology_destroy(*t);
-        return topo_load(t);
-    }
-    return 0;
+    pthread_once(&shared_once, load_shared);
+    return shared_ok ? shared_topo : NULL;
 }
 
 mx_pin *mx_pin_create(int nthreads, int bind, int first, int stride)
@@ -124,7 +129,7 @@ mx_pin *mx_pin_create(int nthreads, int bind, int first, int stride)
     p->bind = bind;
     p->cpu = calloc((size_t)nthreads, sizeof *p->cpu);
     p->sets = calloc((size_t)nthreads, sizeof *p->sets);
-    if (!p->cpu || !p->sets || topo_open(&p->topo) != 0) {
+    if (!p->cpu || !p->sets || !(p->topo = topo_open())) {
         free(p->cpu); free(p->sets); free(p);
         return NULL;
     }
@@ -138,7 +143,7 @@ mx_pin *mx_pin_create(int nthreads, int bind, int first, int stride)
                                      : hwloc_get_obj_by_type(p->topo, HWLOC_OBJ_PU, slot % (npus > 0 ? npus : 1));
         p->cpu[i] = -1;
         if (!obj) continue;
-        p->sets[i] = hwloc_bitmap_dup(obj->cpuset);
+        if (!(p->sets[i] = hwloc_bitmap_dup(obj->cpuset))) continue; /* out of memory: unpinned */
         hwloc_bitmap_singlify(p->sets[i]);
         p->cpu[i] = hwloc_bitmap_first(p->sets[i]);
     }
@@ -149,6 +154,15 @@ mx_pin *mx_pin_create(int nthreads, int bind, int first, int stride)
 void mx_pin_thread(mx_pin *p, int tid)
 {
     if (!p || !p->bind || tid >= p->nthreads || !p->sets[tid]) return;
+    /* One CPU: set directly, no allocation (hwloc's Linux backend
+     * allocates a CPU set per call and does not check it). */
+    if (p->cpu[tid] >= 0 && p->cpu[tid] < CPU_SETSIZE) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(p->cpu[tid], &set);
+        sched_setaffinity(0, sizeof set, &set);
+        return;
+    }
     hwloc_set_cpubind(p->topo, p->sets[tid], HWLOC_CPUBIND_THREAD);
 }
 
@@ -157,7 +171,6 @@ void mx_pin_free(mx_pin *p)
     if (!p) return;
     for (int i = 0; i < p->nthreads; i++)
         if (p->sets[i]) hwloc_bitmap_free(p->sets[i]);
-    hwloc_topology_destroy(p->topo);
     free(p->sets);
     free(p->cpu);
     free(p);
@@ -165,12 +178,8 @@ void mx_pin_free(mx_pin *p)
 
 int mx_pin_count_cores(void)
 {
-    hwloc_topology_t t;
-    int n = 1;
-    if (topo_open(&t) == 0) {
-        n = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE);
-        hwloc_topology_destroy(t);
-    }
+    hwloc_topology_t t = topo_open();
+    int n = t ? hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE) : 1;
     return n > 0 ? n : 1;
 }
 #else

@@ -205,7 +205,8 @@ mx_status mx_model_bind_training(mx_model *m, mx_provider *train, mx_optimizer *
     for (int i = 0; i < n; i++) { first[i] = shapes[i]; first[i].dims[0] = slice[0]; }
     const char *const *argn;
     int nargs = mx_list_arguments(m->sym, &argn);
-    mx_shape *arg_shapes = calloc((size_t)nargs + 1, sizeof *arg_shapes);
+    /* (no list, only when out of memory: then nargs is 0, not the count) */
+    mx_shape *arg_shapes = argn ? calloc((size_t)nargs + 1, sizeof *arg_shapes) : NULL;
     if (!arg_shapes) return mx_set_error(MX_ENOMEM, "fit: out of memory");
     mx_status st = mx_infer_shape(m->sym, n, names, first, arg_shapes, NULL, NULL);
     size_t want_state = m->nctx == 1 ? state_bytes(opt, nargs, argn, arg_shapes, n, names) : 0;
@@ -280,7 +281,7 @@ mx_status mx_model_predict(mx_model *m, mx_provider *data, mx_nd **out)
     if (n < 0) return MX_EINVAL;
     const char *const *argn;
     int nargs = mx_list_arguments(m->sym, &argn);
-    mx_grad_req *none = calloc((size_t)nargs + 1, sizeof *none);
+    mx_grad_req *none = argn ? calloc((size_t)nargs + 1, sizeof *none) : NULL;
     if (!none) return mx_set_error(MX_ENOMEM, "predict: out of memory");
     mx_exec *e = mx_simple_bind(m->sym, m->ctx[0], n, names, shapes, none);
     free(none);

@@ -24,6 +24,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "device.h"
+#include "mx/dist.h"
 #include "suites.h"
 #include "test_ckpt_util.h"
 #include "test_util.h"
@@ -113,6 +115,109 @@ static void test_faults_bind(void)
     c.net = mx_test_conv_layers();
     c.shape = mx_shape_make(4, 4, 3, 16, 16);
     every_allocation("simple_bind of a BatchNorm/Dropout/Concat net", try_bind, &c);
+    mx_sym_free(c.net);
+}
+
+/* fit's set-up away from bind: FeedForward's contexts, staging blocks,
+ * the device copies of a batch, optimizer states, the dist_sync buffers
+ * (a GPU's gradients gathered on the device). */
+typedef struct fit_ctx {
+    mx_sym *net;
+    mx_ctx ctx[2];
+    int nctx;
+    const char *kvstore;
+} fit_ctx;
+
+static mx_status mirror_f32(float *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) buf[i] *= 2.0f;
+    return MX_OK;
+}
+
+static mx_status mirror_f64(double *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) buf[i] *= 2.0;
+    return MX_OK;
+}
+
+static mx_status keep_bcast(float *buf, size_t n)
+{
+    (void)buf;
+    (void)n;
+    return MX_OK;
+}
+
+static void no_abort(int code) { (void)code; }
+
+/* rank 0 of 2, the other rank holding the same numbers */
+static const mx_dist_ops rank0_of_2 = {"mirror", 0, 2, 0, 2, mirror_f32, mirror_f64, keep_bcast, no_abort};
+
+/* One epoch of an MLP on 40 random samples (batch 10) with SGD momentum;
+ * every array, the provider and the model made inside the attempt. */
+static int try_fit(void *p)
+{
+    fit_ctx *c = p;
+    mx_nd *x = mx_nd_empty(mx_shape_make(2, 40, 12)), *y = mx_nd_empty(mx_shape_make(1, 40));
+    mx_provider *prov = NULL;
+    mx_model *m = NULL;
+    mx_optimizer *opt = NULL;
+    int ok = 0;
+    if (x && y) {
+        mx_test_fill(x, -1.0f, 1.0f, 1);
+        float *l = mx_nd_data(y);
+        for (int i = 0; i < 40; i++) l[i] = (float)(i % 3);
+        const char *dn[] = {"data"}, *ln[] = {"softmax_label"};
+        mx_array_provider_opts po = {.batch_size = 10};
+        prov = mx_array_provider(1, dn, &x, 1, ln, &y, &po);
+        m = prov ? mx_model_create(c->net, c->ctx, c->nctx) : NULL;
+        opt = m ? mx_sgd_create(&(mx_sgd_opts){.lr = 0.1f, .momentum = 0.9f}) : NULL;
+    }
+    if (opt) {
+        mx_fit_opts fo = mx_fit_defaults();
+        fo.n_epoch = 1;
+        fo.kvstore = c->kvstore;
+        mx_log_set_quiet(1);
+        ok = mx_model_fit(m, opt, prov, &fo) == MX_OK;
+        mx_log_set_quiet(0);
+    }
+    mx_optimizer_free(opt);
+    mx_model_free(m);
+    mx_provider_free(prov);
+    mx_nd_free(x);
+    mx_nd_free(y);
+    return ok;
+}
+
+static void test_faults_fit(void)
+{
+    /* hwloc's topology loader does not survive a failed allocation: load
+     * it (once per process, engine_pin.c) before failing any */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mx_engine_default());
+    mx_sym *data = mx_var("data");
+    fit_ctx c = {mx_chain(data, "FullyConnected name=fc1 num_hidden=8", "Activation name=relu1 act_type=relu",
+                          "FullyConnected name=fc2 num_hidden=3", "SoftmaxOutput name=softmax", NULL),
+                 {mx_cpu(), mx_cpu()}, 1, "local"};
+    mx_sym_free(data);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c.net);
+    every_allocation("fit on the CPU", try_fit, &c);
+    c.nctx = 2;
+    every_allocation("fit on two CPU contexts", try_fit, &c);
+    if (mx_dev_fake_gpus(2) != MX_OK) {
+        mx_test_skip("cuda=1 build: no stand-in GPUs for the GPU set-up paths");
+        mx_sym_free(c.net);
+        return;
+    }
+    c.ctx[0] = mx_gpu(0), c.ctx[1] = mx_gpu(1);
+    c.nctx = 1;
+    every_allocation("fit on a stand-in GPU", try_fit, &c);
+    c.nctx = 2;
+    every_allocation("fit on two stand-in GPUs", try_fit, &c);
+    c.nctx = 1;
+    c.kvstore = "dist_sync";
+    mx_dist_register(&rank0_of_2);
+    every_allocation("dist_sync fit on a stand-in GPU", try_fit, &c);
+    mx_dist_register(NULL);
+    mx_dev_fake_gpus(0);
     mx_sym_free(c.net);
 }
 
@@ -471,6 +576,8 @@ CU_ErrorCode mx_test_register_faults(void)
     if (!s) return CU_get_error();
     CU_add_test(s, "bind: every allocation failing in turn is a clean error", test_faults_bind);
     CU_add_test(s, "loaders: every allocation failing in turn is a clean error", test_faults_loaders);
+    CU_add_test(s, "fit: every allocation failing in turn is a clean error (CPU, stand-in GPUs, dist_sync)",
+                test_faults_fit);
     CU_add_test(s, "checkpoint: a failing fsync (EIO, ENOSPC) at each point leaves the previous one",
                 test_faults_checkpoint_fsync);
     CU_add_test(s, "data files: a read failing with EIO at each point is a clean error", test_faults_data_reads);

@@ -5,6 +5,7 @@
  * dynamic native one, by -Wl,--wrap in the static cross ones: see
  * test_wrap.h), so calls from every library are counted, not only mxrt's. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +41,24 @@ static atomic_long calls;
 static atomic_long fail_countdown;
 static atomic_int fail_fired;
 
+/* Net bytes taken while counting (usable sizes: what the block holds). */
+static atomic_long net_bytes;
+
 static void count(void)
 {
     if (atomic_load_explicit(&counting, memory_order_relaxed)) atomic_fetch_add(&calls, 1);
+}
+
+static void note(long delta)
+{
+    if (atomic_load_explicit(&counting, memory_order_relaxed)) atomic_fetch_add(&net_bytes, delta);
+}
+
+/* Notes block p's usable size times sign; returns p. */
+static void *bytes(void *p, long sign)
+{
+    if (p) note(sign * (long)malloc_usable_size(p));
+    return p;
 }
 
 /* 1 if this allocation is the one to fail. */
@@ -64,18 +80,27 @@ int mx_test_fail_alloc(long n)
 
 int mx_test_alloc_failed(void) { return atomic_load(&fail_fired); }
 
-void *MX_HOOK(malloc)(size_t n) { count(); return inject() ? NULL : REAL(malloc)(n); }
-void *MX_HOOK(calloc)(size_t n, size_t size) { count(); return inject() ? NULL : REAL(calloc)(n, size); }
-void *MX_HOOK(realloc)(void *p, size_t n) { count(); return inject() ? NULL : REAL(realloc)(p, n); }
-void MX_HOOK(free)(void *p) { if (p) count(); REAL(free)(p); }
-void *MX_HOOK(aligned_alloc)(size_t align, size_t n) { count(); return inject() ? NULL : REAL(memalign)(align, n); }
-void *MX_HOOK(memalign)(size_t align, size_t n) { count(); return inject() ? NULL : REAL(memalign)(align, n); }
+void *MX_HOOK(malloc)(size_t n) { count(); return inject() ? NULL : bytes(REAL(malloc)(n), 1); }
+void *MX_HOOK(calloc)(size_t n, size_t size) { count(); return inject() ? NULL : bytes(REAL(calloc)(n, size), 1); }
+void MX_HOOK(free)(void *p) { if (p) count(); REAL(free)(bytes(p, -1)); }
+void *MX_HOOK(aligned_alloc)(size_t align, size_t n) { count(); return inject() ? NULL : bytes(REAL(memalign)(align, n), 1); }
+void *MX_HOOK(memalign)(size_t align, size_t n) { count(); return inject() ? NULL : bytes(REAL(memalign)(align, n), 1); }
+
+void *MX_HOOK(realloc)(void *p, size_t n)
+{
+    count();
+    if (inject()) return NULL;
+    long old = p ? (long)malloc_usable_size(p) : 0;
+    void *q = REAL(realloc)(p, n);
+    if (q || !n) note(-old); /* p is gone: moved, resized in place or freed */
+    return bytes(q, 1);
+}
 
 int MX_HOOK(posix_memalign)(void **out, size_t align, size_t n)
 {
     count();
     if (inject()) return ENOMEM;
-    void *p = REAL(memalign)(align, n);
+    void *p = bytes(REAL(memalign)(align, n), 1);
     if (!p) return ENOMEM;
     *out = p;
     return 0;
@@ -84,6 +109,7 @@ int MX_HOOK(posix_memalign)(void **out, size_t align, size_t n)
 int mx_test_count_allocs_begin(void)
 {
     atomic_store(&calls, 0);
+    atomic_store(&net_bytes, 0);
     atomic_store(&counting, 1);
     return 0;
 }
@@ -93,6 +119,8 @@ long mx_test_count_allocs_end(void)
     atomic_store(&counting, 0);
     return atomic_load(&calls);
 }
+
+long mx_test_counted_bytes(void) { return atomic_load(&net_bytes); }
 #else
 int mx_test_fail_alloc(long n)
 {
@@ -103,6 +131,7 @@ int mx_test_fail_alloc(long n)
 int mx_test_alloc_failed(void) { return 0; }
 int mx_test_count_allocs_begin(void) { return -1; }
 long mx_test_count_allocs_end(void) { return -1; }
+long mx_test_counted_bytes(void) { return 0; }
 #endif
 
 #if HOTPATH_COUNTING

@@ -61,4 +61,9 @@ int mx_test_count_allocs_begin(void);
 /* Stops counting; the calls since begin (-1 where the wrappers are off). */
 long mx_test_count_allocs_end(void);
 
+/* Bytes allocated minus bytes freed (usable sizes) between the last
+ * begin and end: 0 when the blocks taken were all given back, whatever
+ * glibc keeps cached. */
+long mx_test_counted_bytes(void);
+
 #endif

@@ -58,7 +58,8 @@ mx_sym *mx_sym_arith_scalar(const mx_sym *a, char op, float s);
 /* s op a (_PlusScalar, _RMinusScalar, _MulScalar, _RDivScalar). */
 mx_sym *mx_sym_rarith_scalar(float s, char op, const mx_sym *a);
 
-/* Argument names in order; the array is owned by sym. Returns the count. */
+/* Argument names in order; the array is owned by sym. Returns the count
+ * (*names NULL and 0 when out of memory). */
 int mx_list_arguments(const mx_sym *sym, const char *const **names);
 
 /* Output names ("fc1_output"); returns the count, fills up to cap. */
