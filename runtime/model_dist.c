@@ -65,8 +65,9 @@ mx_status mx_model_dist_setup(mx_model *m, const char *kvstore)
         return mx_set_error(MX_ENOTSUP, "kvstore '%s' needs the MPI build (scons mpi=1) and an MPI launch "
                                         "(mpirun, srun)", kvstore);
     mx_exec *e = m->exec[0];
-    size_t n = 0;
+    size_t n = 0, grads;
     for (int i = 0; i < m->nparams; i++) n += mx_nd_size(mx_exec_arg(e, m->param_arg[i]));
+    grads = n; /* what a step reduces; the aux states only at the epoch's end */
     for (int i = 0; i < mx_exec_num_aux(e); i++) n += mx_nd_size(mx_exec_aux(e, i));
     /* Page-locked when a GPU copies through it; one more float carries
      * each step's stop requests after the gradients. */
@@ -78,7 +79,7 @@ mx_status mx_model_dist_setup(mx_model *m, const char *kvstore)
     if (st != MX_OK) return st;
     const mx_dist_ops *d = mx_dist_get();
     mx_log_info("dist_sync over %d workers (%s): one allreduce of %zu floats (%.2f MB) per step", d->size, d->name,
-                n, (double)n * sizeof(float) / 1e6);
+                grads, (double)grads * sizeof(float) / 1e6);
     return MX_OK;
 }
 

@@ -20,11 +20,12 @@
  * so a test sees what came from "rank 0". */
 static float bcast_value = 0.25f;
 static long allreduce_calls;
+static size_t first_allreduce_n; /* floats in the first allreduce since reset */
 
 static mx_status mirror_f32(float *buf, size_t n)
 {
     for (size_t i = 0; i < n; i++) buf[i] *= (float)mx_dist_size();
-    allreduce_calls++;
+    if (allreduce_calls++ == 0) first_allreduce_n = n;
     return MX_OK;
 }
 
@@ -309,6 +310,54 @@ static void test_dist_fit_as_rank_1(void)
     snprintf(path, sizeof path, "%s-0001.params", ckpt);
     CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
     mx_model_free(dist);
+}
+
+/* The count in the "one allreduce of N floats" line. */
+static void collect_allreduce_n(void *ctx, const char *level, const char *line)
+{
+    (void)level;
+    const char *at = strstr(line, "one allreduce of ");
+    if (at) *(long *)ctx = strtol(at + strlen("one allreduce of "), NULL, 10);
+}
+
+/* A net with aux states (BatchNorm's moving mean and variance): a step
+ * reduces the gradients and the stop flag, the aux states only at the
+ * epoch's end, and the log line gives the per-step count. */
+static void test_dist_step_reduces_gradients_only(void)
+{
+    if (!mx_test_have_mnist("dist fit with BatchNorm")) return;
+    mx_sym *data = mx_var("data");
+    mx_sym *net = mx_chain(data, "FullyConnected name=fc1 num_hidden=32", "BatchNorm name=bn1",
+                           "Activation name=relu1 act_type=relu", "FullyConnected name=fc2 num_hidden=10",
+                           "SoftmaxOutput name=softmax", NULL);
+    mx_sym_free(data);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+    mx_provider *p = mnist_400();
+    mx_ctx ctx = mx_cpu();
+    mx_model *m = mx_model_create(net, &ctx, 1);
+    mx_optimizer *opt = mx_sgd_create(&(mx_sgd_opts){.lr = 0.1f});
+    mx_fit_opts fo = mx_fit_defaults();
+    fo.n_epoch = 1;
+    fo.kvstore = "dist_sync";
+    long logged = -1;
+    mx_dist_register(&mirror);
+    allreduce_calls = 0;
+    first_allreduce_n = 0;
+    mx_log_set_sink(collect_allreduce_n, &logged);
+    mx_status st = mx_model_fit(m, opt, p, &fo);
+    mx_log_set_sink(NULL, NULL);
+    mx_dist_register(NULL);
+    CU_ASSERT_EQUAL(st, MX_OK);
+    const long grads = 784 * 32 + 32 + 2 * 32 + 32 * 10 + 10; /* fc1, bn1's gamma and beta, fc2 */
+    printf("\n    %ld allreduces; a step's %zu floats (gradients %ld + the stop flag); logged %ld", allreduce_calls,
+           first_allreduce_n, grads, logged);
+    CU_ASSERT_EQUAL(first_allreduce_n, (size_t)grads + 1);
+    CU_ASSERT_EQUAL(logged, grads);
+    CU_ASSERT_EQUAL(allreduce_calls, 8 + 1); /* 8 steps, then the aux states' average */
+    mx_model_free(m);
+    mx_optimizer_free(opt);
+    mx_provider_free(p);
+    mx_sym_free(net);
 }
 
 /* Largest |a - b| over the weights of two models of one network. */
@@ -653,6 +702,8 @@ CU_ErrorCode mx_test_register_dist(void)
         !CU_add_test(s, "fit over a stand-in transport: broadcast, one allreduce a step, rank 0 writes",
                      test_dist_fit_as_rank_1) ||
         !CU_add_test(s, "fit over a mirror transport trains to the local weights", test_dist_fit_mirror_weights_equal_local) ||
+        !CU_add_test(s, "a step reduces the gradients only (aux states at the epoch's end), as logged",
+                     test_dist_step_reduces_gradients_only) ||
         !CU_add_test(s, "a stop asked here ends every rank at the next step, before its update",
                      test_dist_fit_stop_here_ends_every_rank_at_next_step) ||
         !CU_add_test(s, "a stop asked by another rank ends this one at the same step",
