@@ -190,6 +190,10 @@ mx_pin *mx_pin_create(int nthreads, int bind, int first, int stride)
     p->nthreads = nthreads;
     p->bind = bind;
     p->cpu = calloc((size_t)nthreads, sizeof *p->cpu);
+    if (!p->cpu) {
+        free(p);
+        return NULL;
+    }
     int list[CPU_SETSIZE];
     int n = allowed_cpus(list, CPU_SETSIZE);
     for (int i = 0; i < nthreads; i++) p->cpu[i] = n > 0 ? list[(first + i * stride) % n] : -1;

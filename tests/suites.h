@@ -48,6 +48,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(checkpoint)    \
     X(parallel)      \
     X(dist)          \
+    X(dist_stop)     \
     X(gpu_paths)     \
     X(hotpath)       \
     X(faults)        \
