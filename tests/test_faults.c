@@ -28,6 +28,7 @@
 #include "mx/dist.h"
 #include "suites.h"
 #include "test_ckpt_util.h"
+#include "test_dist_util.h"
 #include "test_util.h"
 #include "test_wrap.h"
 
@@ -128,30 +129,6 @@ typedef struct fit_ctx {
     const char *kvstore;
 } fit_ctx;
 
-static mx_status mirror_f32(float *buf, size_t n)
-{
-    for (size_t i = 0; i < n; i++) buf[i] *= 2.0f;
-    return MX_OK;
-}
-
-static mx_status mirror_f64(double *buf, size_t n)
-{
-    for (size_t i = 0; i < n; i++) buf[i] *= 2.0;
-    return MX_OK;
-}
-
-static mx_status keep_bcast(float *buf, size_t n)
-{
-    (void)buf;
-    (void)n;
-    return MX_OK;
-}
-
-static void no_abort(int code) { (void)code; }
-
-/* rank 0 of 2, the other rank holding the same numbers */
-static const mx_dist_ops rank0_of_2 = {"mirror", 0, 2, 0, 2, mirror_f32, mirror_f64, keep_bcast, no_abort};
-
 /* One epoch of an MLP on 40 random samples (batch 10) with SGD momentum;
  * every array, the provider and the model made inside the attempt. */
 static int try_fit(void *p)
@@ -214,7 +191,8 @@ static void test_faults_fit(void)
     every_allocation("fit on two stand-in GPUs", try_fit, &c);
     c.nctx = 1;
     c.kvstore = "dist_sync";
-    mx_dist_register(&rank0_of_2);
+    mx_dist_ops rank0 = dist_rank0_ops(); /* rank 0 of 2, the other rank holding the same numbers */
+    mx_dist_register(&rank0);
     every_allocation("dist_sync fit on a stand-in GPU", try_fit, &c);
     mx_dist_register(NULL);
     mx_dev_fake_gpus(0);

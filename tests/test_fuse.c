@@ -18,8 +18,6 @@
 /* Integer inputs (character indices, labels) are drawn in [0, VOCAB). */
 #define VOCAB 6
 
-static int is_index(const char *name) { return strstr(name, "_data_") || strstr(name, "_label_"); }
-
 /* Binds sym with fusion on (fuse = 1) or off. */
 static mx_exec *bind_with(const mx_sym *sym, int fuse, int n, const char *const *names, const mx_shape *shapes,
                           const mx_grad_req *reqs)
@@ -29,33 +27,6 @@ static mx_exec *bind_with(const mx_sym *sym, int fuse, int n, const char *const 
     unsetenv("MX_FUSE");
     if (!e) fprintf(stderr, "\n  bind: %s\n", mx_last_error());
     return e;
-}
-
-/* The same deterministic values into both executors' arguments. */
-static void same_args(mx_exec *a, mx_exec *b)
-{
-    unsigned long long s = 0x243f6a8885a308d3ULL;
-    for (int i = 0; i < mx_exec_num_args(a); i++) {
-        float *x = mx_nd_data(mx_exec_arg(a, i)), *y = mx_nd_data(mx_exec_arg(b, i));
-        int idx = is_index(mx_exec_arg_name(a, i));
-        for (size_t k = 0; k < mx_nd_size(mx_exec_arg(a, i)); k++) {
-            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-            float u = (float)(s >> 40) / 16777216.0f;
-            x[k] = y[k] = idx ? (float)(int)(u * VOCAB) : 2.0f * u - 1.0f;
-        }
-    }
-}
-
-/* max |a − b| / (1e-6 + |a|) over two arrays. */
-static double rel_diff(const mx_nd *a, const mx_nd *b)
-{
-    const float *x = mx_nd_data(a), *y = mx_nd_data(b);
-    double worst = 0.0;
-    for (size_t k = 0; k < mx_nd_size(a); k++) {
-        double d = fabs((double)x[k] - (double)y[k]) / (1e-6 + fabs((double)x[k]));
-        if (!(d <= worst)) worst = isnan(d) ? INFINITY : d;
-    }
-    return worst;
 }
 
 /* Runs `rounds` forward/backward passes on both (head gradients from
@@ -71,9 +42,10 @@ static double run_both(mx_exec *f, mx_exec *u, int rounds, mx_nd *const *heads)
         CU_ASSERT_EQUAL_FATAL(mx_exec_backward(u, heads), MX_OK);
     }
     for (int o = 0; o < mx_exec_num_outputs(f); o++)
-        if ((d = rel_diff(mx_exec_output(u, o), mx_exec_output(f, o))) > worst) worst = d;
+        if ((d = mx_test_rel_diff(mx_exec_output(u, o), mx_exec_output(f, o), 1e-6)) > worst) worst = d;
     for (int i = 0; i < mx_exec_num_args(f); i++)
-        if (mx_exec_grad(u, i) && (d = rel_diff(mx_exec_grad(u, i), mx_exec_grad(f, i))) > worst) worst = d;
+        if (mx_exec_grad(u, i) && (d = mx_test_rel_diff(mx_exec_grad(u, i), mx_exec_grad(f, i), 1e-6)) > worst)
+            worst = d;
     return worst;
 }
 
@@ -90,20 +62,14 @@ static double lstm_case(int layers, int steps, int output_states, mx_grad_req st
     char nm[64][48];
     const char *names[64];
     mx_shape shapes[64];
-    int n = mx_test_lstm_inputs(&o, 3, nm, shapes);
-    for (int i = 0; i < n; i++) names[i] = nm[i];
-    const char *const *args;
-    int nargs = mx_list_arguments(net, &args);
     mx_grad_req reqs[64];
-    CU_ASSERT_FATAL(nargs <= 64);
-    for (int a = 0; a < nargs; a++)
-        reqs[a] = is_index(args[a]) ? MX_GRAD_NULL : strstr(args[a], "_init_") ? state_req : MX_GRAD_WRITE;
+    int n = mx_test_lstm_bind_inputs(net, &o, 3, nm, names, shapes, state_req, reqs);
     mx_exec *f = bind_with(net, 1, n, names, shapes, reqs), *u = bind_with(net, 0, n, names, shapes, reqs);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     CU_ASSERT_PTR_NOT_NULL_FATAL(u);
     /* 13 nodes per cell (2 FC + 11 fused into one) become 3 */
     CU_ASSERT_EQUAL(mx_exec_num_steps(u) - mx_exec_num_steps(f), 10 * layers * steps);
-    same_args(f, u);
+    mx_test_same_args(f, u, VOCAB);
     mx_nd *heads[64] = {0};
     for (int k = 0; k < mx_exec_num_outputs(f); k++) {
         heads[k] = mx_nd_empty(mx_nd_shape(mx_exec_output(f, k)));
@@ -181,7 +147,7 @@ static void test_cell_variants(void)
         int fused = v <= 1;
         CU_ASSERT_EQUAL(mx_exec_num_steps(u), 11);
         CU_ASSERT_EQUAL(mx_exec_num_steps(f), fused ? 1 : 11);
-        same_args(f, u);
+        mx_test_same_args(f, u, VOCAB);
         mx_nd *heads[3];
         for (int k = 0; k < mx_exec_num_outputs(f); k++) {
             heads[k] = mx_nd_empty(mx_nd_shape(mx_exec_output(f, k)));

@@ -17,8 +17,6 @@
 
 #define VOCAB 6
 
-static int is_index(const char *name) { return strstr(name, "_data_") || strstr(name, "_label_"); }
-
 /* Binds sym on the CPU with grouping forced on (group = 1) or off. */
 static mx_exec *bind_grouped(const mx_sym *sym, int group, int n, const char *const *names, const mx_shape *shapes,
                              const mx_grad_req *reqs)
@@ -28,37 +26,6 @@ static mx_exec *bind_grouped(const mx_sym *sym, int group, int n, const char *co
     unsetenv("MX_FUSE_FC");
     if (!e) fprintf(stderr, "\n  bind: %s\n", mx_last_error());
     return e;
-}
-
-/* The same deterministic values into both executors' arguments, by name
- * (grouping may list nothing differently, but the test should not care). */
-static void same_args(mx_exec *a, mx_exec *b)
-{
-    unsigned long long s = 0x243f6a8885a308d3ULL;
-    for (int i = 0; i < mx_exec_num_args(a); i++) {
-        float *x = mx_nd_data(mx_exec_arg(a, i)), *y = NULL;
-        for (int j = 0; j < mx_exec_num_args(b); j++)
-            if (!strcmp(mx_exec_arg_name(a, i), mx_exec_arg_name(b, j))) y = mx_nd_data(mx_exec_arg(b, j));
-        CU_ASSERT_PTR_NOT_NULL_FATAL(y);
-        int idx = is_index(mx_exec_arg_name(a, i));
-        for (size_t k = 0; k < mx_nd_size(mx_exec_arg(a, i)); k++) {
-            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-            float u = (float)(s >> 40) / 16777216.0f;
-            x[k] = y[k] = idx ? (float)(int)(u * VOCAB) : 2.0f * u - 1.0f;
-        }
-    }
-}
-
-/* max |a − b| / (1e-5 + |a|) over two arrays. */
-static double rel_diff(const mx_nd *a, const mx_nd *b)
-{
-    const float *x = mx_nd_data(a), *y = mx_nd_data(b);
-    double worst = 0.0;
-    for (size_t k = 0; k < mx_nd_size(a); k++) {
-        double d = fabs((double)x[k] - (double)y[k]) / (1e-5 + fabs((double)x[k]));
-        if (!(d <= worst)) worst = isnan(d) ? INFINITY : d;
-    }
-    return worst;
 }
 
 /* `rounds` forward/backward passes on both (head gradients random, the
@@ -82,10 +49,10 @@ static double run_both(mx_exec *g, mx_exec *u, int rounds)
     }
     double worst = 0.0, d;
     for (int o = 0; o < nout; o++)
-        if ((d = rel_diff(mx_exec_output(u, o), mx_exec_output(g, o))) > worst) worst = d;
+        if ((d = mx_test_rel_diff(mx_exec_output(u, o), mx_exec_output(g, o), 1e-5)) > worst) worst = d;
     for (int i = 0; i < mx_exec_num_args(g); i++) {
         if (!mx_exec_grad(u, i)) continue;
-        if ((d = rel_diff(mx_exec_grad(u, i), mx_exec_grad(g, i))) > worst) worst = d;
+        if ((d = mx_test_rel_diff(mx_exec_grad(u, i), mx_exec_grad(g, i), 1e-5)) > worst) worst = d;
         float most = 0.0f;
         const float *x = mx_nd_data(mx_exec_grad(g, i));
         for (size_t k = 0; k < mx_nd_size(mx_exec_grad(g, i)); k++) most = fmaxf(most, fabsf(x[k]));
@@ -105,20 +72,14 @@ static double lstm_case(int layers, int steps, mx_grad_req state_req, int rounds
     char nm[64][48];
     const char *names[64];
     mx_shape shapes[64];
-    int n = mx_test_lstm_inputs(&o, 3, nm, shapes);
-    for (int i = 0; i < n; i++) names[i] = nm[i];
-    const char *const *args;
-    int nargs = mx_list_arguments(net, &args);
     mx_grad_req reqs[64];
-    CU_ASSERT_FATAL(nargs <= 64);
-    for (int a = 0; a < nargs; a++)
-        reqs[a] = is_index(args[a]) ? MX_GRAD_NULL : strstr(args[a], "_init_") ? state_req : MX_GRAD_WRITE;
+    int n = mx_test_lstm_bind_inputs(net, &o, 3, nm, names, shapes, state_req, reqs);
     mx_exec *g = bind_grouped(net, 1, n, names, shapes, reqs), *u = bind_grouped(net, 0, n, names, shapes, reqs);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
     CU_ASSERT_PTR_NOT_NULL_FATAL(u);
     /* every layer's i2h and the output layer: `steps` nodes become one */
     CU_ASSERT_EQUAL(mx_exec_num_steps(u) - mx_exec_num_steps(g), (layers + 1) * (steps - 1));
-    same_args(g, u);
+    mx_test_same_args(g, u, VOCAB);
     double worst = run_both(g, u, rounds);
     /* the memory rule: the group's passes allocate nothing (its pointer
      * lists live on the stack, its rows in the planned workspace) */
@@ -188,7 +149,7 @@ static void layers_case(int k, int chain, int want_steps, mx_grad_req req, int r
     CU_ASSERT_PTR_NOT_NULL_FATAL(u);
     CU_ASSERT_EQUAL(mx_exec_num_steps(u), k);
     CU_ASSERT_EQUAL(mx_exec_num_steps(g), want_steps);
-    same_args(g, u);
+    mx_test_same_args(g, u, VOCAB);
     double worst = run_both(g, u, rounds);
     printf("\n    %d layers on one weight, %d chained%s: %d steps grouped into %d, max rel diff %.1e", k, chain,
            req == MX_GRAD_ADD ? ", data grads added over 2 passes" : "", k, mx_exec_num_steps(g), worst);

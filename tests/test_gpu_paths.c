@@ -13,30 +13,8 @@
 #include "device.h"
 #include "mx/dist.h"
 #include "suites.h"
+#include "test_dist_util.h"
 #include "test_util.h"
-
-static mx_status mirror_f32(float *buf, size_t n)
-{
-    for (size_t i = 0; i < n; i++) buf[i] *= (float)mx_dist_size();
-    return MX_OK;
-}
-
-static mx_status mirror_f64(double *buf, size_t n)
-{
-    for (size_t i = 0; i < n; i++) buf[i] *= mx_dist_size();
-    return MX_OK;
-}
-
-static mx_status keep_bcast(float *buf, size_t n) /* rank 0's values stay */
-{
-    (void)buf;
-    (void)n;
-    return MX_OK;
-}
-
-static void no_abort(int code) { (void)code; }
-
-static const mx_dist_ops rank0_of_2 = {"mirror", 0, 2, 0, 2, mirror_f32, mirror_f64, keep_bcast, no_abort};
 
 /* Copy calls between consecutive batch callbacks: one step's. */
 static long last_calls, per_step[16];
@@ -134,7 +112,8 @@ static void test_dist_gpu_equals_local(void)
         return;
     }
     mx_model *local = train(mx_cpu(), NULL);
-    mx_dist_register(&rank0_of_2);
+    mx_dist_ops rank0 = dist_rank0_ops(); /* the mirror: the other rank holds this one's numbers */
+    mx_dist_register(&rank0);
     mx_model *dist = train(mx_gpu(0), "dist_sync");
     mx_dist_register(NULL);
     double d = weight_diff(local, dist);

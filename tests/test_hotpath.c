@@ -13,6 +13,7 @@
 
 #include "mx/dist.h"
 #include "suites.h"
+#include "test_dist_util.h"
 #include "test_util.h"
 #include "test_wrap.h"
 
@@ -251,40 +252,13 @@ static void test_hotpath_training_steps_make_no_allocation(void)
 #endif
 }
 
-#if HOTPATH_COUNTING
-/* A stand-in for MPI with a second rank holding the same numbers (as in
- * tests/test_dist.c): a sum is twice the value, rank 0's broadcast keeps
- * its own. */
-static mx_status twice_f32(float *buf, size_t n)
-{
-    for (size_t i = 0; i < n; i++) buf[i] *= 2.0f;
-    return MX_OK;
-}
-
-static mx_status twice_f64(double *buf, size_t n)
-{
-    for (size_t i = 0; i < n; i++) buf[i] *= 2.0;
-    return MX_OK;
-}
-
-static mx_status keep_f32(float *buf, size_t n)
-{
-    (void)buf;
-    (void)n;
-    return MX_OK;
-}
-
-static void no_abort(int code) { (void)code; }
-
-static const mx_dist_ops two_ranks = {"stand-in", 0, 2, 0, 2, twice_f32, twice_f64, keep_f32, no_abort};
-#endif
-
 /* dist_sync: the fused gradient buffer (with its stop flag) and, with two
  * contexts, the KVStore's per-key allreduces and the stop exchange. */
 static void test_hotpath_dist_sync_steps_make_no_allocation(void)
 {
 #if HOTPATH_COUNTING
     if (!mx_test_have_mnist("hot-path allocations, dist_sync")) return;
+    mx_dist_ops two_ranks = dist_rank0_ops(); /* a second rank holding the same numbers (test_dist_util.c) */
     mx_dist_register(&two_ranks);
     for (int nctx = 1; nctx <= 2; nctx++) {
         mx_sym *net = mx_test_mlp();

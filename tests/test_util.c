@@ -1,7 +1,9 @@
 /* test_util.c — helpers shared by the test suites. */
 #include "test_util.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "suites.h"
@@ -116,4 +118,47 @@ int mx_test_have_mnist(const char *what)
         return 1;
     mx_test_skip("%s: MNIST not in %s (run scripts/fetch_mnist.sh)", what, mx_test_data_dir());
     return 0;
+}
+
+static int is_lstm_index(const char *name) { return strstr(name, "_data_") || strstr(name, "_label_"); }
+
+void mx_test_same_args(mx_exec *a, mx_exec *b, int vocab)
+{
+    unsigned long long s = 0x243f6a8885a308d3ULL;
+    for (int i = 0; i < mx_exec_num_args(a); i++) {
+        const char *name = mx_exec_arg_name(a, i);
+        int j = mx_exec_arg_index(b, name);
+        CU_ASSERT_FATAL(j >= 0);
+        float *x = mx_nd_data(mx_exec_arg(a, i)), *y = mx_nd_data(mx_exec_arg(b, j));
+        int idx = is_lstm_index(name);
+        for (size_t k = 0; k < mx_nd_size(mx_exec_arg(a, i)); k++) {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            float u = (float)(s >> 40) / 16777216.0f;
+            x[k] = y[k] = idx ? (float)(int)(u * (float)vocab) : 2.0f * u - 1.0f;
+        }
+    }
+}
+
+double mx_test_rel_diff(const mx_nd *a, const mx_nd *b, double floor)
+{
+    const float *x = mx_nd_data(a), *y = mx_nd_data(b);
+    double worst = 0.0;
+    for (size_t k = 0; k < mx_nd_size(a); k++) {
+        double d = fabs((double)x[k] - (double)y[k]) / (floor + fabs((double)x[k]));
+        if (!(d <= worst)) worst = isnan(d) ? INFINITY : d;
+    }
+    return worst;
+}
+
+int mx_test_lstm_bind_inputs(const mx_sym *net, const mx_lstm_opts *o, int B, char nm[][48], const char **names,
+                             mx_shape *shapes, mx_grad_req state_req, mx_grad_req *reqs)
+{
+    int n = mx_test_lstm_inputs(o, B, nm, shapes);
+    for (int i = 0; i < n; i++) names[i] = nm[i];
+    const char *const *args;
+    int nargs = mx_list_arguments(net, &args);
+    CU_ASSERT_FATAL(nargs <= 64);
+    for (int a = 0; a < nargs; a++)
+        reqs[a] = is_lstm_index(args[a]) ? MX_GRAD_NULL : strstr(args[a], "_init_") ? state_req : MX_GRAD_WRITE;
+    return n;
 }

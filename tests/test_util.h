@@ -40,6 +40,22 @@ mx_provider *mx_test_mnist_test_subset(long limit, int batch);
 /* Fills an array with U(lo, hi) from a fixed seed. */
 void mx_test_fill(mx_nd *a, float lo, float hi, unsigned seed);
 
+/* The inputs of the LSTM o at batch B (as mx_test_lstm_inputs: names in
+ * nm, pointed to by names) and a gradient request for each of net's
+ * arguments (at most 64): none for characters and labels, state_req for
+ * the initial states, write for the weights. Returns the input count. */
+int mx_test_lstm_bind_inputs(const mx_sym *net, const mx_lstm_opts *o, int B, char nm[][48], const char **names,
+                             mx_shape *shapes, mx_grad_req state_req, mx_grad_req *reqs);
+
+/* The same deterministic values into the arguments of two executors of
+ * one network, matched by name: integers in [0, vocab) for the LSTM's
+ * character and label inputs (names with _data_ or _label_), U(-1, 1)
+ * for the rest. */
+void mx_test_same_args(mx_exec *a, mx_exec *b, int vocab);
+
+/* max |a − b| / (floor + |a|) over two arrays of one size (NaN: infinity). */
+double mx_test_rel_diff(const mx_nd *a, const mx_nd *b, double floor);
+
 /* 1 if the MNIST files are in mx_test_data_dir(); else prints 'skipped: …'. */
 int mx_test_have_mnist(const char *what);
 
