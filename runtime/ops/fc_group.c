@@ -72,17 +72,25 @@ static size_t group_workspace(const mx_kernels *k, const void *param, const mx_s
     return rows * ((size_t)in[0].dims[1] + (size_t)out[0].dims[1]) * sizeof(float);
 }
 
-/* dst/src/count for copying between the parts and the stacked block
- * (to_block: parts → block). */
-static void segments(int parts, float *block, size_t each, float *const *part, int to_block, float **dst,
-                     const float **src, size_t *count)
+/* One copy_segments call between the stacked block (part t at block +
+ * t·each floats) and the parts' arrays, to the block or back, with req.
+ * Parts without data are left out, and with reqs those whose own request
+ * is not req. */
+static void move_parts(const mx_op_run *r, int P, float *block, size_t each, const mx_tensor *parts, int to_block,
+                       const mx_req *reqs, mx_req req)
 {
-    for (int t = 0; t < parts; t++) {
+    float *dst[MX_FC_GROUP_MAX];
+    const float *src[MX_FC_GROUP_MAX];
+    size_t count[MX_FC_GROUP_MAX];
+    int n = 0;
+    for (int t = 0; t < P; t++) {
+        if (!parts[t].data || (reqs && reqs[t] != req)) continue;
         float *b = block + (size_t)t * each;
-        dst[t] = to_block ? b : part[t];
-        src[t] = to_block ? part[t] : b;
-        count[t] = each;
+        dst[n] = to_block ? b : parts[t].data;
+        src[n] = to_block ? parts[t].data : b;
+        count[n++] = each;
     }
+    if (n) r->k->copy_segments(r->eng, n, dst, src, count, req);
 }
 
 static void group_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
@@ -93,21 +101,14 @@ static void group_forward(const mx_op_run *r, const void *param, const mx_tensor
     int P = p->parts, H = p->num_hidden;
     int rows = (int)in[0].shape.dims[0], D = (int)in[0].shape.dims[1], R = rows * P;
     float *X = r->workspace, *Y = X + (size_t)R * D;
-    float *part[MX_FC_GROUP_MAX], *dst[MX_FC_GROUP_MAX];
-    const float *src[MX_FC_GROUP_MAX];
-    size_t count[MX_FC_GROUP_MAX];
-    for (int t = 0; t < P; t++) part[t] = in[t].data;
-    segments(P, X, (size_t)rows * D, part, 1, dst, src, count);
-    r->k->copy_segments(r->eng, P, dst, src, count, MX_REQ_WRITE);
+    move_parts(r, P, X, (size_t)rows * D, in, 1, NULL, MX_REQ_WRITE);
     float beta = 0.0f;
     if (!p->no_bias) {
         r->k->fill_rows(r->eng, Y, in[P + 1].data, (size_t)R, (size_t)H);
         beta = 1.0f;
     }
     r->k->gemm(r->eng, 0, 1, R, H, D, 1.0f, X, D, in[P].data, D, beta, Y, H);
-    for (int t = 0; t < P; t++) part[t] = out[t].data;
-    segments(P, Y, (size_t)rows * H, part, 0, dst, src, count);
-    r->k->copy_segments(r->eng, P, dst, src, count, MX_REQ_WRITE);
+    move_parts(r, P, Y, (size_t)rows * H, out, 0, NULL, MX_REQ_WRITE);
 }
 
 static void group_backward(const mx_op_run *r, const void *param, const mx_tensor *out_grad,
@@ -119,24 +120,13 @@ static void group_backward(const mx_op_run *r, const void *param, const mx_tenso
     int P = p->parts, H = p->num_hidden;
     int rows = (int)in[0].shape.dims[0], D = (int)in[0].shape.dims[1], R = rows * P;
     float *X = r->workspace, *dY = X + (size_t)R * D;
-    float *part[MX_FC_GROUP_MAX], *dst[MX_FC_GROUP_MAX];
-    const float *src[MX_FC_GROUP_MAX];
-    size_t count[MX_FC_GROUP_MAX];
     /* dY stacked; a part whose output nothing consumes has no gradient: zero */
-    int n = 0;
-    for (int t = 0; t < P; t++) {
-        float *b = dY + (size_t)t * rows * H;
-        if (!out_grad[t].data) { r->k->fill(r->eng, b, 0.0f, (size_t)rows * H); continue; }
-        dst[n] = b;
-        src[n] = out_grad[t].data;
-        count[n++] = (size_t)rows * H;
-    }
-    r->k->copy_segments(r->eng, n, dst, src, count, MX_REQ_WRITE);
+    for (int t = 0; t < P; t++)
+        if (!out_grad[t].data) r->k->fill(r->eng, dY + (size_t)t * rows * H, 0.0f, (size_t)rows * H);
+    move_parts(r, P, dY, (size_t)rows * H, out_grad, 1, NULL, MX_REQ_WRITE);
     const mx_req rw = req[P], rb = p->no_bias ? MX_REQ_NULL : req[P + 1];
     if (rw != MX_REQ_NULL) { /* dW = dYᵀ·X over every part's rows */
-        for (int t = 0; t < P; t++) part[t] = in[t].data;
-        segments(P, X, (size_t)rows * D, part, 1, dst, src, count);
-        r->k->copy_segments(r->eng, P, dst, src, count, MX_REQ_WRITE);
+        move_parts(r, P, X, (size_t)rows * D, in, 1, NULL, MX_REQ_WRITE);
         r->k->gemm(r->eng, 1, 0, H, D, R, 1.0f, dY, H, X, D, mx_req_beta(rw), in_grad[P].data, D);
     }
     if (rb != MX_REQ_NULL) r->k->sum_rows(r->eng, in_grad[P + 1].data, dY, (size_t)R, (size_t)H, rb);
@@ -146,16 +136,8 @@ static void group_backward(const mx_op_run *r, const void *param, const mx_tenso
     /* dX = dY·W into the block X had (no longer read), then out to each
      * part: the ones written first and the ones added to in two calls */
     r->k->gemm(r->eng, 0, 0, R, D, H, 1.0f, dY, H, in[P].data, D, 0.0f, X, D);
-    for (int want = MX_REQ_WRITE; want <= MX_REQ_ADD; want++) {
-        n = 0;
-        for (int t = 0; t < P; t++) {
-            if ((int)req[t] != want) continue;
-            dst[n] = in_grad[t].data;
-            src[n] = X + (size_t)t * rows * D;
-            count[n++] = (size_t)rows * D;
-        }
-        if (n) r->k->copy_segments(r->eng, n, dst, src, count, (mx_req)want);
-    }
+    move_parts(r, P, X, (size_t)rows * D, in_grad, 0, req, MX_REQ_WRITE);
+    move_parts(r, P, X, (size_t)rows * D, in_grad, 0, req, MX_REQ_ADD);
 }
 
 const mx_op_def mx_op_fc_group = {
