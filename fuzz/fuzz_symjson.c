@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz_sym.h"
-#include "json.h"
+#include "formats/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -10,7 +10,7 @@
  * repository root (scripts/fuzz.sh 0 builds build/fuzz/libmxrt.a):
  *   bash scripts/fuzz.sh 0
  *   clang-14 -std=c11 -fsanitize=fuzzer-no-link,address,undefined -D_POSIX_C_SOURCE=200809L \
- *       -Iruntime/include fuzz/gen_corpus.c build/fuzz/libmxrt.a -lz -lm -lpthread -o /tmp/gen_corpus
+ *       -Iinclude fuzz/gen_corpus.c build/fuzz/libmxrt.a -lz -lm -lpthread -o /tmp/gen_corpus
  *   rm -rf fuzz/corpus/... && /tmp/gen_corpus data/mnist fuzz/corpus */
 #include <stdint.h>
 #include <stdio.h>

@@ -35,7 +35,7 @@ max_len() {
 # them under clang).
 common=(-std=c11 -g -O1 -fno-omit-frame-pointer -pthread -fno-sanitize-recover=all
         -D_POSIX_C_SOURCE=200809L -DMX_NO_CLONES
-        -Iruntime/include -Iruntime -Ikernels/cpu -Iformats)
+        -Iinclude -I.)
 lib_flags=(-fsanitize=fuzzer-no-link,address,undefined "${common[@]}")
 fuzz_flags=(-fsanitize=fuzzer,address,undefined "${common[@]}")
 
@@ -43,12 +43,12 @@ echo "== building the fuzz targets ($cc, ASan + UBSan) into $out"
 mkdir -p "$out/obj"
 rm -rf "$out/artifacts"
 mkdir -p "$out/artifacts"
-srcs=$(ls runtime/*.c runtime/ops/*.c kernels/cpu/*.c formats/*.c)
+srcs=$(ls core/*.c kernels/cpu/*.c formats/*.c runtime/*/*.c)
 # A header (or this script's flags) newer than the archive makes every
 # object stale; otherwise a source newer than its object.
 stale_all=0
 if [ ! -f "$out/libmxrt.a" ] || [ scripts/fuzz.sh -nt "$out/libmxrt.a" ] ||
-    [ -n "$(find runtime kernels formats -name '*.h' -newer "$out/libmxrt.a" | head -1)" ]; then
+    [ -n "$(find include core runtime kernels formats -name '*.h' -newer "$out/libmxrt.a" | head -1)" ]; then
     stale_all=1
 fi
 todo=()

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "executor_internal.h"
-#include "plan.h"
+#include "runtime/exec/executor_internal.h"
+#include "runtime/exec/plan.h"
 #include "suites.h"
 #include "test_util.h"
 

@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "device.h"
+#include "runtime/ndarray/device.h"
 #include "mx/dist.h"
 #include "suites.h"
 #include "test_ckpt_util.h"

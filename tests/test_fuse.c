@@ -1,4 +1,4 @@
-/* test_fuse.c — the fuse suite: bind's LSTM-cell fusion (runtime/fuse.c)
+/* test_fuse.c — the fuse suite: bind's LSTM-cell fusion (runtime/graph/fuse.c)
  * against the same graph bound with MX_FUSE=0. Outputs and every gradient
  * of the unrolled char-LSTM (with and without state outputs, gradients
  * written and added), a cell written with its operands in other orders

@@ -1,5 +1,5 @@
 /* test_fuse_fc.c — the fuse_fc suite: bind's FullyConnected grouping
- * (runtime/fuse_fc.c, ops/fc_group.c), forced on the CPU with
+ * (runtime/graph/fuse_fc.c, ops/fc_group.c), forced on the CPU with
  * MX_FUSE_FC=1, against the same graph bound with MX_FUSE_FC=0. The
  * grouped GEMM sums a weight's gradient over all parts' rows in one
  * product instead of part by part, so results agree to rounding, not

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
+#include "runtime/ndarray/device.h"
 #include "suites.h"
 #include "test_util.h"
 

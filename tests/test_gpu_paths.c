@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "device.h"
+#include "runtime/ndarray/device.h"
 #include "mx/dist.h"
 #include "suites.h"
 #include "test_dist_util.h"

@@ -1,6 +1,6 @@
 /* test_optimizer_ref.h — the optimizer suite's reference: MXNet.jl's
  * update rules (and libmxnet's NAG) evaluated in double precision straight
- * from the formulas, written independently of runtime/optimizer.c (running
+ * from the formulas, written independently of runtime/train/optimizer.c (running
  * β powers and Πμ as MXNet.jl keeps them, not mxrt's header), and a driver
  * that runs mxrt's optimizer beside it. */
 #ifndef MX_TEST_OPTIMIZER_REF_H

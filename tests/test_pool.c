@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu_kernels.h"
+#include "kernels/cpu/cpu_kernels.h"
 #include "gradcheck.h"
-#include "pool2x2.h"
+#include "kernels/cpu/pool2x2.h"
 #include "suites.h"
 #include "test_util.h"
 

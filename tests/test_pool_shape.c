@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "executor_internal.h"
+#include "runtime/exec/executor_internal.h"
 #include "gradcheck.h"
 #include "suites.h"
 #include "test_util.h"

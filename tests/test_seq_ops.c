@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "op.h"
+#include "runtime/ops/op.h"
 #include "suites.h"
 #include "test_util.h"
 

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <CUnit/CUnit.h>
 
-#include "sgemm.h"
-#include "sgemm_kernels.h"
+#include "kernels/cpu/sgemm.h"
+#include "kernels/cpu/sgemm_kernels.h"
 #include "suites.h"
 
 /* The kernels of this architecture; one this CPU lacks is reported skipped. */

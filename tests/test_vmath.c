@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu_kernels.h"
+#include "kernels/cpu/cpu_kernels.h"
 #include "suites.h"
-#include "vmath.h"
+#include "kernels/cpu/vmath.h"
 
 /* One float ulp at the magnitude of v (the spacing of the floats around
  * (float)v; 2^-149 among the subnormals). */

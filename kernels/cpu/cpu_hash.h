@@ -7,7 +7,7 @@
 #define MX_KERNELS_CPU_HASH_H
 
 #include <stdint.h>
-#include "kernel_shared.h"
+#include "kernels/kernel_shared.h"
 
 /* The CUDA kernels (kernels/cuda/random.cu) draw the same numbers from
  * these very functions, so a seed gives one mask on either device. */

@@ -1,9 +1,9 @@
-/* cpu_kernels.h — the CPU kernels behind mx_cpu_kernels (runtime/kernels.h
+/* cpu_kernels.h — the CPU kernels behind mx_cpu_kernels (kernels/kernels.h
  * documents each entry's contract; these are its CPU implementations). */
 #ifndef MX_KERNELS_CPU_KERNELS_H
 #define MX_KERNELS_CPU_KERNELS_H
 
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 /* y = a op b elementwise. */
 void mx_cpu_binary(mx_engine *eng, mx_binop op, const float *a, const float *b, float *y, size_t n);
@@ -44,7 +44,7 @@ size_t mx_cpu_count_not_equal(mx_engine *eng, const float *label, size_t n, floa
 /* dst = src · scale for n bytes turned into floats (dataset pixels). */
 void mx_cpu_u8_to_f32(float *dst, const unsigned char *src, size_t n, float scale);
 /* Optimizer steps, each fused with the gradient normalisation
- * (kernels/cpu/optimizers.c; contracts in runtime/kernels.h). */
+ * (kernels/cpu/optimizers.c; contracts in kernels/kernels.h). */
 void mx_cpu_sgd_update(mx_engine *eng, float *w, const float *g, float *mom, size_t n, float lr,
                        float momentum, mx_gnorm gn);
 /* NAG step. */

@@ -5,7 +5,7 @@
 #include "cpu_kernels.h"
 #include "cpu_par.h"
 #include "cpu_simd.h"
-#include "kernel_shared.h"
+#include "kernels/kernel_shared.h"
 
 typedef struct bin_job {
     mx_binop op;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cpu_kernels.h"
-#include "kernel_shared.h"
+#include "kernels/kernel_shared.h"
 
 void mx_cpu_embedding_forward(mx_engine *eng, const float *idx, const float *w, float *y, size_t n,
                               size_t d, int input_dim)

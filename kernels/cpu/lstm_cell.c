@@ -1,4 +1,4 @@
-/* lstm_cell.c — the fused LSTM cell on the CPU (runtime/fuse.c puts it
+/* lstm_cell.c — the fused LSTM cell on the CPU (runtime/graph/fuse.c puts it
  * where the unrolled graph had _Plus, SliceChannel, four Activations,
  * three _Mul, a _Plus and a tanh: one pass over the rows instead of
  * eleven, and no intermediate arrays). Same functions as the unfused ops

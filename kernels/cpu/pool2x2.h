@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 /* y (req) = pool(x) over `pairs` row pairs: x holds pairs·2·2ow floats,
  * y pairs·ow. */

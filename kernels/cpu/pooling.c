@@ -13,12 +13,12 @@
 #include <string.h>
 
 #include "cpu_kernels.h"
-#include "kernel_shared.h"
+#include "kernels/kernel_shared.h"
 #include "cpu_par.h"
 #include "cpu_simd.h"
 #include "pool2x2.h"
 
-/* Pool types, as the kernel table documents them (runtime/kernels.h). */
+/* Pool types, as the kernel table documents them (kernels/kernels.h). */
 enum { POOL_MAX = 0, POOL_AVG = 1, POOL_SUM = 2 };
 
 typedef struct pool_job {

@@ -1,5 +1,5 @@
 /* batchnorm.cu — BatchNorm on CUDA over x viewed as (outer, c, inner),
- * the contract of runtime/kernels.h with kernels/cpu/batchnorm.c's math:
+ * the contract of kernels/kernels.h with kernels/cpu/batchnorm.c's math:
  * two-pass statistics (mean, then squared deviations from the float
  * mean) accumulated in double, invstd = 1/sqrtf(var + eps) in float.
  *

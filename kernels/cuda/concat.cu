@@ -1,5 +1,5 @@
 /* concat.cu — Concat's row-wise gather and its inverse on CUDA (the
- * contract of runtime/kernels.h; mx_cpu_concat/split in kernels/cpu/pooling.c
+ * contract of kernels/kernels.h; mx_cpu_concat/split in kernels/cpu/pooling.c
  * are the CPU form).
  * Up to MAX_PARTS parts go in one kernel whose argument carries every
  * part's pointer (the char-LSTM splits each cell's gates four ways, 64

@@ -1,5 +1,5 @@
 /* conv.cu — convolution on CUDA (NCHW; 1-D as a height of one), the
- * contract of runtime/kernels.h, same math as kernels/cpu/conv.c:
+ * contract of kernels/kernels.h, same math as kernels/cpu/conv.c:
  *   forward        y[n,g]  = W[g] · col(x[n,g])  (+ bias)
  *   backward data  dx[n,g] = col2im(W[g]ᵀ · dy[n,g])
  *   weights        dW[g]   = Σₙ dy[n,g] · col(x[n,g])ᵀ

@@ -1,5 +1,5 @@
 /* cuda_rt.h — private: the per-device CUDA state shared by the kernels
- * and the runtime's device layer (runtime/device.c): MX_CUDA_LANES
+ * and the runtime's device layer (runtime/ndarray/device.c): MX_CUDA_LANES
  * streams ("lanes"), each with a cuBLAS handle and a workspace we own, so
  * cuBLAS never allocates during a step and GEMMs on different lanes never
  * share scratch. Everything runs on lane 0 except while an executor

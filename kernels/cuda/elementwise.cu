@@ -10,7 +10,7 @@
 #include <math.h>
 
 #include "cuda_util.cuh"
-#include "kernel_shared.h"
+#include "kernels/kernel_shared.h"
 
 /* dst[i] (req) = v; req is WRITE or ADD (callers return early on NULL). */
 __device__ static inline void put(float *dst, size_t i, float v, mx_req req)

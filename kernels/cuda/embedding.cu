@@ -1,5 +1,5 @@
 /* embedding.cu — Embedding's row gather and scatter-add on CUDA (the
- * contract of runtime/kernels.h; kernels/cpu/embedding.c is the CPU
+ * contract of kernels/kernels.h; kernels/cpu/embedding.c is the CPU
  * form). One thread per output float. The scatter-add uses atomicAdd,
  * which the contract allows for the GPU: repeated indices then sum in an
  * unspecified order (equal within float rounding), where a deterministic
@@ -7,7 +7,7 @@
 #include <climits>
 
 #include "cuda_util.cuh"
-#include "kernel_shared.h"
+#include "kernels/kernel_shared.h"
 
 template <typename I>
 __global__ void embed_forward_k(const float *__restrict__ idx, const float *__restrict__ w,

@@ -1,10 +1,10 @@
 /* lstm_cell.cu — the fused LSTM cell on CUDA (the contract of
- * runtime/kernels.h; kernels/cpu/lstm_cell.c is the CPU form): one thread
+ * kernels/kernels.h; kernels/cpu/lstm_cell.c is the CPU form): one thread
  * per (row, unit), forward one launch and backward one, where the
  * unfused cell took eleven and about fifteen. The gate permutation is
  * passed by value, so a recorded CUDA graph holds it. */
 #include "cuda_util.cuh"
-#include "kernel_shared.h"
+#include "kernels/kernel_shared.h"
 
 typedef struct gate_cols {
     int i, g, f, o; /* column block of each role in a 4h row */

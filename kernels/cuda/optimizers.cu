@@ -1,4 +1,4 @@
-/* optimizers.cu — the CUDA optimizer steps (formulas: runtime/kernels.h
+/* optimizers.cu — the CUDA optimizer steps (formulas: kernels/kernels.h
  * and kernels/cpu/optimizers.c). Each is one launch that normalises the
  * gradient as MXNet.jl does (rescale, clamp to ±clip, + wd·W) and updates
  * W and its state in the same pass, so every array is read and written
@@ -187,7 +187,7 @@ void mx_cuda_rmsprop_update(mx_engine *eng, float *w, const float *g, float *s, 
     MX_CUDA_LAUNCHED("rmsprop_update");
 }
 
-/* c: the caller's bias corrections (see runtime/kernels.h). */
+/* c: the caller's bias corrections (see kernels/kernels.h). */
 __global__ static void nadam_kernel(float *w, const float *g, float *m, float *v, size_t n, float lr,
                                     float b1, float b2, float eps, mx_nadam_coef c, mx_gnorm gn)
 {

@@ -1,5 +1,5 @@
 /* pooling.cu — max/avg/sum pooling over (h, w) planes on CUDA, the
- * semantics of kernels/cpu/pooling.c (runtime/kernels.h's contract):
+ * semantics of kernels/cpu/pooling.c (kernels/kernels.h's contract):
  * windows clipped to the input, padded cells never win a max, an
  * all-padding max window gives -FLT_MAX, avg divides by the window's
  * cells in the padded input (include_pad) or in the input, and 0 where
@@ -19,7 +19,7 @@
 #include <climits>
 
 #include "cuda_util.cuh"
-#include "kernel_shared.h"
+#include "kernels/kernel_shared.h"
 
 /* Pool types, as the kernel table documents them. */
 enum { POOL_MAX = 0, POOL_AVG = 1, POOL_SUM = 2 };

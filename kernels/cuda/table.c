@@ -1,4 +1,4 @@
-/* table.c — the CUDA kernel table: every entry of runtime/kernels.h,
+/* table.c — the CUDA kernel table: every entry of kernels/kernels.h,
  * implemented in the .cu files beside it. */
 #include "cuda_kernels.h"
 

@@ -1,4 +1,4 @@
-/* fc_group.c — _FCGroup, the op runtime/fuse_fc.c puts in place of
+/* fc_group.c — _FCGroup, the op runtime/graph/fuse_fc.c puts in place of
  * FullyConnected nodes that share their weight and bias and do not depend
  * on one another: an unrolled RNN's input and output projections, one per
  * time step. Part t computes y_t = x_t·Wᵀ + b as FullyConnected would; the

@@ -1,4 +1,4 @@
-/* lstm_cell.c — _FusedLSTMCell, the op runtime/fuse.c puts in place of an
+/* lstm_cell.c — _FusedLSTMCell, the op runtime/graph/fuse.c puts in place of an
  * LSTM cell made of plain ops (lstm.c's, MXNet.jl's):
  *   gates = SliceChannel(i2h + h2h, 4);  i, f, o = σ(…), g = tanh(…)
  *   c = f·c_prev + i·g;  h = o·tanh(c)

@@ -3,7 +3,7 @@
 #define MX_RUNTIME_OPS_H
 
 #include <stddef.h>
-#include "../op.h"
+#include "op.h"
 
 extern const mx_op_def mx_op_fully_connected;
 extern const mx_op_def mx_op_activation;
@@ -25,14 +25,14 @@ extern const mx_op_def mx_op_dropout, mx_op_batch_norm, mx_op_leaky_relu, mx_op_
 /* -- sequence ops (char-LSTM issue) -- */
 extern const mx_op_def mx_op_slice_channel, mx_op_embedding;
 
-/* -- fused ops (runtime/fuse.c; not in the registry) -- */
+/* -- fused ops (runtime/graph/fuse.c; not in the registry) -- */
 /* _FusedLSTMCell's parameter: gate[r] is the slice of the 4h pre-activation
  * holding role r (0 input σ, 1 transform tanh, 2 forget σ, 3 output σ). */
 typedef struct mx_lstm_cell_param {
     int gate[4];
 } mx_lstm_cell_param;
 extern const mx_op_def mx_op_lstm_cell;
-/* _FCGroup's parameter (runtime/fuse_fc.c): parts FullyConnected nodes
+/* _FCGroup's parameter (runtime/graph/fuse_fc.c): parts FullyConnected nodes
  * sharing weight (num_hidden, input width) and bias, each on its own
  * (rows, input width) data. */
 typedef struct mx_fc_group_param {

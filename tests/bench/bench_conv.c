@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "kernels.h"
-#include "sgemm.h"
+#include "kernels/kernels.h"
+#include "kernels/cpu/sgemm.h"
 
 typedef struct layer {
     const char *name;

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sgemm.h"
+#include "kernels/cpu/sgemm.h"
 
 typedef struct shape {
     const char *what;

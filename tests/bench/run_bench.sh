@@ -115,7 +115,7 @@ timed() { # label threads extra-args...
 }
 timed "1 epoch, 2 threads" 2 --epochs 1
 timed "first 200k chars, 1 thread" 1 --epochs 1 --limit-chars 200000 --train-fraction 1
-# the same without the fused LSTM cell (runtime/fuse.c): its reference
+# the same without the fused LSTM cell (runtime/graph/fuse.c): its reference
 MX_FUSE=0 timed "1 epoch, 2 threads, cells not fused" 2 --epochs 1
 echo "reference: the tutorial's GPU 360 samples/s; PyTorch 1.13 nn.LSTM on this machine 86 samples/s (issue's figures);"
 echo "target >= 500 samples/s on 2 threads; 21 epochs reach validation perplexity <= 5.2 (tutorial 5.14)"

@@ -10,7 +10,7 @@
 #include "mx/arena.h"
 
 #ifdef MX_HAVE_CUDA
-#include "cuda/cuda_rt.h"
+#include "kernels/cuda/cuda_rt.h"
 #else
 /* Host stand-ins for GPUs: gpu:0..fake_gpus-1 get their own host memory
  * behind every device path (separate arrays, explicit copies, counted

@@ -6,10 +6,10 @@
 #ifndef MX_RUNTIME_FIXED_PREP_H
 #define MX_RUNTIME_FIXED_PREP_H
 
-#include "infer.h"
+#include "runtime/graph/infer.h"
 #include "mx/fixed_infer.h"
 #include "mx/ndfile.h"
-#include "plan.h"
+#include "runtime/exec/plan.h"
 
 typedef struct fx_prep {
     mx_sym *sym;

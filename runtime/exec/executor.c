@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
+#include "runtime/ndarray/device.h"
 #include "executor_internal.h"
-#include "fuse.h"
+#include "runtime/graph/fuse.h"
 #include "plan.h"
 
 static mx_status fail_oom(void) { return mx_set_error(MX_ENOMEM, "bind: out of memory"); }

@@ -19,11 +19,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "atomic_file.h"
+#include "formats/atomic_file.h"
 
 #include "mx/log.h"
 #include "mx/symbol_json.h"
-#include "device.h"
+#include "runtime/ndarray/device.h"
 #include "model_internal.h"
 
 #define MAX_ITEMS 4096

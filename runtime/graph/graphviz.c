@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/atomic_file.h"
+#include "formats/atomic_file.h"
 #include "infer.h"
 
 /* MXNet's palette: fill colours and the matching border colours. */

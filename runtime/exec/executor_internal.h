@@ -3,7 +3,7 @@
 #ifndef MX_RUNTIME_EXECUTOR_INTERNAL_H
 #define MX_RUNTIME_EXECUTOR_INTERNAL_H
 
-#include "infer.h"
+#include "runtime/graph/infer.h"
 #include "mx/arena.h"
 #include "mx/executor.h"
 

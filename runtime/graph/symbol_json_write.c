@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic_file.h"
+#include "formats/atomic_file.h"
 #include "graph.h"
 
 #define MXNET_VERSION 10600 /* what mxrt claims to be compatible with: 1.6.0 */

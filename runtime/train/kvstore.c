@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
+#include "runtime/ndarray/device.h"
 #include "mx/dist.h"
 
 typedef struct kv_entry {

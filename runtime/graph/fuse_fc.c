@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops/ops.h"
+#include "runtime/ops/ops.h"
 
 typedef struct fc_group {
     int n;

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "kernels.h"
+#include "kernels/kernels.h"
 #include "mx/error.h"
 #include "mx/random.h"
 #include "mx/shape.h"

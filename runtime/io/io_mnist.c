@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu_kernels.h"
+#include "kernels/cpu/cpu_kernels.h"
 #include "io_sampler.h"
 #include "mx/idx.h"
 #include "mx/io.h"

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "mx/symbol.h"
-#include "ops/ops.h"
+#include "ops.h"
 
 typedef struct op_entry {
     const char *name;

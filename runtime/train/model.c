@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
+#include "runtime/ndarray/device.h"
 #include "model_internal.h"
 
 mx_fit_opts mx_fit_defaults(void)

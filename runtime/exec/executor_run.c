@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "device.h"
+#include "runtime/ndarray/device.h"
 #include "executor_internal.h"
 
 /* A new array of the executor: handle on the host, data on its device. */

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
+#include "runtime/ndarray/device.h"
 #include "executor_internal.h"
 
 typedef struct span {

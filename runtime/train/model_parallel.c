@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
-#include "kernels.h"
+#include "runtime/ndarray/device.h"
+#include "kernels/kernels.h"
 #include "model_internal.h"
 #include "mx/arena.h"
 #include "mx/log.h"

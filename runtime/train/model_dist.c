@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
-#include "kernels.h"
+#include "runtime/ndarray/device.h"
+#include "kernels/kernels.h"
 #include "model_internal.h"
 #include "mx/dist.h"
 #include "mx/log.h"

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "sgemm.h"
+#include "kernels/cpu/sgemm.h"
 
 const char *mx_build_info(void)
 {

@@ -205,7 +205,7 @@ typedef struct mx_kernels {
      * sum (CPU: in index order; GPU: atomically, order not fixed). */
     void (*embedding_backward)(mx_engine *eng, const float *idx, const float *dy, float *dw, size_t n,
                                size_t d, int input_dim, mx_req req);
-    /* -- FeedForward's staging on GPUs (runtime/model_parallel.c), row groups (ops/fc_group.c) -- */
+    /* -- FeedForward's staging on GPUs (runtime/train/model_parallel.c), row groups (ops/fc_group.c) -- */
     /* dst[i][0..count[i]) (req) = src[i][0..count[i]) for each i < n, all
      * device memory (the pointer arrays are the caller's host memory): a
      * batch's inputs scattered from one landing block, the outputs
@@ -213,7 +213,7 @@ typedef struct mx_kernels {
      * per array; a group's parts gathered into one GEMM operand. */
     void (*copy_segments)(mx_engine *eng, int n, float *const *dst, const float *const *src, const size_t *count,
                           mx_req req);
-    /* -- the fused LSTM cell (runtime/fuse.c; issue #7) -- */
+    /* -- the fused LSTM cell (runtime/graph/fuse.c; issue #7) -- */
     /* One LSTM cell over n rows of h units. Pre-activations a + b, rows of
      * 4h with gate[r]·h the column of role r (0 input σ, 1 transform tanh,
      * 2 forget σ, 3 output σ): c = f·cp + i·g, h = o·tanh(c). The activated

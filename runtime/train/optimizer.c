@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
-#include "kernels.h"
+#include "runtime/ndarray/device.h"
+#include "kernels/kernels.h"
 
 /* The step header of a state in GPU memory, kept on the host between
  * updates: reading it back every step would stall the device once per

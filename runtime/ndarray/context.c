@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "device.h"
-#include "kernels.h"
+#include "kernels/kernels.h"
 #include "mx/error.h"
 
 mx_ctx mx_cpu(void) { return (mx_ctx){MX_CPU, 0}; }

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "graph.h"
-#include "json.h"
+#include "formats/json.h"
 
 typedef struct loader {
     const char *what;

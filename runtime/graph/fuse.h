@@ -6,7 +6,7 @@
 
 #include "graph.h"
 #include "infer.h"
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 /* A copy of sym (whose shapes gs holds) with every LSTM cell made of plain
  * ops replaced by one _FusedLSTMCell node, or NULL when there is none,

@@ -5,7 +5,7 @@
 #define MX_RUNTIME_GRAPH_H
 
 #include "mx/symbol.h"
-#include "op.h"
+#include "runtime/ops/op.h"
 
 typedef struct mx_node mx_node;
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "device.h"
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 enum { ND_OWNS_DATA = 1, ND_IN_ARENA = 2, ND_OWNS_HANDLE = 4 };
 

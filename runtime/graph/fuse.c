@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops/ops.h"
+#include "runtime/ops/ops.h"
 
 typedef struct cell {
     int p, s, a[4], mig, mf, c, t, h; /* node indices */
