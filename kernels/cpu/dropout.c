@@ -3,7 +3,7 @@
  * from cpu_hash.h, so a seed gives the same mask for any thread count. */
 #include <math.h>
 
-#include "cpu_hash.h"
+#include "kernels/cpu_hash.h"
 #include "cpu_kernels.h"
 #include "cpu_par.h"
 #include "cpu_simd.h"

@@ -8,7 +8,7 @@
  * fuse a multiply-add into one FMA. */
 #include <math.h>
 
-#include "kernels/cpu/cpu_hash.h"
+#include "kernels/cpu_hash.h"
 #include "cuda_util.cuh"
 
 /* Keep when the draw's 24 bits are below threshold; y = x·(mask·scale), a

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "atomic_file.h"
+#include "formats/atomic_file.h"
 
 #define LIST_MAGIC 0x112u
 #define V1_MAGIC 0xF993FAC8u /* int64 dims, no storage type */

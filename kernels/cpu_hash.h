@@ -1,4 +1,4 @@
-/* cpu_hash.h — private to kernels/cpu: counter-based random draws. Draw i
+/* cpu_hash.h — private to kernels/ (CPU and CUDA): counter-based random draws. Draw i
  * of a stream is a pure function of (seed, i) — SplitMix64's output at
  * counter i — so random kernels split across any number of threads still
  * produce the same numbers as one thread, and the op only has to take one
@@ -7,7 +7,7 @@
 #define MX_KERNELS_CPU_HASH_H
 
 #include <stdint.h>
-#include "kernels/kernel_shared.h"
+#include "kernel_shared.h"
 
 /* The CUDA kernels (kernels/cuda/random.cu) draw the same numbers from
  * these very functions, so a seed gives one mask on either device. */
