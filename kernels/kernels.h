@@ -7,7 +7,6 @@
 
 #include <stddef.h>
 #include "mx/engine.h"
-#include "mx/context.h"
 
 typedef enum mx_req { MX_REQ_NULL = 0, MX_REQ_WRITE = 1, MX_REQ_ADD = 2 } mx_req;
 
@@ -227,9 +226,6 @@ typedef struct mx_kernels {
                                const float *dh, float *da, mx_req req_a, float *db, mx_req req_b,
                                float *dcp, mx_req req_c, size_t n, size_t h, const int gate[4]);
 } mx_kernels;
-
-/* The kernel table of a context, or NULL with an error if unsupported. */
-const mx_kernels *mx_kernels_for(mx_ctx ctx);
 
 /* The CPU table (kernels/cpu/table.c). */
 extern const mx_kernels mx_cpu_kernels;

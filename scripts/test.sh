@@ -45,6 +45,10 @@ if [ -x /usr/local/cuda/bin/nvcc ]; then
 else
     echo "== CUDA build: skipped (no /usr/local/cuda/bin/nvcc)"
 fi
+echo "== layering: every include and call goes down docs/design.md's layers (release, MPI and CUDA objects)"
+layer_builds=(build/release build/release-mpi)
+[ -d build/release-cuda-nohwloc ] && layer_builds+=(build/release-cuda-nohwloc)
+python3 scripts/check_layers.py "${layer_builds[@]}"
 echo "== cross builds (aarch64, armhf) under qemu: static build, unit suites, a short mnist_mlp run"
 bash scripts/cross_test.sh
 echo "== fuzzers (libFuzzer + ASan/UBSan, ${MX_FUZZ_SECONDS:-60} s per parser)"

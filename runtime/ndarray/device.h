@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include "mx/context.h"
 #include "mx/error.h"
+#include "kernels/kernels.h"
 
 /* Checks ctx is usable (GPU: cuda=1 build, a driver, device present) and
  * sets it up once; the error names the context and the reason. */
@@ -101,5 +102,9 @@ int mx_dev_can_record(mx_ctx ctx);
  * them off (free what lives on them first). MX_ENOTSUP in cuda=1 builds. The environment variable
  * MX_TEST_STAND_IN_GPUS=n does the same for a whole process. */
 mx_status mx_dev_fake_gpus(int n);
+
+/* The kernel table of a context (kernels/cpu or kernels/cuda; the CPU's
+ * for a host stand-in GPU), or NULL with an error if unsupported. */
+const mx_kernels *mx_kernels_for(mx_ctx ctx);
 
 #endif
