@@ -1,5 +1,6 @@
-/* model_dist.c — FeedForward over several processes (kvstore
- * "dist_sync"): the collectives of mx/dist.h applied to the model.
+/* model_dist.c — fit's two workers strategies (fit_strategy.h): one
+ * process, and several (kvstore "dist_sync"): the collectives of
+ * mx/dist.h applied to the model.
  * Gradients of one context travel in one fused buffer made before the
  * first batch (one allreduce a step, no allocation); with several
  * contexts in a process the KVStore sums them first and reduces each key.
@@ -18,7 +19,7 @@
 
 #include "runtime/ndarray/device.h"
 #include "kernels/kernels.h"
-#include "model_internal.h"
+#include "fit_strategy.h"
 #include "mx/dist.h"
 #include "mx/log.h"
 
@@ -54,10 +55,9 @@ static mx_status gpu_gather(mx_model *m, mx_exec *e)
     return MX_OK;
 }
 
-mx_status mx_model_dist_setup(mx_model *m, const char *kvstore)
+static mx_status dist_setup(mx_model *m, const char *kvstore)
 {
     mx_model_dist_free(m);
-    if (!mx_model_dist_wanted(kvstore)) return MX_OK;
     if (strcmp(kvstore, "dist_sync") && strcmp(kvstore, "dist"))
         return mx_set_error(MX_ENOTSUP, "kvstore '%s': only dist_sync is supported (updates are synchronous)",
                             kvstore);
@@ -74,7 +74,6 @@ mx_status mx_model_dist_setup(mx_model *m, const char *kvstore)
     m->dist_buf = mx_dev_host_alloc((n + 1) * sizeof(float));
     if (!m->dist_buf) return mx_set_error(MX_ENOMEM, "fit: out of memory for the %zu-float allreduce buffer", n);
     m->dist_n = n;
-    m->dist = 1;
     mx_status st = gpu_gather(m, e);
     if (st != MX_OK) return st;
     const mx_dist_ops *d = mx_dist_get();
@@ -96,7 +95,6 @@ void mx_model_dist_free(mx_model *m)
     m->dist_seg = m->dist_grad = NULL;
     m->dist_seg_n = NULL;
     m->dist_n = 0;
-    m->dist = 0;
 }
 
 /* Copies arrays (on ctx) into the fused buffer (out 0) or back (out 1). */
@@ -150,21 +148,20 @@ static mx_status collective(mx_model *m, int aux_only, int average)
     return st;
 }
 
-mx_status mx_model_dist_broadcast(mx_model *m)
+static mx_status dist_broadcast(mx_model *m)
 {
-    if (!m->dist) return MX_OK;
     return collective(m, 0, 0);
 }
 
-mx_status mx_model_dist_average_aux(mx_model *m)
+static mx_status dist_average_aux(mx_model *m)
 {
-    if (!m->dist || mx_exec_num_aux(m->exec[0]) == 0) return MX_OK;
+    if (mx_exec_num_aux(m->exec[0]) == 0) return MX_OK;
     return collective(m, 1, 1);
 }
 
-mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e, int *stop)
+/* The hot path of dist_sync. */
+static mx_status dist_reduce_grads(mx_model *m, mx_exec *e, int *stop)
 {
-    if (!m->dist) return MX_OK;
     /* The hot path: no list, one array at a time. A GPU's gradients come
      * down with queued copies and one wait; going back up, the copies are
      * queued before the update on the same stream. */
@@ -208,18 +205,18 @@ mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e, int *stop)
     return st;
 }
 
-mx_status mx_model_dist_agree_stop(mx_model *m, int *stop)
+static mx_status dist_agree_stop(mx_model *m, int *stop)
 {
-    if (!m->dist) return MX_OK;
+    (void)m;
     double v = *stop ? 1.0 : 0.0;
     mx_status st = mx_dist_allreduce_f64(&v, 1);
     if (st == MX_OK) *stop = v > 0;
     return st;
 }
 
-mx_status mx_model_dist_epoch_end(mx_model *m, mx_metric *metric, long *samples, int *stop)
+static mx_status dist_epoch_end(mx_model *m, mx_metric *metric, long *samples, int *stop)
 {
-    if (!m->dist) return MX_OK;
+    (void)m;
     double v[2] = {(double)*samples, (double)*stop};
     mx_status st = mx_dist_allreduce_f64(v, 2);
     if (st == MX_OK) st = metric ? mx_dist_reduce_metric(metric) : MX_OK;
@@ -228,3 +225,76 @@ mx_status mx_model_dist_epoch_end(mx_model *m, mx_metric *metric, long *samples,
     *stop = v[1] > 0;
     return MX_OK;
 }
+
+static int dist_count(void) { return mx_dist_size(); }
+
+/* Requests wait for the next allreduce: a worker that stopped alone would
+ * leave the others waiting in it. */
+static int dist_request_stop(int request, int *ask)
+{
+    *ask = request;
+    return 0;
+}
+
+static void dist_log_epoch(long local_samples)
+{
+    double ar_s, ar_floats;
+    long ar_calls;
+    mx_dist_stats(&ar_s, &ar_calls, &ar_floats);
+    mx_dist_stats_reset();
+    mx_log_info("%18s = %.4f seconds in %ld calls, %.2f GB/s (rank 0; %ld samples here)", "allreduce", ar_s, ar_calls,
+                ar_s > 0 ? ar_floats * 4 / ar_s / 1e9 : 0.0, local_samples);
+}
+
+const mx_fit_workers_ops mx_fit_dist_sync = {
+    "dist_sync", dist_setup, dist_count, dist_broadcast, dist_request_stop, dist_reduce_grads,
+    dist_agree_stop, dist_epoch_end, dist_average_aux, dist_log_epoch,
+};
+
+/* -- one process: nothing to agree on -- */
+
+static mx_status one_setup(mx_model *m, const char *kvstore)
+{
+    (void)kvstore;
+    mx_model_dist_free(m); /* what an earlier dist_sync fit left */
+    return MX_OK;
+}
+
+static int one_count(void) { return 1; }
+
+static mx_status one_model(mx_model *m)
+{
+    (void)m;
+    return MX_OK;
+}
+
+static int one_request_stop(int request, int *ask)
+{
+    (void)ask;
+    return request;
+}
+
+static mx_status one_reduce_grads(mx_model *m, mx_exec *e, int *stop)
+{
+    (void)m, (void)e, (void)stop;
+    return MX_OK;
+}
+
+static mx_status one_agree_stop(mx_model *m, int *stop)
+{
+    (void)m, (void)stop;
+    return MX_OK;
+}
+
+static mx_status one_epoch_end(mx_model *m, mx_metric *metric, long *samples, int *stop)
+{
+    (void)m, (void)metric, (void)samples, (void)stop;
+    return MX_OK;
+}
+
+static void one_log_epoch(long local_samples) { (void)local_samples; }
+
+const mx_fit_workers_ops mx_fit_one_worker = {
+    "one process", one_setup, one_count, one_model, one_request_stop, one_reduce_grads,
+    one_agree_stop, one_epoch_end, one_model, one_log_epoch,
+};

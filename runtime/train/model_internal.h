@@ -1,6 +1,7 @@
 /* model_internal.h — private: the FeedForward model shared by model.c
- * (creation, parameters, predict), fit.c (the training loop),
- * model_parallel.c (several contexts) and checkpoint.c. */
+ * (creation, parameters, binding, predict), fit.c (the training loop) and
+ * its strategies (fit_strategy.h: fit_one.c, model_parallel.c,
+ * model_dist.c), and checkpoint.c. */
 #ifndef MX_RUNTIME_MODEL_INTERNAL_H
 #define MX_RUNTIME_MODEL_INTERNAL_H
 
@@ -52,7 +53,6 @@ struct mx_model {
     int n_out;                   /* outputs per context (mirror's stride) */
     mx_nd **grad_list;           /* [param][ctx]: what a push sums */
     mx_nd **param_list;          /* [param][ctx]: where a pull copies */
-    int dist;                    /* kvstore dist_sync: collectives over the job's workers */
     float *dist_buf;             /* dist: the fused allreduce buffer (parameters + aux, + 1 stop flag) */
     size_t dist_n;
     float *dist_dev;             /* dist, one GPU context: its gradients gathered on the device */
@@ -60,6 +60,7 @@ struct mx_model {
     float **dist_seg;            /* [param]: each gradient's place in dist_dev */
     float **dist_grad;           /* [param]: each gradient */
     size_t *dist_seg_n;
+    const struct mx_fit_workers_ops *workers; /* fit's workers strategy (fit_strategy.h) */
     long iter;                   /* batches trained since the first epoch */
     int epochs_done;
     double last_epoch_seconds;
@@ -86,53 +87,13 @@ mx_status mx_model_bind_training(mx_model *m, mx_provider *train, mx_optimizer *
 /* Copies a resumed checkpoint's optimizer states and counters in place. */
 mx_status mx_model_restore_states(mx_model *m);
 
-/* Several contexts: one training step on every context, then gradients
- * summed and weights updated through the KVStore. dist: *stop as for
- * mx_model_dist_reduce_grads (no update when it comes back 1). */
-mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full, int *stop);
-
-/* Several contexts: forward only (validation), every context. */
-mx_status mx_model_parallel_forward(mx_model *m, const mx_batch *full);
-
-/* Several contexts: points each batch input at the staging buffers. */
-mx_status mx_model_parallel_targets(mx_model *m, const mx_provider *p, mx_batch *b);
-
-/* Several contexts: per-context metric update for a batch of count samples,
- * label i with output i for every i below min(labels, outputs). */
-void mx_model_parallel_metric(mx_model *m, mx_metric *metric, int count);
-
-/* Several contexts: builds the pools, the KVStore and the staging buffers. */
-mx_status mx_model_parallel_setup(mx_model *m, mx_provider *train, mx_optimizer *opt, const char *kvstore);
-
-/* Frees what mx_model_parallel_setup made. */
+/* Frees what the several-contexts strategy's setup made (model_parallel.c). */
 void mx_model_parallel_free(mx_model *m);
 
 /* 1 when kvstore names a distributed store ("dist_sync", …). */
 int mx_model_dist_wanted(const char *kvstore);
 
-/* dist_sync: checks a transport is registered and makes the fused
- * buffer (model_dist.c); anything else: nothing. */
-mx_status mx_model_dist_setup(mx_model *m, const char *kvstore);
-
-/* Frees what mx_model_dist_setup made. */
+/* Frees what dist_sync's setup made (model_dist.c). */
 void mx_model_dist_free(mx_model *m);
-
-/* dist: rank 0's parameters and aux states to every rank and context. */
-mx_status mx_model_dist_broadcast(mx_model *m);
-
-/* dist: every context's aux states become their mean over the ranks. */
-mx_status mx_model_dist_average_aux(mx_model *m);
-
-/* dist, one context: sums e's gradients over the ranks and, in the same
- * allreduce, the stop requests: *stop in, this rank asks to stop; out,
- * some rank asked, and the gradients must not be applied. */
-mx_status mx_model_dist_reduce_grads(mx_model *m, mx_exec *e, int *stop);
-
-/* dist: *stop becomes 1 on every rank when it is 1 on any (one allreduce). */
-mx_status mx_model_dist_agree_stop(mx_model *m, int *stop);
-
-/* dist: the epoch's metric sums, sample count and stop flag (any rank's)
- * over every rank. */
-mx_status mx_model_dist_epoch_end(mx_model *m, mx_metric *metric, long *samples, int *stop);
 
 #endif

@@ -15,7 +15,7 @@
 
 #include "runtime/ndarray/device.h"
 #include "kernels/kernels.h"
-#include "model_internal.h"
+#include "fit_strategy.h"
 #include "mx/arena.h"
 #include "mx/log.h"
 
@@ -113,8 +113,9 @@ static mx_status make_mirrors(mx_model *m)
     return MX_OK;
 }
 
-mx_status mx_model_parallel_setup(mx_model *m, mx_provider *train, mx_optimizer *opt, const char *kvstore)
+static mx_status parallel_setup(mx_model *m, mx_provider *train, mx_optimizer *opt, const char *kvstore)
 {
+    mx_log_info("Creating KVStore...");
     mx_model_parallel_free(m);
     mx_status st = make_pools(m);
     if (st != MX_OK) return st;
@@ -215,9 +216,13 @@ static mx_status make_landing(mx_model *m)
     return MX_OK;
 }
 
-mx_status mx_model_parallel_targets(mx_model *m, const mx_provider *p, mx_batch *b)
+/* The provider writes the whole batch into the staging buffers; the
+ * metric reads each context's mirrors and label views (parallel_metric). */
+static mx_status parallel_feed(mx_model *m, const mx_provider *p, mx_fit_feed *f)
 {
+    mx_batch *b = &f->batch;
     memset(b, 0, sizeof *b);
+    f->n_pairs = 0;
     int nd = mx_provider_num_data(p);
     for (int i = 0; i < m->n_inputs; i++) {
         if (i < nd) b->data[i] = m->stage[i];
@@ -297,9 +302,9 @@ static void context_step(void *p, int tid, int n)
     if (m->nctx > 1 && c.dev_type != MX_CPU) job_fail(j, tid, mx_dev_sync(c));
 }
 
-mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full, int *stop)
+static mx_status parallel_step(mx_model *m, mx_optimizer *opt, int *stop)
 {
-    (void)full;
+    (void)opt; /* the KVStore's (or, for one GPU, m->opt: the same one) */
     step_job j;
     memset(j.st, 0, sizeof j.st);
     j.m = m;
@@ -309,7 +314,7 @@ mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full, int *stop)
     if (st != MX_OK) return st;
     if (m->nctx == 1) { /* one GPU: the update runs on it, state in the executor's arena */
         mx_exec *e = m->exec[0];
-        if ((st = mx_model_dist_reduce_grads(m, e, stop)) != MX_OK) return st; /* dist_sync: over every rank */
+        if ((st = m->workers->reduce_grads(m, e, stop)) != MX_OK) return st; /* dist_sync: over every rank */
         if (*stop) return MX_OK;
         for (int i = 0; i < m->nparams; i++)
             mx_optimizer_update(m->opt, mx_exec_arg(e, m->param_arg[i]), mx_exec_grad(e, m->param_arg[i]), m->state[i]);
@@ -317,7 +322,7 @@ mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full, int *stop)
     }
     /* dist_sync: the pushes update as they reduce, so the ranks agree on
      * stopping first. */
-    if ((st = mx_model_dist_agree_stop(m, stop)) != MX_OK || *stop) return st;
+    if ((st = m->workers->agree_stop(m, stop)) != MX_OK || *stop) return st;
     for (int i = 0; i < m->nparams; i++) {
         /* A dist_sync store reduces over the ranks inside push. */
         if ((st = mx_kvstore_push(m->kv, i, m->nctx, &m->grad_list[i * m->nctx])) != MX_OK) return st;
@@ -329,9 +334,8 @@ mx_status mx_model_parallel_step(mx_model *m, const mx_batch *full, int *stop)
     return MX_OK;
 }
 
-mx_status mx_model_parallel_forward(mx_model *m, const mx_batch *full)
+static mx_status parallel_forward(mx_model *m)
 {
-    (void)full;
     step_job j;
     memset(j.st, 0, sizeof j.st);
     j.m = m;
@@ -349,8 +353,11 @@ static void run_contexts(mx_model *m, step_job *j)
     for (int k = 0; k < m->nctx; k++) context_step(j, k, m->nctx);
 }
 
-void mx_model_parallel_metric(mx_model *m, mx_metric *metric, int count)
+/* Each context's share of the batch against its labels (padding, in the
+ * last contexts' slices, left out). */
+static void parallel_metric(mx_model *m, const mx_fit_feed *f, mx_metric *metric, int count)
 {
+    (void)f;
     const mx_nd *labels[MX_IO_MAX], *preds[MX_IO_MAX];
     long offset = 0;
     for (int k = 0; k < m->nctx; k++) {
@@ -366,3 +373,7 @@ void mx_model_parallel_metric(mx_model *m, mx_metric *metric, int count)
         offset += m->slice[k];
     }
 }
+
+const mx_fit_contexts_ops mx_fit_contexts = {
+    "several contexts", parallel_setup, parallel_feed, parallel_step, parallel_forward, parallel_metric,
+};
