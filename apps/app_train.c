@@ -60,6 +60,7 @@ int app_train_args(app_train *t, const char *prog, int epochs, int batch, float 
         {"speedometer", APP_INT, &t->speedometer, 0, 1 << 20, "log 'Speed: … samples/sec' every N batches (0 = off)"},
         {"kvstore", APP_STRING, &t->kvstore, 0, 0,
          "local, or dist_sync: data parallel over MPI ranks (mpirun -np N / srun; build with scons mpi=1)"},
+        {"quiet", APP_FLAG, &t->quiet, 0, 0, "print only the final figures"},
     };
     memcpy(args, shared, sizeof shared);
     return APP_TRAIN_NARGS;
@@ -259,4 +260,27 @@ void app_train_finish(app_train *t)
     for (int i = 0; i < t->ncallbacks; i++) mx_callback_free(t->callbacks[i]);
     t->ncallbacks = 0;
     app_dist_finish();
+}
+
+int app_train_fit(app_train *t, const mx_sym *net, mx_provider *train, mx_provider *eval, mx_metric *metric,
+                  const char *note)
+{
+    mx_model *model = mx_model_create(net, t->ctx, t->nctx);
+    mx_optimizer *opt = app_train_optimizer(t);
+    int rc = 0;
+    if (!model || !opt) rc = app_die(t->prog, "model");
+    else if (app_train_resume(t, model) != MX_OK) rc = app_die(t->prog, "resume");
+    if (rc == 0) {
+        mx_log_info("%s; %s%s%s", mx_build_info(), mx_engine_describe(mx_engine_default()), note ? "; " : "",
+                    note ? note : "");
+        mx_fit_opts fo = mx_fit_defaults();
+        fo.n_epoch = t->epochs;
+        fo.eval_data = eval;
+        fo.eval_metric = metric;
+        if (app_train_callbacks(t, &fo) != 0) rc = 1;
+        else if (mx_model_fit(model, opt, train, &fo) != MX_OK) rc = app_die(t->prog, "fit");
+    }
+    mx_optimizer_free(opt);
+    mx_model_free(model);
+    return rc;
 }

@@ -1,14 +1,14 @@
 /* app_train.h — the training flags every app shares (threads, contexts,
- * optimizer, checkpoints, resume, metrics log, progress) and what they
- * build: engine, contexts, optimizer, callbacks. Apps keep only their
- * network and data. */
+ * optimizer, checkpoints, resume, metrics log, progress, quiet) and what
+ * they build: engine, contexts, optimizer, callbacks, the model and its
+ * fit. Apps keep only their network and data. */
 #ifndef MX_APP_TRAIN_H
 #define MX_APP_TRAIN_H
 
 #include "app_args.h"
 #include "mx/mx.h"
 
-#define APP_TRAIN_NARGS 18
+#define APP_TRAIN_NARGS 19
 #define APP_MAX_CALLBACKS 6
 
 typedef struct app_train {
@@ -54,6 +54,15 @@ int app_train_last(const app_train *t, int eval, const char *name, double *value
 
 /* With --resume: loads parameters and training state into m. */
 mx_status app_train_resume(app_train *t, mx_model *m);
+
+/* What every training app does once its network and data are made: a
+ * FeedForward model over --context, the optimizer, --resume, the start-up
+ * line (build, threads, then note unless NULL), and fit over train with
+ * the flags' callbacks, validating on eval (may be NULL) with metric
+ * (NULL: accuracy). Frees the model and the optimizer. Returns 0, or 1
+ * after app_die. */
+int app_train_fit(app_train *t, const mx_sym *net, mx_provider *train, mx_provider *eval, mx_metric *metric,
+                  const char *note);
 
 /* Frees the callbacks and ends MPI in distributed runs. */
 void app_train_finish(app_train *t);

@@ -64,7 +64,7 @@ static int train_main(int argc, char **argv)
     int seq_len = 32, num_hidden = 256, num_embed = 256, num_layers = 2, max_vocab = 0, limit = 0;
     float dropout = 0.0f, train_fraction = 0.9f;
     app_train t;
-    app_arg args[APP_TRAIN_NARGS + 11];
+    app_arg args[APP_TRAIN_NARGS + 10];
     int n = app_train_args(&t, prog, 21, 32, 0.01f, 0.9f, 1e-5f, args);
     /* The tutorial's settings where they differ from the shared defaults. */
     t.optimizer = TUTORIAL_ADAM;
@@ -85,7 +85,6 @@ static int train_main(int argc, char **argv)
     args[n++] = (app_arg){"max-vocab", APP_INT, &max_vocab, 0, 256,
                           "keep the N most frequent characters, the rest become unknown (0 = all)"};
     args[n++] = (app_arg){"limit-chars", APP_INT, &limit, 0, 2147483647, "use only the first N characters (0 = all)"};
-    args[n++] = (app_arg){"quiet", APP_FLAG, &t.quiet, 0, 0, "print only the final figures"};
     int rc = app_parse_args(prog,
                             "Trains the MXNet.jl tutorial's char-LSTM on a text and reports NLL and perplexity.\n"
                             "The optimizer is --optimizer (default the tutorial's Adam): set lr= and weight_decay=\n"
@@ -155,33 +154,23 @@ static int train_main(int argc, char **argv)
     if (!lstm) return app_die(prog, "network");
 
     /* The model, Adam, the NLL metric, and fit. */
-    mx_model *model = mx_model_create(lstm, t.ctx, t.nctx);
-    mx_optimizer *opt = app_train_optimizer(&t);
     mx_metric *nll = mx_metric_nll();
-    if (!model || !opt || !nll) return app_die(prog, "model");
-    if (app_train_resume(&t, model) != MX_OK) return app_die(prog, "resume");
-    mx_log_info("%s; %s; data %s: %zu characters (%zu train)", mx_build_info(),
-                mx_engine_describe(mx_engine_default()), data, len, split);
-    mx_fit_opts fo = mx_fit_defaults();
-    fo.n_epoch = t.epochs;
-    fo.eval_data = eval;
-    fo.eval_metric = nll;
-    if (app_train_callbacks(&t, &fo) != 0) return 1;
-    if (mx_model_fit(model, opt, train, &fo) != MX_OK) return app_die(prog, "fit");
+    if (!nll) return app_die(prog, "metric");
+    char note[4400];
+    snprintf(note, sizeof note, "data %s: %zu characters (%zu train)", data, len, split);
+    rc = app_train_fit(&t, lstm, train, eval, nll, note);
     double v;
-    if (app_dist_is_root() && app_train_last(&t, 0, "NLL", &v)) printf("final training NLL = %.4f\n", v);
-    if (app_dist_is_root() && app_train_last(&t, 1, "perplexity", &v))
+    if (rc == 0 && app_dist_is_root() && app_train_last(&t, 0, "NLL", &v)) printf("final training NLL = %.4f\n", v);
+    if (rc == 0 && app_dist_is_root() && app_train_last(&t, 1, "perplexity", &v))
         printf("final validation perplexity = %.4f\n", v);
     app_train_finish(&t);
     mx_metric_free(nll);
-    mx_optimizer_free(opt);
-    mx_model_free(model);
     mx_provider_free(train);
     mx_provider_free(eval);
     mx_sym_free(lstm);
     mx_vocab_free(vocab);
     free(text);
-    return 0;
+    return rc;
 }
 
 /* ---- sample --------------------------------------------------------------- */

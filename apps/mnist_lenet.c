@@ -15,13 +15,12 @@ int main(int argc, char **argv)
     const char *prog = "mnist_lenet", *data_dir = "data/mnist", *dataset = "mnist";
     int limit = 0;
     app_train t;
-    app_arg args[APP_TRAIN_NARGS + 4];
+    app_arg args[APP_TRAIN_NARGS + 3];
     int n = app_train_args(&t, prog, 20, 100, 0.05f, 0.9f, 1e-5f, args);
     args[n++] = (app_arg){"data-dir", APP_STRING, &data_dir, 0, 0,
                           "folder with the four IDX files (raw or .gz); default data/mnist, or " APP_FASHION_DIR};
     args[n++] = (app_arg){"dataset", APP_STRING, &dataset, 0, 0, "mnist or fashion"};
     args[n++] = (app_arg){"limit", APP_INT, &limit, 0, 60000, "train on the first N samples only (0 = all)"};
-    args[n++] = (app_arg){"quiet", APP_FLAG, &t.quiet, 0, 0, "print only the final accuracy"};
     int data_dir_given = 0;
     for (int i = 1; i < argc; i++) data_dir_given |= !strncmp(argv[i], "--data-dir", 10);
     int rc = app_parse_args(prog, "Trains the MXNet.jl tutorial's LeNet on MNIST (or Fashion-MNIST).", args, n,
@@ -56,22 +55,13 @@ int main(int argc, char **argv)
     if (app_mnist_providers(dir, t.batch_size, 0, (uint64_t)t.seed, limit, t.rank, t.nranks, &train, &eval) != MX_OK)
         return app_die(prog, "data");
 
-    mx_model *model = mx_model_create(lenet, t.ctx, t.nctx);
-    mx_optimizer *opt = app_train_optimizer(&t);
-    if (!model || !opt) return app_die(prog, "model");
-    if (app_train_resume(&t, model) != MX_OK) return app_die(prog, "resume");
-    mx_log_info("%s; %s; data %s", mx_build_info(), mx_engine_describe(mx_engine_default()), dir);
-    mx_fit_opts fo = mx_fit_defaults();
-    fo.n_epoch = t.epochs;
-    fo.eval_data = eval;
-    if (app_train_callbacks(&t, &fo) != 0) return 1;
-    if (mx_model_fit(model, opt, train, &fo) != MX_OK) return app_die(prog, "fit");
-    if (app_dist_is_root()) printf("final validation accuracy = %.4f\n", t.last_accuracy);
+    char note[4200];
+    snprintf(note, sizeof note, "data %s", dir);
+    rc = app_train_fit(&t, lenet, train, eval, NULL, note);
+    if (rc == 0 && app_dist_is_root()) printf("final validation accuracy = %.4f\n", t.last_accuracy);
     app_train_finish(&t);
-    mx_optimizer_free(opt);
-    mx_model_free(model);
     mx_provider_free(train);
     mx_provider_free(eval);
     mx_sym_free(lenet);
-    return 0;
+    return rc;
 }

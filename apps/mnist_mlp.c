@@ -12,11 +12,10 @@ int main(int argc, char **argv)
     const char *prog = "mnist_mlp", *data_dir = "data/mnist";
     int limit = 0;
     app_train t;
-    app_arg args[APP_TRAIN_NARGS + 3];
+    app_arg args[APP_TRAIN_NARGS + 2];
     int n = app_train_args(&t, prog, 20, 100, 0.1f, 0.9f, 1e-5f, args);
     args[n++] = (app_arg){"data-dir", APP_STRING, &data_dir, 0, 0, "folder with the four MNIST IDX files (raw or .gz)"};
     args[n++] = (app_arg){"limit", APP_INT, &limit, 0, 60000, "train on the first N samples only (0 = all)"};
-    args[n++] = (app_arg){"quiet", APP_FLAG, &t.quiet, 0, 0, "print only the final accuracy"};
     int rc = app_parse_args(prog, "Trains the MXNet.jl tutorial's MLP on MNIST and reports validation accuracy.",
                             args, n, argc, argv);
     if (rc != 0) return rc > 0 ? 0 : 2;
@@ -39,23 +38,12 @@ int main(int argc, char **argv)
     if (app_mnist_providers(data_dir, t.batch_size, 1, (uint64_t)t.seed, limit, t.rank, t.nranks, &train, &eval) != MX_OK)
         return app_die(prog, "data");
 
-    /* The model, the optimizer, and fit. */
-    mx_model *model = mx_model_create(mlp, t.ctx, t.nctx);
-    mx_optimizer *opt = app_train_optimizer(&t);
-    if (!model || !opt) return app_die(prog, "model");
-    if (app_train_resume(&t, model) != MX_OK) return app_die(prog, "resume");
-    mx_log_info("%s; %s", mx_build_info(), mx_engine_describe(mx_engine_default()));
-    mx_fit_opts fo = mx_fit_defaults();
-    fo.n_epoch = t.epochs;
-    fo.eval_data = eval;
-    if (app_train_callbacks(&t, &fo) != 0) return 1;
-    if (mx_model_fit(model, opt, train, &fo) != MX_OK) return app_die(prog, "fit");
-    if (app_dist_is_root()) printf("final validation accuracy = %.4f\n", t.last_accuracy);
+    /* The model, the optimizer, and fit (as every app: app_train_fit). */
+    rc = app_train_fit(&t, mlp, train, eval, NULL, NULL);
+    if (rc == 0 && app_dist_is_root()) printf("final validation accuracy = %.4f\n", t.last_accuracy);
     app_train_finish(&t);
-    mx_optimizer_free(opt);
-    mx_model_free(model);
     mx_provider_free(train);
     mx_provider_free(eval);
     mx_sym_free(mlp);
-    return 0;
+    return rc;
 }
