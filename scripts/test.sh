@@ -16,6 +16,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 bash scripts/fetch_mnist.sh data/mnist
 jobs=$(nproc)
+echo "== API reference (scons doc): Doxygen over include/mx/, every public function documented, no warnings"
+scons -Q doc
 echo "== SConstruct option refusals: each refused combination exits non-zero, names the option, builds nothing"
 bash tests/test_scons_opts.sh
 echo "== release build: unit suites and app tests"

@@ -1,4 +1,5 @@
-/* dist.h — the collectives distributed training needs (sum over workers,
+/** @file
+ * dist.h — the collectives distributed training needs (sum over workers,
  * broadcast from rank 0, abort), as a table of functions a transport
  * registers. The core trains through this table and never includes
  * mpi.h: mpi/ (built with scons mpi=1) registers MPI's; without one
@@ -19,51 +20,51 @@
 #include "mx/metric.h"
 
 typedef struct mx_dist_ops {
-    const char *name;  /* "mpi" */
-    int rank, size;    /* this worker, workers in the job */
-    int local_rank, local_size; /* among the workers on this node */
-    /* In-place sums over every worker. */
+    const char *name;  /**< "mpi" */
+    int rank, size;    /**< this worker, workers in the job */
+    int local_rank, local_size; /**< among the workers on this node */
+    /** In-place sums over every worker. */
     mx_status (*allreduce_f32)(float *buf, size_t n);
     mx_status (*allreduce_f64)(double *buf, size_t n);
-    /* Rank 0's buf to every worker. */
+    /** Rank 0's buf to every worker. */
     mx_status (*bcast_f32)(float *buf, size_t n);
-    /* Ends the whole job (every rank) with code; does not return. */
+    /** Ends the whole job (every rank) with code; does not return. */
     void (*abort)(int code);
 } mx_dist_ops;
 
-/* Installs the transport (NULL: back to one worker). ops must outlive its use. */
+/** Installs the transport (NULL: back to one worker). ops must outlive its use. */
 void mx_dist_register(const mx_dist_ops *ops);
 
-/* The registered transport, or NULL. */
+/** The registered transport, or NULL. */
 const mx_dist_ops *mx_dist_get(void);
 
-/* This worker's rank (0 without a transport). */
+/** This worker's rank (0 without a transport). */
 int mx_dist_rank(void);
 
-/* Number of workers (1 without a transport). */
+/** Number of workers (1 without a transport). */
 int mx_dist_size(void);
 
-/* Sums buf over every worker, in place; counts the time in the stats. */
+/** Sums buf over every worker, in place; counts the time in the stats. */
 mx_status mx_dist_allreduce(float *buf, size_t n);
 
-/* Sums doubles over every worker, in place. */
+/** Sums doubles over every worker, in place. */
 mx_status mx_dist_allreduce_f64(double *buf, size_t n);
 
-/* Copies rank 0's buf to every worker. */
+/** Copies rank 0's buf to every worker. */
 mx_status mx_dist_bcast(float *buf, size_t n);
 
-/* Replaces the metric's running sums by their sum over every worker, so
+/** Replaces the metric's running sums by their sum over every worker, so
  * every rank reports the figures of the whole job. */
 mx_status mx_dist_reduce_metric(mx_metric *metric);
 
-/* Ends every rank of the job with code when a transport is registered;
+/** Ends every rank of the job with code when a transport is registered;
  * returns otherwise (the caller exits). */
 void mx_dist_abort(int code);
 
-/* Seconds spent in, calls of and floats through mx_dist_allreduce since the last reset. */
+/** Seconds spent in, calls of and floats through mx_dist_allreduce since the last reset. */
 void mx_dist_stats(double *seconds, long *calls, double *floats);
 
-/* Zeroes the allreduce statistics. */
+/** Zeroes the allreduce statistics. */
 void mx_dist_stats_reset(void);
 
 #endif

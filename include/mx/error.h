@@ -1,4 +1,5 @@
-/* error.h — status codes and the thread-local last-error message.
+/** @file
+ * error.h — status codes and the thread-local last-error message.
  * Every fallible mxrt call returns an mx_status (or NULL) and leaves a
  * message here, the way SQLite's sqlite3_errmsg works. */
 #ifndef MX_ERROR_H
@@ -6,25 +7,25 @@
 
 typedef enum mx_status {
     MX_OK = 0,
-    MX_EINVAL,   /* bad argument, parameter or shape */
-    MX_ENOMEM,   /* arena exhausted or allocation failed */
-    MX_EIO,      /* file missing, unreadable or unwritable */
-    MX_EFORMAT,  /* file content corrupt or of the wrong kind */
-    MX_ENOTSUP,  /* valid request this build cannot do */
-    MX_EINTERNAL /* broken invariant inside mxrt */
+    MX_EINVAL,   /**< bad argument, parameter or shape */
+    MX_ENOMEM,   /**< arena exhausted or allocation failed */
+    MX_EIO,      /**< file missing, unreadable or unwritable */
+    MX_EFORMAT,  /**< file content corrupt or of the wrong kind */
+    MX_ENOTSUP,  /**< valid request this build cannot do */
+    MX_EINTERNAL /**< broken invariant inside mxrt */
 } mx_status;
 
-/* Message of the last failed call on this thread ("" if none). */
+/** Message of the last failed call on this thread ("" if none). */
 const char *mx_last_error(void);
 
-/* Records a printf-style message for mx_last_error and returns st. */
+/** Records a printf-style message for mx_last_error and returns st. */
 mx_status mx_set_error(mx_status st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Clears the last-error message of this thread. */
+/** Clears the last-error message of this thread. */
 void mx_clear_error(void);
 
-/* Short name of a status code ("MX_EINVAL"). */
+/** Short name of a status code ("MX_EINVAL"). */
 const char *mx_status_name(mx_status st);
 
 #endif

@@ -1,4 +1,5 @@
-/* fixed_infer.h — inference on one fixed, caller-provided buffer, for
+/** @file
+ * fixed_infer.h — inference on one fixed, caller-provided buffer, for
  * embedded boards (TFLM's tensor_arena, sized before running).
  *
  * A checkpoint (prefix-symbol.json + prefix-NNNN.params) and an input
@@ -28,42 +29,42 @@
 
 typedef struct mx_fixed mx_fixed;
 
-/* What to load and for which input. */
+/** What to load and for which input. */
 typedef struct mx_fixed_spec {
-    const char *symbol; /* path of prefix-symbol.json */
-    const char *params; /* path of prefix-NNNN.params (arg:/aux: names) */
-    const char *input;  /* name of the input argument (NULL: "data") */
-    mx_shape shape;     /* input shape, batch first: (N, 784) or (N, 1, 28, 28) */
+    const char *symbol; /**< path of prefix-symbol.json */
+    const char *params; /**< path of prefix-NNNN.params (arg:/aux: names) */
+    const char *input;  /**< name of the input argument (NULL: "data") */
+    mx_shape shape;     /**< input shape, batch first: (N, 784) or (N, 1, 28, 28) */
 } mx_fixed_spec;
 
-/* Exact bytes mx_fixed_open needs for spec in a 64-byte aligned buffer
+/** Exact bytes mx_fixed_open needs for spec in a 64-byte aligned buffer
  * (MX_ARENA_ALIGN; a less aligned buffer needs the bytes up to the next
  * 64-byte boundary on top). */
 mx_status mx_fixed_size(const mx_fixed_spec *spec, size_t *bytes);
 
-/* Loads spec into buf (size bytes): NULL with an error naming the needed
+/** Loads spec into buf (size bytes): NULL with an error naming the needed
  * and the given sizes when buf is too small, or naming the file, node or
  * parameter at fault. */
 mx_fixed *mx_fixed_open(const mx_fixed_spec *spec, void *buf, size_t size);
 
-/* One forward pass: copies in (input-shape floats; NULL: the input buffer
+/** One forward pass: copies in (input-shape floats; NULL: the input buffer
  * already holds them) and writes the output to out (NULL: read it with
  * mx_fixed_output). No allocation, no thread. */
 mx_status mx_fixed_run(mx_fixed *f, const float *in, float *out);
 
-/* The input buffer inside the arena (fill it, then run with in NULL). */
+/** The input buffer inside the arena (fill it, then run with in NULL). */
 float *mx_fixed_input(mx_fixed *f);
 
-/* The output of the last run, inside the arena. */
+/** The output of the last run, inside the arena. */
 const float *mx_fixed_output(const mx_fixed *f);
 
-/* The input shape given at open. */
+/** The input shape given at open. */
 mx_shape mx_fixed_input_shape(const mx_fixed *f);
 
-/* The output shape (batch first). */
+/** The output shape (batch first). */
 mx_shape mx_fixed_output_shape(const mx_fixed *f);
 
-/* Bytes of the buffer in use, from its start (alignment included). */
+/** Bytes of the buffer in use, from its start (alignment included). */
 size_t mx_fixed_bytes(const mx_fixed *f);
 
 #endif

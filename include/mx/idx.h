@@ -1,4 +1,5 @@
-/* idx.h — MNIST IDX files (raw or gzip-compressed), validated on load:
+/** @file
+ * idx.h — MNIST IDX files (raw or gzip-compressed), validated on load:
  * magic, element type, dimensions and exact payload size. */
 #ifndef MX_IDX_H
 #define MX_IDX_H
@@ -10,17 +11,17 @@
 #define MX_IDX_MAX_DIMS 4
 
 typedef struct mx_idx {
-    int ndim;                        /* 1..MX_IDX_MAX_DIMS */
-    int64_t dims[MX_IDX_MAX_DIMS];   /* dims[0] = number of items */
-    uint8_t *data;                   /* prod(dims) bytes, row-major */
-    size_t size;                     /* prod(dims) */
+    int ndim;                        /**< 1..MX_IDX_MAX_DIMS */
+    int64_t dims[MX_IDX_MAX_DIMS];   /**< dims[0] = number of items */
+    uint8_t *data;                   /**< prod(dims) bytes, row-major */
+    size_t size;                     /**< prod(dims) */
 } mx_idx;
 
-/* Loads an unsigned-byte IDX file (gzip detected by its magic); errors
+/** Loads an unsigned-byte IDX file (gzip detected by its magic); errors
  * name the file and what is wrong with it. */
 mx_status mx_idx_load(const char *path, mx_idx *out);
 
-/* Releases the data of an IDX file (safe on a zeroed struct). */
+/** Releases the data of an IDX file (safe on a zeroed struct). */
 void mx_idx_free(mx_idx *idx);
 
 #endif

@@ -1,4 +1,5 @@
-/* initializer.h — parameter initializers with MXNet.jl's by-name rules:
+/** @file
+ * initializer.h — parameter initializers with MXNet.jl's by-name rules:
  * *bias, *beta, *moving_mean, *moving_var → 0; *gamma → 1; *weight → the
  * initializer's distribution. */
 #ifndef MX_INITIALIZER_H
@@ -13,23 +14,23 @@ typedef enum mx_xavier_reg { MX_XAVIER_AVG, MX_XAVIER_IN, MX_XAVIER_OUT } mx_xav
 
 typedef struct mx_initializer {
     mx_init_kind kind;
-    float scale;        /* uniform: U(−scale, scale) */
-    float sigma;        /* normal: N(0, sigma²) */
+    float scale;        /**< uniform: U(−scale, scale) */
+    float sigma;        /**< normal: N(0, sigma²) */
     mx_xavier_dist dist;
     mx_xavier_reg reg;
     float magnitude;
 } mx_initializer;
 
-/* UniformInitializer(scale) (MXNet.jl's default for fit is 0.01). */
+/** UniformInitializer(scale) (MXNet.jl's default for fit is 0.01). */
 mx_initializer mx_init_uniform(float scale);
 
-/* NormalInitializer(σ). */
+/** NormalInitializer(σ). */
 mx_initializer mx_init_normal(float sigma);
 
-/* XavierInitializer(distribution, regularization, magnitude). */
+/** XavierInitializer(distribution, regularization, magnitude). */
 mx_initializer mx_init_xavier(mx_xavier_dist dist, mx_xavier_reg reg, float magnitude);
 
-/* Initializes the array of parameter name by the rules above; an
+/** Initializes the array of parameter name by the rules above; an
  * unrecognised name is an error naming it. rng NULL: the global one. */
 mx_status mx_init_param(const mx_initializer *init, const char *name, mx_nd *arr, mx_rng *rng);
 

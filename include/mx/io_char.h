@@ -1,4 +1,5 @@
-/* io_char.h — the char-LSTM's data provider (MXNet.jl's CharSeqProvider):
+/** @file
+ * io_char.h — the char-LSTM's data provider (MXNet.jl's CharSeqProvider):
  * a text cut into mini-batches of fixed-length character sequences for an
  * LSTM unrolled over seq_len steps.
  *
@@ -31,35 +32,35 @@
 #include "mx/vocab.h"
 
 typedef struct mx_char_opts {
-    const char *text;      /* mx_char_provider: the text (bytes); read only at construction */
-    size_t len;            /* its length */
-    size_t begin, end;     /* the range used; end 0 means the end of the text */
-    const mx_vocab *vocab; /* required; read only at construction */
-    int batch_size;        /* 32 */
-    int seq_len;           /* 32 */
-    int num_layers;        /* 2 */
-    int num_hidden;        /* 256 */
-    const char *prefix;    /* "ptb" */
-    /* Shards for distributed training (0 or 1: none): the range is cut to
+    const char *text;      /**< mx_char_provider: the text (bytes); read only at construction */
+    size_t len;            /**< its length */
+    size_t begin, end;     /**< the range used; end 0 means the end of the text */
+    const mx_vocab *vocab; /**< required; read only at construction */
+    int batch_size;        /**< 32 */
+    int seq_len;           /**< 32 */
+    int num_layers;        /**< 2 */
+    int num_hidden;        /**< 256 */
+    const char *prefix;    /**< "ptb" */
+    /** Shards for distributed training (0 or 1: none): the range is cut to
      * whole global batches of batch_size·num_parts sequences and part i
      * takes the i-th batch_size of each — N parts at batch B see what one
      * reader at batch N·B sees. */
     int part_index, num_parts;
 } mx_char_opts;
 
-/* The tutorial's configuration (no text, no vocabulary). */
+/** The tutorial's configuration (no text, no vocabulary). */
 mx_char_opts mx_char_defaults(void);
 
-/* Provider over opts->text. Fails (naming the option) on a missing vocab,
+/** Provider over opts->text. Fails (naming the option) on a missing vocab,
  * a bad size, a range outside the text, a range shorter than one batch, or
  * more than MX_IO_MAX inputs (seq_len + 2·num_layers data inputs). */
 mx_provider *mx_char_provider(const mx_char_opts *opts);
 
-/* Provider over the file at path (opts->text and len are ignored; begin and
+/** Provider over the file at path (opts->text and len are ignored; begin and
  * end index the file's bytes); errors name the file. */
 mx_provider *mx_char_provider_file(const char *path, const mx_char_opts *opts);
 
-/* Where a train/validation split of len characters falls: round(len ·
+/** Where a train/validation split of len characters falls: round(len ·
  * train_fraction), clamped to [0, len] — MXNet.jl's n_train. Train on
  * [0, split), validate on [split, len). */
 size_t mx_char_split_point(size_t len, double train_fraction);

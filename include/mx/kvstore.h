@@ -1,4 +1,5 @@
-/* kvstore.h — the key-value store that sums gradients across contexts and
+/** @file
+ * kvstore.h — the key-value store that sums gradients across contexts and
  * holds the weights they share (MXNet's KVStore, type "local"). push sums
  * a list of arrays; with an optimizer set the sum is a gradient and
  * updates the stored weight (update on push), otherwise it replaces the
@@ -14,42 +15,42 @@
 
 typedef struct mx_kvstore mx_kvstore;
 
-/* A store of type "local" (or its alias "device"), or "dist_sync" where a
+/** A store of type "local" (or its alias "device"), or "dist_sync" where a
  * transport is registered (the MPI build under mpirun/srun); "dist_async"
  * is refused. */
 mx_kvstore *mx_kvstore_create(const char *type);
 
-/* The store's type name. */
+/** The store's type name. */
 const char *mx_kvstore_type(const mx_kvstore *kv);
 
-/* Rank of this worker (0 for local stores). */
+/** Rank of this worker (0 for local stores). */
 int mx_kvstore_rank(const mx_kvstore *kv);
 
-/* Number of workers (1 for local stores). */
+/** Number of workers (1 for local stores). */
 int mx_kvstore_num_workers(const mx_kvstore *kv);
 
-/* Creates key (>= 0, once) holding a copy of value. */
+/** Creates key (>= 0, once) holding a copy of value. */
 mx_status mx_kvstore_init(mx_kvstore *kv, int key, const mx_nd *value);
 
-/* Sums the n values (same shape as the key's); updates or replaces the
+/** Sums the n values (same shape as the key's); updates or replaces the
  * stored value as described above. */
 mx_status mx_kvstore_push(mx_kvstore *kv, int key, int n, mx_nd *const *values);
 
-/* Copies the stored value of key into each of the n outputs. */
+/** Copies the stored value of key into each of the n outputs. */
 mx_status mx_kvstore_pull(mx_kvstore *kv, int key, int n, mx_nd *const *outs);
 
-/* Makes push run opt's update on the summed gradient; optimizer states
+/** Makes push run opt's update on the summed gradient; optimizer states
  * for every key already initialised are allocated now (zeroed). Keys
  * initialised later get theirs at init. */
 mx_status mx_kvstore_set_optimizer(mx_kvstore *kv, mx_optimizer *opt);
 
-/* Optimizer state of key (NULL without optimizer), and its float count. */
+/** Optimizer state of key (NULL without optimizer), and its float count. */
 float *mx_kvstore_state(mx_kvstore *kv, int key, size_t *n);
 
-/* The stored value of key (NULL if unknown), for checkpoints. */
+/** The stored value of key (NULL if unknown), for checkpoints. */
 mx_nd *mx_kvstore_value(mx_kvstore *kv, int key);
 
-/* Frees the store. */
+/** Frees the store. */
 void mx_kvstore_free(mx_kvstore *kv);
 
 #endif

@@ -1,4 +1,5 @@
-/* lstm.h — the unrolled LSTM of MXNet.jl's char-LSTM example, as one
+/** @file
+ * lstm.h — the unrolled LSTM of MXNet.jl's char-LSTM example, as one
  * symbol: L layers, T steps, weights shared over time, per-step
  * SoftmaxOutputs grouped, optionally the final states. */
 #ifndef MX_LSTM_H
@@ -7,21 +8,21 @@
 #include "mx/symbol.h"
 
 typedef struct mx_lstm_opts {
-    const char *name; /* prefix of every variable and node ("ptb") */
-    int num_layers;   /* L */
-    int seq_len;      /* T */
-    int num_hidden;   /* H: state size */
-    int num_embed;    /* embedding size */
-    int num_label;    /* vocabulary size: embedding input and prediction output */
-    float dropout;    /* before layers 2..L and before the prediction (0: none) */
-    int output_states; /* also output each layer's final c and h (for sampling) */
+    const char *name; /**< prefix of every variable and node ("ptb") */
+    int num_layers;   /**< L */
+    int seq_len;      /**< T */
+    int num_hidden;   /**< H: state size */
+    int num_embed;    /**< embedding size */
+    int num_label;    /**< vocabulary size: embedding input and prediction output */
+    float dropout;    /**< before layers 2..L and before the prediction (0: none) */
+    int output_states; /**< also output each layer's final c and h (for sampling) */
 } mx_lstm_opts;
 
-/* The tutorial's configuration: "ptb", 2 layers, 32 steps, 256 hidden,
+/** The tutorial's configuration: "ptb", 2 layers, 32 steps, 256 hidden,
  * 256 embedding, dropout 0, no state outputs; num_label still to set. */
 mx_lstm_opts mx_lstm_defaults(void);
 
-/* Builds the unrolled network. Inputs: <name>_data_<t> (character
+/** Builds the unrolled network. Inputs: <name>_data_<t> (character
  * indices, shape (batch,)) and <name>_label_<t> for t = 1..T, and the
  * initial states <name>_l<i>_init_c / _init_h (batch, H) for i = 1..L.
  * Parameters: <name>_embed_weight (num_label, num_embed) of an Embedding

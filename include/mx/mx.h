@@ -1,4 +1,5 @@
-/* mx.h — the whole public API of mxrt. */
+/** @file
+ * mx.h — the whole public API of mxrt. */
 #ifndef MX_MX_H
 #define MX_MX_H
 

@@ -1,4 +1,5 @@
-/* random.h — the seeded generator behind random fills, shuffles and
+/** @file
+ * random.h — the seeded generator behind random fills, shuffles and
  * initializers (xoshiro256**, seeded through splitmix64), so a seed gives
  * the same numbers on every machine. */
 #ifndef MX_RANDOM_H
@@ -10,25 +11,25 @@ typedef struct mx_rng {
     uint64_t s[4];
 } mx_rng;
 
-/* Seeds rng deterministically from one 64-bit value. */
+/** Seeds rng deterministically from one 64-bit value. */
 void mx_rng_seed(mx_rng *rng, uint64_t seed);
 
-/* Next raw 64-bit value. */
+/** Next raw 64-bit value. */
 uint64_t mx_rng_next(mx_rng *rng);
 
-/* Uniform float in [0, 1). */
+/** Uniform float in [0, 1). */
 float mx_rng_uniform(mx_rng *rng);
 
-/* Standard normal sample (Box–Muller). */
+/** Standard normal sample (Box–Muller). */
 float mx_rng_normal(mx_rng *rng);
 
-/* Uniform integer in [0, n). */
+/** Uniform integer in [0, n). */
 uint64_t mx_rng_below(mx_rng *rng, uint64_t n);
 
-/* The process-wide generator (mx.srand seeds it). */
+/** The process-wide generator (mx.srand seeds it). */
 mx_rng *mx_rng_global(void);
 
-/* Seeds the process-wide generator (MXNet's mx.srand). */
+/** Seeds the process-wide generator (MXNet's mx.srand). */
 void mx_random_seed(uint64_t seed);
 
 #endif

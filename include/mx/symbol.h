@@ -1,4 +1,5 @@
-/* symbol.h — symbolic graphs, MXNet style: variables, operators with
+/** @file
+ * symbol.h — symbolic graphs, MXNet style: variables, operators with
  * key=value parameters, chains, groups, composition, listing, shape
  * inference and a debug print. Symbols are immutable handles: every call
  * returns a new one the caller frees with mx_sym_free. */
@@ -11,78 +12,78 @@
 
 typedef struct mx_sym mx_sym;
 
-/* A variable (a free input of the graph) named name. */
+/** A variable (a free input of the graph) named name. */
 mx_sym *mx_var(const char *name);
 
-/* Applies op with "key=value ..." params to inputs (NULL-terminated,
+/** Applies op with "key=value ..." params to inputs (NULL-terminated,
  * filling the op's arguments in order; missing ones become variables
  * named <node>_<argument>). Prefer the mx_op macro. */
 mx_sym *mx_op_(const char *op, const char *params, ...);
 
-/* mx_op("FullyConnected", "name=fc1 num_hidden=128", data) */
+/** mx_op("FullyConnected", "name=fc1 num_hidden=128", data) */
 #define mx_op(op, ...) mx_op_(op, __VA_ARGS__, (mx_sym *)0)
 
-/* Applies op to n inputs, each bound to the argument named in arg_names
+/** Applies op to n inputs, each bound to the argument named in arg_names
  * (or positionally when arg_names is NULL). */
 mx_sym *mx_op_args(const char *op, const char *params, int n, const char *const *arg_names,
                    mx_sym *const *inputs);
 
-/* Feeds first through ops given as "OpName key=value ..." strings,
+/** Feeds first through ops given as "OpName key=value ..." strings,
  * NULL-terminated (MXNet.jl's @mx.chain). */
 mx_sym *mx_chain(mx_sym *first, ...);
 
-/* One symbol whose outputs are the outputs of syms in order. */
+/** One symbol whose outputs are the outputs of syms in order. */
 mx_sym *mx_group(int n, mx_sym *const *syms);
 
-/* Copy of sym with the free variables named in names replaced by values. */
+/** Copy of sym with the free variables named in names replaced by values. */
 mx_sym *mx_compose(const mx_sym *sym, int n, const char *const *names, mx_sym *const *values);
 
-/* Output i of a multi-output symbol, as a symbol of its own. */
+/** Output i of a multi-output symbol, as a symbol of its own. */
 mx_sym *mx_sym_output(const mx_sym *sym, int i);
 
-/* Another handle on the same graph. */
+/** Another handle on the same graph. */
 mx_sym *mx_sym_copy(const mx_sym *sym);
 
-/* Releases a handle (NULL is fine). */
+/** Releases a handle (NULL is fine). */
 void mx_sym_free(mx_sym *sym);
 
-/* Name of the node behind a single-output symbol. */
+/** Name of the node behind a single-output symbol. */
 const char *mx_sym_name(const mx_sym *sym);
 
-/* Symbol arithmetic: a op b, op one of '+', '-', '*', '/' (_Plus …). */
+/** Symbol arithmetic: a op b, op one of '+', '-', '*', '/' (_Plus …). */
 mx_sym *mx_sym_arith(const mx_sym *a, char op, const mx_sym *b);
 
-/* a op s (_PlusScalar, _MinusScalar, _MulScalar, _DivScalar). */
+/** a op s (_PlusScalar, _MinusScalar, _MulScalar, _DivScalar). */
 mx_sym *mx_sym_arith_scalar(const mx_sym *a, char op, float s);
 
-/* s op a (_PlusScalar, _RMinusScalar, _MulScalar, _RDivScalar). */
+/** s op a (_PlusScalar, _RMinusScalar, _MulScalar, _RDivScalar). */
 mx_sym *mx_sym_rarith_scalar(float s, char op, const mx_sym *a);
 
-/* Argument names in order; the array is owned by sym. Returns the count
+/** Argument names in order; the array is owned by sym. Returns the count
  * (*names NULL and 0 when out of memory). */
 int mx_list_arguments(const mx_sym *sym, const char *const **names);
 
-/* Output names ("fc1_output"); returns the count, fills up to cap. */
+/** Output names ("fc1_output"); returns the count, fills up to cap. */
 int mx_list_outputs(const mx_sym *sym, const char **names, int cap);
 
-/* Auxiliary state names; returns the count, fills up to cap (-1: out of
+/** Auxiliary state names; returns the count, fills up to cap (-1: out of
  * memory). */
 int mx_list_auxiliary_states(const mx_sym *sym, const char **names, int cap);
 
-/* Infers every argument, output and aux shape from the known ones
+/** Infers every argument, output and aux shape from the known ones
  * (names[i] has shape shapes[i]). Output arrays are sized by the list_*
  * counts. A mismatch names the node and the argument. */
 mx_status mx_infer_shape(const mx_sym *sym, int n_known, const char *const *names,
                          const mx_shape *shapes, mx_shape *arg_shapes, mx_shape *out_shapes,
                          mx_shape *aux_shapes);
 
-/* Readable listing of the graph, one node per line. */
+/** Readable listing of the graph, one node per line. */
 void mx_sym_print(const mx_sym *sym, FILE *out);
 
-/* Number of op kinds registered. */
+/** Number of op kinds registered. */
 int mx_op_count(void);
 
-/* Name of registered op i. */
+/** Name of registered op i. */
 const char *mx_op_name(int i);
 
 #endif

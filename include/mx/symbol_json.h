@@ -1,4 +1,5 @@
-/* symbol_json.h — symbols as MXNet's graph JSON (`prefix-symbol.json`),
+/** @file
+ * symbol_json.h — symbols as MXNet's graph JSON (`prefix-symbol.json`),
  * byte-compatible with what libmxnet 1.x writes, so graphs move between
  * mxrt and MXNet in both directions.
  *
@@ -17,17 +18,17 @@
 #include "mx/error.h"
 #include "mx/symbol.h"
 
-/* MXNet's graph JSON for sym (malloc'd; the caller frees), NULL on error. */
+/** MXNet's graph JSON for sym (malloc'd; the caller frees), NULL on error. */
 char *mx_sym_to_json(const mx_sym *sym);
 
-/* Writes mx_sym_to_json(sym) to path atomically (temp file + rename). */
+/** Writes mx_sym_to_json(sym) to path atomically (temp file + rename). */
 mx_status mx_sym_save_json(const mx_sym *sym, const char *path);
 
-/* Rebuilds a symbol from graph JSON text; what (a file name) starts every
+/** Rebuilds a symbol from graph JSON text; what (a file name) starts every
  * error message, which names the node and field at fault. */
 mx_sym *mx_sym_from_json(const char *text, const char *what);
 
-/* Reads and rebuilds a symbol from a `-symbol.json` file. */
+/** Reads and rebuilds a symbol from a `-symbol.json` file. */
 mx_sym *mx_sym_load_json(const char *path);
 
 #endif

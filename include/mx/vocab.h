@@ -1,4 +1,5 @@
-/* vocab.h — the char-LSTM vocabulary (MXNet.jl's build_vocabulary): the
+/** @file
+ * vocab.h — the char-LSTM vocabulary (MXNet.jl's build_vocabulary): the
  * characters of a text sorted by descending frequency, plus one UNKNOWN
  * entry at the end for every character it does not hold.
  *
@@ -25,36 +26,36 @@
 
 typedef struct mx_vocab mx_vocab;
 
-/* Vocabulary of len bytes of text. max_chars > 0 keeps only the max_chars
+/** Vocabulary of len bytes of text. max_chars > 0 keeps only the max_chars
  * most frequent characters (the rest map to unknown); 0 keeps all. */
 mx_vocab *mx_vocab_build(const char *text, size_t len, int max_chars);
 
-/* Vocabulary of a whole file, as mx_vocab_build; errors name the file. */
+/** Vocabulary of a whole file, as mx_vocab_build; errors name the file. */
 mx_vocab *mx_vocab_build_file(const char *path, int max_chars);
 
-/* Reads a vocab file; a missing, truncated or corrupt file, or one listing
+/** Reads a vocab file; a missing, truncated or corrupt file, or one listing
  * a character twice, is an error naming the file and what is wrong. */
 mx_vocab *mx_vocab_load(const char *path);
 
-/* Writes the vocab file (the known characters in order). */
+/** Writes the vocab file (the known characters in order). */
 mx_status mx_vocab_save(const mx_vocab *v, const char *path);
 
-/* Entries, the unknown one included (the softmax size of the network). */
+/** Entries, the unknown one included (the softmax size of the network). */
 int mx_vocab_size(const mx_vocab *v);
 
-/* The unknown entry's index: mx_vocab_size(v) − 1. */
+/** The unknown entry's index: mx_vocab_size(v) − 1. */
 int mx_vocab_unknown(const mx_vocab *v);
 
-/* Index of byte c; the unknown index when the vocabulary lacks it. */
+/** Index of byte c; the unknown index when the vocabulary lacks it. */
 int mx_vocab_index(const mx_vocab *v, unsigned char c);
 
-/* Byte (0..255) of entry index; -1 for the unknown entry or out of range. */
+/** Byte (0..255) of entry index; -1 for the unknown entry or out of range. */
 int mx_vocab_char(const mx_vocab *v, int index);
 
-/* Frees the vocabulary (NULL is fine). */
+/** Frees the vocabulary (NULL is fine). */
 void mx_vocab_free(mx_vocab *v);
 
-/* Reads a whole file into a malloc'ed buffer (free it with free); a
+/** Reads a whole file into a malloc'ed buffer (free it with free); a
  * terminating '\0' follows the len bytes. Errors name the file. */
 mx_status mx_text_read(const char *path, char **text, size_t *len);
 
