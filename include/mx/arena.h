@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include "mx/error.h"
 
+/** Alignment in bytes of every arena allocation. */
 #define MX_ARENA_ALIGN 64
 
 /** Public so firmware can keep one in static storage and never malloc. */

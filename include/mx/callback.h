@@ -10,25 +10,28 @@
 #include <stdio.h>
 #include "mx/metric.h"
 
+/** FeedForward model (mx/model.h), declared here for mx_cb_fn. */
 typedef struct mx_model mx_model;
+/** A callback (opaque): a body and its schedule; the caller frees it after fit. */
 typedef struct mx_callback mx_callback;
 
+/** Most training metric values an mx_cb_info carries (further ones are dropped). */
 #define MX_CB_MAX_VALUES 16
 
 /** What a callback sees (MXNet.jl's OptimizationState plus the metrics). */
 typedef struct mx_cb_info {
     int epoch;          /**< 1-based; 0 before training (call_on_0) */
-    int n_epoch;
+    int n_epoch;        /**< last epoch fit runs (mx_fit_opts.n_epoch) */
     int batch;          /**< 1-based within the epoch; 0 at its start */
     int batches;        /**< batches per epoch (-1 if unknown) */
     long iter;          /**< batches since training began */
-    int batch_size;
+    int batch_size;     /**< samples per batch of the training provider */
     long samples;       /**< samples trained this epoch so far */
     int workers;        /**< ranks training in lockstep (dist_sync), else 1 (0 reads as 1) */
     double epoch_seconds;     /**< training time of the epoch so far */
     int n_train;              /**< training metric values (epoch callbacks) */
-    const char *train_names[MX_CB_MAX_VALUES];
-    double train_values[MX_CB_MAX_VALUES];
+    const char *train_names[MX_CB_MAX_VALUES]; /**< names of the n_train values ("accuracy") */
+    double train_values[MX_CB_MAX_VALUES];     /**< the n_train values, over the whole epoch */
     const mx_metric *train;   /**< running training metric (batch callbacks) */
     const mx_metric *eval;    /**< validation metric, NULL without eval data */
 } mx_cb_info;

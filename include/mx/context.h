@@ -5,11 +5,13 @@
 
 #include "mx/error.h"
 
+/** Kind of device a context names (MXNet's Context device types: cpu 1, gpu 2). */
 typedef enum mx_dev_type { MX_CPU = 1, MX_GPU = 2 } mx_dev_type;
 
+/** A device and its number (MXNet's Context); make one with mx_cpu or mx_gpu. */
 typedef struct mx_ctx {
-    mx_dev_type dev_type;
-    int dev_id;
+    mx_dev_type dev_type; /**< MX_CPU or MX_GPU */
+    int dev_id;           /**< device number ("GPU1"): the CUDA device index of a GPU, 0 for mx_cpu */
 } mx_ctx;
 
 /** The CPU context. */

@@ -19,13 +19,16 @@
 #include "mx/error.h"
 #include "mx/metric.h"
 
+/** A transport's collectives, installed with mx_dist_register (mpi/ registers MPI's). */
 typedef struct mx_dist_ops {
     const char *name;  /**< "mpi" */
-    int rank, size;    /**< this worker, workers in the job */
-    int local_rank, local_size; /**< among the workers on this node */
+    /** This worker's rank, 0..size-1. */
+    int rank, size;    /**< workers in the job */
+    /** This worker's rank among those on its node, 0..local_size-1. */
+    int local_rank, local_size; /**< workers on this node */
     /** In-place sums over every worker. */
     mx_status (*allreduce_f32)(float *buf, size_t n);
-    mx_status (*allreduce_f64)(double *buf, size_t n);
+    mx_status (*allreduce_f64)(double *buf, size_t n); /**< the same for doubles (metric sums, counts) */
     /** Rank 0's buf to every worker. */
     mx_status (*bcast_f32)(float *buf, size_t n);
     /** Ends the whole job (every rank) with code; does not return. */

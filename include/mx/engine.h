@@ -9,8 +9,10 @@
 #include <stddef.h>
 #include "mx/error.h"
 
+/** A CPU thread pool (opaque), made by mx_engine_create or mx_engine_default. */
 typedef struct mx_engine mx_engine;
 
+/** Whether workers are pinned: one per core (hwloc, or sched_setaffinity), or left to the OS. */
 typedef enum mx_bind_policy { MX_BIND_NONE = 0, MX_BIND_CORE = 1 } mx_bind_policy;
 
 /** Body of a parallel region: worker tid of nthreads, with its scratch. */
@@ -24,11 +26,11 @@ typedef void (*mx_task_fn)(void *ctx, int tid, int nthreads);
  * leaves the creating thread alone: for pools whose runs are started by
  * another pool's worker, already pinned (one pool per context). */
 typedef struct mx_engine_opts {
-    int nthreads;
-    mx_bind_policy bind;
-    int first_core;
+    int nthreads;        /**< workers, the caller included: 1..1024 (set_default_ex: 0 = one per core) */
+    mx_bind_policy bind; /**< MX_BIND_NONE pins nothing, only describes */
+    int first_core;      /**< core of worker 0 (negative means 0) */
     int core_stride; /**< 0 means 1 */
-    int pin_caller;
+    int pin_caller;      /**< non-zero: pin the creating thread as worker 0 */
 } mx_engine_opts;
 
 /** Creates a pool of nthreads (>= 1, the caller is worker 0) pinned as asked. */

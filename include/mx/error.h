@@ -5,6 +5,7 @@
 #ifndef MX_ERROR_H
 #define MX_ERROR_H
 
+/** What a call did: MX_OK, or the kind of failure (the details are in mx_last_error). */
 typedef enum mx_status {
     MX_OK = 0,
     MX_EINVAL,   /**< bad argument, parameter or shape */

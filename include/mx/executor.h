@@ -12,8 +12,10 @@
 #include "mx/ndarray.h"
 #include "mx/symbol.h"
 
+/** Executor (opaque; MXNet's Executor): a symbol bound to arrays, with its planned arena. */
 typedef struct mx_exec mx_exec;
 
+/** What backward does with an argument's gradient (MXNet's grad_req "null", "write", "add"). */
 typedef enum mx_grad_req { MX_GRAD_NULL = 0, MX_GRAD_WRITE = 1, MX_GRAD_ADD = 2 } mx_grad_req;
 
 /** Binds sym to caller arrays, in mx_list_arguments / _auxiliary_states

@@ -27,6 +27,7 @@
 #include "mx/error.h"
 #include "mx/shape.h"
 
+/** A model laid out in the caller's buffer (opaque); nothing to free. */
 typedef struct mx_fixed mx_fixed;
 
 /** What to load and for which input. */

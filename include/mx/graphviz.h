@@ -1,7 +1,7 @@
 /** @file
  * graphviz.h — a symbol as a Graphviz DOT graph, like MXNet.jl's
  * mx.to_graphviz and MXNet's plot_network: one box per op, labelled with
- * its name, op and key parameters ("fc1\nFullyConnected\n128") and
+ * its name, op and key parameters (`"fc1\nFullyConnected\n128"`) and
  * coloured by op kind with MXNet's palette; data variables as ovals;
  * parameter variables (weights, biases, labels and other `<node>_<arg>`
  * variables an op created, or names ending like MXNet's weights) hidden

@@ -8,8 +8,10 @@
 #include <stdint.h>
 #include "mx/error.h"
 
+/** Most dimensions of an IDX file mx_idx_load accepts (MNIST's have 1 or 3). */
 #define MX_IDX_MAX_DIMS 4
 
+/** An unsigned-byte IDX file loaded whole. */
 typedef struct mx_idx {
     int ndim;                        /**< 1..MX_IDX_MAX_DIMS */
     int64_t dims[MX_IDX_MAX_DIMS];   /**< dims[0] = number of items */

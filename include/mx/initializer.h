@@ -8,17 +8,22 @@
 #include "mx/ndarray.h"
 #include "mx/random.h"
 
+/** Distribution of the weights (MXNet.jl's Uniform, Normal and Xavier initializers). */
 typedef enum mx_init_kind { MX_INIT_UNIFORM, MX_INIT_NORMAL, MX_INIT_XAVIER } mx_init_kind;
+/** Xavier's distribution (MXNet.jl's xv_uniform, xv_normal): U(−σ, σ) or N(0, σ²). */
 typedef enum mx_xavier_dist { MX_XAVIER_UNIFORM, MX_XAVIER_NORMAL } mx_xavier_dist;
+/** Xavier's factor (MXNet.jl's xv_avg, xv_in, xv_out): (fan_in + fan_out)/2, fan_in or fan_out. */
 typedef enum mx_xavier_reg { MX_XAVIER_AVG, MX_XAVIER_IN, MX_XAVIER_OUT } mx_xavier_reg;
 
+/** How weights are drawn; make one with mx_init_uniform, mx_init_normal or
+ * mx_init_xavier. Fields of the other kinds are ignored. */
 typedef struct mx_initializer {
-    mx_init_kind kind;
+    mx_init_kind kind;  /**< which distribution */
     float scale;        /**< uniform: U(−scale, scale) */
     float sigma;        /**< normal: N(0, sigma²) */
-    mx_xavier_dist dist;
-    mx_xavier_reg reg;
-    float magnitude;
+    mx_xavier_dist dist; /**< Xavier: uniform or normal */
+    mx_xavier_reg reg;  /**< Xavier: factor, from fan_out = dims[0] and fan_in = the other dims' product */
+    float magnitude;    /**< Xavier: σ = √(magnitude / factor) (MXNet.jl's default 3) */
 } mx_initializer;
 
 /** UniformInitializer(scale) (MXNet.jl's default for fit is 0.01). */

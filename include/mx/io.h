@@ -17,33 +17,35 @@ typedef struct mx_provider mx_provider;
 
 /** Name and shape (batch first) of one data or label input. */
 typedef struct mx_io_desc {
-    const char *name;
-    mx_shape shape;
+    const char *name; /**< "data", "softmax_label", …; valid while the provider lives */
+    mx_shape shape;   /**< one batch: (batch_size, …) */
 } mx_io_desc;
 
 /** Where next() writes: one buffer per data/label input (size of its desc). */
 typedef struct mx_batch {
-    float *data[MX_IO_MAX];
-    float *label[MX_IO_MAX];
+    float *data[MX_IO_MAX];  /**< buffer of data input i (host memory); NULL: skipped */
+    float *label[MX_IO_MAX]; /**< buffer of label input i (host memory); NULL: skipped */
     int count; /**< real samples; < batch size only in a padded last batch */
 } mx_batch;
 
+/** A provider's functions (MXNet.jl's AbstractDataProvider interface);
+ * the mx_provider_* calls dispatch through it. Only set_epoch may be NULL. */
 typedef struct mx_provider_vtbl {
-    int (*num_data)(const mx_provider *p);
-    mx_io_desc (*data_desc)(const mx_provider *p, int i);
-    int (*num_label)(const mx_provider *p);
-    mx_io_desc (*label_desc)(const mx_provider *p, int i);
-    long (*num_samples)(const mx_provider *p);
-    mx_status (*reset)(mx_provider *p);
-    int (*next)(mx_provider *p, mx_batch *b);
-    void (*free)(mx_provider *p);
+    int (*num_data)(const mx_provider *p);                 /**< number of data inputs (1..MX_IO_MAX) */
+    mx_io_desc (*data_desc)(const mx_provider *p, int i);  /**< name and batch shape of data input i */
+    int (*num_label)(const mx_provider *p);                /**< number of label inputs (0..MX_IO_MAX) */
+    mx_io_desc (*label_desc)(const mx_provider *p, int i); /**< name and batch shape of label input i */
+    long (*num_samples)(const mx_provider *p);             /**< samples per epoch, before padding */
+    mx_status (*reset)(mx_provider *p);                    /**< starts a new epoch */
+    int (*next)(mx_provider *p, mx_batch *b);              /**< fills b: 1, or 0 at the end of the epoch */
+    void (*free)(mx_provider *p);                          /**< frees the provider and what it owns */
     void (*set_epoch)(mx_provider *p, long epochs); /**< optional, for resume */
 } mx_provider_vtbl;
 
 /** Every provider starts with this header. */
 struct mx_provider {
-    const mx_provider_vtbl *v;
-    int batch_size;
+    const mx_provider_vtbl *v; /**< the provider's functions */
+    int batch_size;            /**< samples in every batch (the last one padded) */
 };
 
 /** Batch size of p. */
@@ -77,11 +79,12 @@ int mx_provider_next(mx_provider *p, mx_batch *b);
 /** Frees the provider (NULL is fine). */
 void mx_provider_free(mx_provider *p);
 
+/** Options of mx_array_provider (MXNet.jl's ArrayDataProvider keywords). */
 typedef struct mx_array_provider_opts {
     int batch_size;      /**< required */
     int shuffle;         /**< reshuffle every epoch */
     float data_padding;  /**< value filling the padded tail of the last batch */
-    float label_padding;
+    float label_padding; /**< the same for the labels */
     uint64_t seed;       /**< shuffle seed */
 } mx_array_provider_opts;
 
@@ -91,13 +94,14 @@ mx_provider *mx_array_provider(int ndata, const char *const *data_names, mx_nd *
                                int nlabel, const char *const *label_names, mx_nd *const *labels,
                                const mx_array_provider_opts *opts);
 
+/** Options of mx_mnist_provider (libmxnet's MNISTIter); start from mx_mnist_defaults. */
 typedef struct mx_mnist_opts {
     const char *image;      /**< IDX images (raw or .gz) */
     const char *label;      /**< IDX labels */
     int batch_size;         /**< 128 in libmxnet; the tutorial uses 100 */
-    int shuffle;
+    int shuffle;            /**< 0; non-zero reshuffles every epoch */
     int flat;               /**< (N, 784) instead of (N, 1, 28, 28) */
-    uint64_t seed;
+    uint64_t seed;          /**< shuffle seed (0): an epoch's order depends on seed and epoch only */
     /** Shards for distributed training: of each global batch of
      * batch_size·num_parts samples (in the epoch's order, the same for every
      * part) part i reads slice i — N parts at batch B see exactly what one

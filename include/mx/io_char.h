@@ -16,11 +16,11 @@
  *
  * Inputs, MXNet.jl's names and order, with t = 1..seq_len and
  * i = 1..num_layers:
- *   data   <prefix>_data_<t>      (batch,)             character indices
- *          <prefix>_l<i>_init_c   (batch, num_hidden)  always 0
- *          <prefix>_l<i>_init_h   (batch, num_hidden)  always 0
+ *   data   `<prefix>_data_<t>`     (batch,)             character indices
+ *          `<prefix>_l<i>_init_c`  (batch, num_hidden)  always 0
+ *          `<prefix>_l<i>_init_h`  (batch, num_hidden)  always 0
  *          (every init_c first, then every init_h)
- *   label  <prefix>_label_<t>     (batch,)             next-character indices
+ *   label  `<prefix>_label_<t>`    (batch,)             next-character indices
  * Values are vocabulary indices as floats (the network embeds them), not
  * MXNet.jl's one-hot vectors. A sample is one sequence. */
 #ifndef MX_IO_CHAR_H
@@ -31,10 +31,12 @@
 #include "mx/io.h"
 #include "mx/vocab.h"
 
+/** Options of the char-LSTM provider; start from mx_char_defaults. */
 typedef struct mx_char_opts {
     const char *text;      /**< mx_char_provider: the text (bytes); read only at construction */
     size_t len;            /**< its length */
-    size_t begin, end;     /**< the range used; end 0 means the end of the text */
+    /** Start of the range used (byte offset; 0: the start of the text). */
+    size_t begin, end;     /**< end of the range, exclusive; 0 means the end of the text */
     const mx_vocab *vocab; /**< required; read only at construction */
     int batch_size;        /**< 32 */
     int seq_len;           /**< 32 */
@@ -45,7 +47,7 @@ typedef struct mx_char_opts {
      * whole global batches of batch_size·num_parts sequences and part i
      * takes the i-th batch_size of each — N parts at batch B see what one
      * reader at batch N·B sees. */
-    int part_index, num_parts;
+    int part_index, num_parts; /**< number of parts (0 or 1: no sharding); part_index is 0..num_parts-1 */
 } mx_char_opts;
 
 /** The tutorial's configuration (no text, no vocabulary). */

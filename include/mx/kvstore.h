@@ -13,6 +13,7 @@
 #include "mx/ndarray.h"
 #include "mx/optimizer.h"
 
+/** Key-value store (opaque; MXNet's KVStore). */
 typedef struct mx_kvstore mx_kvstore;
 
 /** A store of type "local" (or its alias "device"), or "dist_sync" where a

@@ -14,6 +14,7 @@
 
 #include "mx/ndarray.h"
 
+/** Evaluation metric (opaque; MXNet.jl's AbstractEvalMetric): running sums and how to report them. */
 typedef struct mx_metric mx_metric;
 
 /** Accuracy ("accuracy"): argmax over the class axis (axis 1) against float

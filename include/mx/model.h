@@ -15,8 +15,10 @@
 #include "mx/optimizer.h"
 #include "mx/symbol.h"
 
+/** FeedForward model (opaque; MXNet.jl's FeedForward): symbol, contexts, parameters, executors. */
 typedef struct mx_model mx_model;
 
+/** Options of mx_model_fit (MXNet.jl's fit keywords); start from mx_fit_defaults. */
 typedef struct mx_fit_opts {
     int n_epoch;                       /**< 10 */
     mx_provider *eval_data;            /**< validated after each epoch (NULL: none) */
@@ -24,7 +26,7 @@ typedef struct mx_fit_opts {
     const mx_initializer *initializer; /**< NULL: UniformInitializer(0.01) */
     const char *kvstore;               /**< several contexts: "local" (default) */
     mx_callback *const *callbacks;     /**< batch and epoch callbacks, run in order */
-    int ncallbacks;
+    int ncallbacks;                    /**< entries in callbacks (0: none) */
     int no_nan_check;                  /**< 0 (default): stop at the first batch whose outputs hold NaN/Inf */
 } mx_fit_opts;
 

@@ -11,8 +11,10 @@
 #include "mx/random.h"
 #include "mx/shape.h"
 
+/** NDArray handle (opaque): float32 elements, a shape and a context. */
 typedef struct mx_nd mx_nd;
 
+/** Elementwise operator of mx_nd_binary and mx_nd_scalar: +, −, ×, ÷. */
 typedef enum mx_nd_op { MX_ND_ADD, MX_ND_SUB, MX_ND_MUL, MX_ND_DIV } mx_nd_op;
 
 /** Uninitialised array of shape s on the CPU (one malloc). */

@@ -13,9 +13,9 @@
 
 /** A loaded file: n arrays and, if the file has them, their n names. */
 typedef struct mx_nd_list {
-    int n;
+    int n;           /**< number of arrays */
     char **names;    /**< NULL if the file has none */
-    mx_nd **arrays;
+    mx_nd **arrays;  /**< the n arrays, owned by the list (mx_nd_list_free) */
 } mx_nd_list;
 
 /** Atomically writes n arrays with their names (names may be NULL) to path. */

@@ -20,11 +20,13 @@
 #include <stdint.h>
 #include "mx/ndarray.h"
 
+/** Optimizer (opaque; MXNet.jl's AbstractOptimizer): options, schedules and this batch's η. */
 typedef struct mx_optimizer mx_optimizer;
 
 /** Floats of the state header (64 bytes, keeps the arrays 64-byte aligned). */
 #define MX_OPT_HEADER 16
 
+/** Update rule: MXNet.jl's optimizers plus libmxnet's NAG. */
 typedef enum mx_opt_kind {
     MX_OPT_SGD,      /**< v = μv − ηg, W += v (μ = 0: W −= ηg) */
     MX_OPT_NAG,      /**< libmxnet's Nesterov SGD: v = μv + g, W −= η(g + μv) */
@@ -36,6 +38,7 @@ typedef enum mx_opt_kind {
     MX_OPT_NADAM
 } mx_opt_kind;
 
+/** Kind of learning-rate schedule (MXNet.jl's LearningRate.Fixed, Exp, Inv). */
 typedef enum mx_lr_kind {
     MX_LR_FIXED, /**< η */
     MX_LR_EXP,   /**< η·γᵗ */
@@ -52,6 +55,7 @@ typedef struct mx_lr_schedule {
     int decay_on_iteration; /**< 0: t in epochs; 1: t in iterations */
 } mx_lr_schedule;
 
+/** Kind of momentum schedule (MXNet.jl's Momentum.Null, Fixed, NadamScheduler). */
 typedef enum mx_mom_kind {
     MX_MOM_AUTO,  /**< MXNet.jl's default for the optimizer: SGD/NAG Null if
                    * momentum = 0 else Fixed(momentum); Nadam
@@ -72,27 +76,28 @@ typedef struct mx_momentum_schedule {
 
 /** Options of every optimizer; fields a kind does not use are ignored. */
 typedef struct mx_optimizer_opts {
-    mx_opt_kind kind;
+    mx_opt_kind kind;    /**< the update rule */
     float lr;            /**< η (η₀ of the schedule) */
     float momentum;      /**< μ of SGD/NAG, 0 ≤ μ < 1 */
     float weight_decay;  /**< λ ≥ 0 */
     float rescale_grad;  /**< 0 = not set: fit uses 1/batch_size; else ≥ 0 */
     float clip_gradient; /**< 0 = no clipping; else > 0 */
-    float beta1, beta2;  /**< ADAM, AdaMax, Nadam: 0 ≤ β < 1 */
+    /** β₁ of ADAM, AdaMax, Nadam (0.9; Nadam 0.99), 0 ≤ β₁ < 1. */
+    float beta1, beta2;  /**< β₂ of ADAM, AdaMax, Nadam (0.999), 0 ≤ β₂ < 1 */
     float epsilon;       /**< ϵ > 0 (all but SGD/NAG) */
     float rho;           /**< ρ of AdaDelta, RMSProp: 0 < ρ < 1 */
-    mx_lr_schedule lr_schedule;
-    mx_momentum_schedule momentum_schedule;
+    mx_lr_schedule lr_schedule;             /**< η schedule (fixed) */
+    mx_momentum_schedule momentum_schedule; /**< μ schedule (auto: from momentum, or beta1 for Nadam) */
 } mx_optimizer_opts;
 
 /** MXNet.jl's OptimizationState: epoch is 1 during the first pass, batch
  * counts from 1 within the epoch, iter counts batches over all epochs
  * (1 during the first batch). */
 typedef struct mx_opt_state {
-    int epoch;
-    int batch;
-    long iter;
-    int batch_size;
+    int epoch;      /**< current epoch, from 1 */
+    int batch;      /**< current batch within the epoch, from 1 */
+    long iter;      /**< current batch over all epochs, from 1 */
+    int batch_size; /**< samples per batch */
 } mx_opt_state;
 
 /** MXNet.jl's defaults for kind (NAG takes SGD's). */

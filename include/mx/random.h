@@ -7,8 +7,10 @@
 
 #include <stdint.h>
 
+/** A generator's whole state: copy the struct to save or replay a stream;
+ * set it with mx_rng_seed, never by hand. */
 typedef struct mx_rng {
-    uint64_t s[4];
+    uint64_t s[4]; /**< the 256-bit xoshiro256** state */
 } mx_rng;
 
 /** Seeds rng deterministically from one 64-bit value. */

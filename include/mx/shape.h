@@ -6,12 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** Most dimensions a shape can have. */
 #define MX_MAX_NDIM 8
 
 /** ndim 0 means "unknown" during shape inference. */
 typedef struct mx_shape {
-    int ndim;
-    int64_t dims[MX_MAX_NDIM];
+    int ndim;                  /**< number of dimensions, 0..MX_MAX_NDIM */
+    int64_t dims[MX_MAX_NDIM]; /**< extent of each axis, outermost first; only the first ndim count */
 } mx_shape;
 
 /** Builds a shape from ndim dimensions given as ints. */

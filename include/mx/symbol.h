@@ -10,6 +10,7 @@
 #include "mx/error.h"
 #include "mx/shape.h"
 
+/** Symbol handle (opaque; MXNet's Symbol): an immutable graph, freed with mx_sym_free. */
 typedef struct mx_sym mx_sym;
 
 /** A variable (a free input of the graph) named name. */
@@ -17,7 +18,7 @@ mx_sym *mx_var(const char *name);
 
 /** Applies op with "key=value ..." params to inputs (NULL-terminated,
  * filling the op's arguments in order; missing ones become variables
- * named <node>_<argument>). Prefer the mx_op macro. */
+ * named `<node>_<argument>`). Prefer the mx_op macro. */
 mx_sym *mx_op_(const char *op, const char *params, ...);
 
 /** mx_op("FullyConnected", "name=fc1 num_hidden=128", data) */
@@ -29,7 +30,7 @@ mx_sym *mx_op_args(const char *op, const char *params, int n, const char *const 
                    mx_sym *const *inputs);
 
 /** Feeds first through ops given as "OpName key=value ..." strings,
- * NULL-terminated (MXNet.jl's @mx.chain). */
+ * NULL-terminated (MXNet.jl's `@mx.chain`). */
 mx_sym *mx_chain(mx_sym *first, ...);
 
 /** One symbol whose outputs are the outputs of syms in order. */

@@ -24,6 +24,7 @@
 
 #include "mx/error.h"
 
+/** Character vocabulary (opaque): byte ↔ index, with the unknown entry last. */
 typedef struct mx_vocab mx_vocab;
 
 /** Vocabulary of len bytes of text. max_chars > 0 keeps only the max_chars
