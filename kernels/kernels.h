@@ -56,11 +56,13 @@ typedef struct mx_kernels {
     /* y = softmax of x over the middle axis of (outer, channels, inner). */
     void (*softmax)(mx_engine *eng, const float *x, float *y, size_t outer, size_t channels,
                     size_t inner);
-    /* dx (req) = scale · (p − onehot(label)) over (outer, channels, inner);
-     * positions whose label is ignore (when use_ignore) get 0. */
+    /* dx (req) = scale · (p − target) over (outer, channels, inner), the
+     * target 1 − smooth for the label's class and smooth / (channels − 1)
+     * for the others (label smoothing; smooth 0: one-hot); positions whose
+     * label is ignore (when use_ignore) get 0. */
     void (*softmax_ce_grad)(mx_engine *eng, const float *p, const float *label, float *dx,
-                            size_t outer, size_t channels, size_t inner, float scale, int use_ignore,
-                            float ignore, mx_req req);
+                            size_t outer, size_t channels, size_t inner, float scale, float smooth,
+                            int use_ignore, float ignore, mx_req req);
     /* Number of labels that differ from ignore (a GPU waits for the count). */
     size_t (*count_not_equal)(mx_engine *eng, const float *label, size_t n, float ignore);
     /* y = a op b elementwise; y may be a or b. */

@@ -491,8 +491,14 @@ static void test_layers_infer_shape_errors(void)
     mx_sym *v = mx_var("x");
     CU_ASSERT_PTR_NULL(mx_op("Dropout", "mode=sometimes", v));
     ASSERT_ERROR_HAS("one of training, always");
+    /* MXNet's gelu: not supported (MX_ENOTSUP), listing what runs */
     CU_ASSERT_PTR_NULL(mx_op("LeakyReLU", "act_type=gelu", v));
-    ASSERT_ERROR_HAS("one of leaky, prelu, rrelu, elu");
+    CU_ASSERT_EQUAL(mx_last_status(), MX_ENOTSUP);
+    ASSERT_ERROR_HAS("value 'gelu' is not supported by mxrt (it runs leaky, prelu, rrelu, elu)");
+    /* a value MXNet does not have either is a bad value, listing every one */
+    CU_ASSERT_PTR_NULL(mx_op("LeakyReLU", "act_type=swish", v));
+    CU_ASSERT_EQUAL(mx_last_status(), MX_EINVAL);
+    ASSERT_ERROR_HAS("one of leaky, prelu, rrelu, elu, gelu, selu");
     mx_sym_free(v);
 }
 

@@ -508,7 +508,7 @@ static void test_pool_infer_errors(void)
         {"(1,1,3,3)", "kernel=(2,2) stride=(2)", "parameter 'stride': (2) has 1 dims, the kernel has 2"},
         {"(1,1,9)", "kernel=(2,2)", "parameter 'kernel': (2,2) is 2-D but data (1,1,9) needs a 1-D kernel"},
         {"(1,1,3,3)", "kernel=(2)", "is 1-D but data (1,1,3,3) needs a 2-D kernel"},
-        {"(1,1,3,3,3)", "kernel=(2,2,2)", "only 1-D and 2-D pooling"},
+        {"(1,1,3,3,3)", "kernel=(2,2,2)", "3-D pooling is not supported by mxrt"},
         {"(4,9)", "kernel=(2,2)", "argument 'data': Pooling needs (N,C,W) or (N,C,H,W) data, got (4,9)"},
         {"(1,1,3,3)", "pool_type=avg", "parameter 'kernel' is required unless global_pool=true"},
     };

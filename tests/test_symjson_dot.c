@@ -85,7 +85,7 @@ static void test_graphviz_shows_data_inputs_and_scalar_params(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(dot);
     assert_has(dot, "\"shared\" [label=\"shared\",shape=oval,");
     assert_has(dot, "\"f\" -> \"shared\" [dir=back");
-    assert_has(dot, "\\n_MulScalar\\n0.5\",shape=box,");
+    assert_has(dot, "\\n_mul_scalar\\n0.5\",shape=box,");
     assert_has(dot, "\"b_bias\" [label=\"b_bias\",shape=oval,");
     free(dot);
     mx_sym *all[] = {x, w, fc, half, b, g};

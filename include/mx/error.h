@@ -12,18 +12,24 @@ typedef enum mx_status {
     MX_ENOMEM,   /**< arena exhausted or allocation failed */
     MX_EIO,      /**< file missing, unreadable or unwritable */
     MX_EFORMAT,  /**< file content corrupt or of the wrong kind */
-    MX_ENOTSUP,  /**< valid request this build cannot do */
+    MX_ENOTSUP,  /**< not supported: valid for MXNet, but an op, a parameter value or a build
+                      feature mxrt lacks (never reported as a corrupt file) */
     MX_EINTERNAL /**< broken invariant inside mxrt */
 } mx_status;
 
 /** Message of the last failed call on this thread ("" if none). */
 const char *mx_last_error(void);
 
+/** Status of the last error recorded on this thread (MX_OK if none): what
+ * a call that returned NULL failed with, e.g. MX_ENOTSUP for a symbol file
+ * using an op mxrt lacks. */
+mx_status mx_last_status(void);
+
 /** Records a printf-style message for mx_last_error and returns st. */
 mx_status mx_set_error(mx_status st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/** Clears the last-error message of this thread. */
+/** Clears the last-error message and status of this thread. */
 void mx_clear_error(void);
 
 /** Short name of a status code ("MX_EINVAL"). */

@@ -37,8 +37,8 @@ void mx_cpu_softmax(mx_engine *eng, const float *x, float *y, size_t outer, size
                     size_t inner);
 /* Cross-entropy gradient of softmax. */
 void mx_cpu_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, float *dx,
-                            size_t outer, size_t channels, size_t inner, float scale, int use_ignore,
-                            float ignore, mx_req req);
+                            size_t outer, size_t channels, size_t inner, float scale, float smooth,
+                            int use_ignore, float ignore, mx_req req);
 /* Labels different from ignore. */
 size_t mx_cpu_count_not_equal(mx_engine *eng, const float *label, size_t n, float ignore);
 /* dst = src · scale for n bytes turned into floats (dataset pixels). */

@@ -29,11 +29,14 @@ void mx_cpu_softmax(mx_engine *eng, const float *x, float *y, size_t outer, size
 }
 
 void mx_cpu_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, float *dx,
-                            size_t outer, size_t channels, size_t inner, float scale, int use_ignore,
-                            float ignore, mx_req req)
+                            size_t outer, size_t channels, size_t inner, float scale, float smooth,
+                            int use_ignore, float ignore, mx_req req)
 {
     (void)eng;
     if (req == MX_REQ_NULL) return;
+    /* Label smoothing's targets (MXNet's smooth_alpha): 1 − α for the label,
+     * α spread over the other classes; α = 0 is the one-hot target. */
+    float hit = 1.0f - smooth, miss = channels > 1 ? smooth / (float)(channels - 1) : 0.0f;
     for (size_t o = 0; o < outer; o++) {
         for (size_t in = 0; in < inner; in++) {
             float lab = label[o * inner + in];
@@ -45,7 +48,7 @@ void mx_cpu_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, 
              * there, and x86 and Arm differ). */
             long k = lab > -1.0f && lab < (float)channels ? (long)lab : -1;
             for (size_t c = 0; c < channels; c++) {
-                float g = skip ? 0.0f : scale * (pr[c * inner] - ((long)c == k ? 1.0f : 0.0f));
+                float g = skip ? 0.0f : scale * (pr[c * inner] - ((long)c == k ? hit : miss));
                 if (req == MX_REQ_ADD) dr[c * inner] += g;
                 else dr[c * inner] = g;
             }

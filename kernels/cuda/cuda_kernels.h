@@ -25,7 +25,7 @@ void mx_cuda_act_backward(mx_engine *eng, mx_act act, const float *y, const floa
 /* Table entry softmax (see kernels/kernels.h). */
 void mx_cuda_softmax(mx_engine *eng, const float *x, float *y, size_t outer, size_t channels, size_t inner);
 /* Table entry softmax_ce_grad (see kernels/kernels.h). */
-void mx_cuda_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, float *dx, size_t outer, size_t channels, size_t inner, float scale, int use_ignore, float ignore, mx_req req);
+void mx_cuda_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, float *dx, size_t outer, size_t channels, size_t inner, float scale, float smooth, int use_ignore, float ignore, mx_req req);
 /* Table entry count_not_equal (see kernels/kernels.h). */
 size_t mx_cuda_count_not_equal(mx_engine *eng, const float *label, size_t n, float ignore);
 /* Table entry binary (see kernels/kernels.h). */

@@ -121,11 +121,14 @@ __device__ static inline void split_index(size_t i, size_t ch, size_t inner, siz
     *lab = o * inner + i % inner;
 }
 
-/* One thread per element of dx: scale·(p − onehot(label)), 0 where the
- * label is ignored. The label converts as the CPU's (long) does. */
+/* One thread per element of dx: scale·(p − target), 0 where the label is
+ * ignored; the target is hit for the label's class, miss for the others
+ * (1 and 0 without label smoothing). The label converts as the CPU's
+ * (long) does. */
 __global__ static void softmax_ce_grad_kernel(const float *p, const float *label, float *dx,
                                               size_t total, size_t ch, size_t inner, float scale,
-                                              int use_ignore, float ignore, mx_req req)
+                                              float hit, float miss, int use_ignore, float ignore,
+                                              mx_req req)
 {
     MX_CUDA_FOR(i, total) {
         size_t c, li;
@@ -133,21 +136,22 @@ __global__ static void softmax_ce_grad_kernel(const float *p, const float *label
         float lab = label[li];
         float g = 0.0f;
         if (!(use_ignore && lab == ignore))
-            g = scale * (p[i] - ((long long)c == (long long)lab ? 1.0f : 0.0f));
+            g = scale * (p[i] - ((long long)c == (long long)lab ? hit : miss));
         if (req == MX_REQ_ADD) dx[i] += g;
         else dx[i] = g;
     }
 }
 
 void mx_cuda_softmax_ce_grad(mx_engine *eng, const float *p, const float *label, float *dx,
-                             size_t outer, size_t channels, size_t inner, float scale, int use_ignore,
-                             float ignore, mx_req req)
+                             size_t outer, size_t channels, size_t inner, float scale, float smooth,
+                             int use_ignore, float ignore, mx_req req)
 {
     (void)eng;
     size_t total = outer * channels * inner;
     if (req == MX_REQ_NULL || total == 0) return;
+    float hit = 1.0f - smooth, miss = channels > 1 ? smooth / (float)(channels - 1) : 0.0f;
     softmax_ce_grad_kernel<<<mx_cuda_blocks(total, MX_CUDA_THREADS), MX_CUDA_THREADS, 0,
-                             mx_cuda_stream()>>>(p, label, dx, total, channels, inner, scale,
+                             mx_cuda_stream()>>>(p, label, dx, total, channels, inner, scale, hit, miss,
                                                  use_ignore, ignore, req);
     MX_CUDA_LAUNCHED("softmax_ce_grad");
 }

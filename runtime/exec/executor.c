@@ -48,6 +48,7 @@ typedef struct bind_state {
     int *bdata, *bgrad, *bws; /* buffer id per entry / per node, -1 = none */
     mx_plan_buf *bufs;
     int *parent;
+    mx_shape *in_shapes; /* scratch: one node's input shapes (the most any node has) */
 } bind_state;
 
 static int entry_of(const bind_state *s, const mx_node *nd, int k)
@@ -75,6 +76,7 @@ static void free_state(bind_state *s)
     free(s->ebase); free(s->opstep); free(s->argidx); free(s->uses); free(s->head);
     free(s->needs_grad); free(s->run_bwd); free(s->slot_req); free(s->ibase);
     free(s->bdata); free(s->bgrad); free(s->bws); free(s->bufs); free(s->parent);
+    free(s->in_shapes);
 }
 
 static size_t entry_bytes(const bind_state *s, int node, int k)
@@ -117,9 +119,14 @@ static mx_status index_graph(mx_exec *e, bind_state *s)
     s->ibase = calloc((size_t)n + 1, sizeof(int));
     s->bws = malloc((size_t)n * sizeof(int));
     if (!s->ebase || !s->opstep || !s->argidx || !s->run_bwd || !s->ibase || !s->bws) return fail_oom();
-    for (int i = 0; i < n; i++) s->ibase[i + 1] = s->ibase[i] + s->gs.order[i]->ninputs;
+    int most = 1;
+    for (int i = 0; i < n; i++) {
+        s->ibase[i + 1] = s->ibase[i] + s->gs.order[i]->ninputs;
+        if (s->gs.order[i]->ninputs > most) most = s->gs.order[i]->ninputs;
+    }
     s->slot_req = calloc((size_t)s->ibase[n] + 1, sizeof(mx_req));
-    if (!s->slot_req) return fail_oom();
+    s->in_shapes = malloc((size_t)most * sizeof *s->in_shapes);
+    if (!s->slot_req || !s->in_shapes) return fail_oom();
     mx_status st = map_args(e, &s->gs, s->argidx);
     if (st != MX_OK) return st;
     for (int i = 0; i < n; i++) {
@@ -207,7 +214,7 @@ static void plan_buffers(bind_state *s)
         }
         size_t ws = 0;
         if (nd->op->workspace) {
-            mx_shape in[MX_NODE_MAX_INPUTS];
+            mx_shape *in = s->in_shapes;
             for (int k = 0; k < nd->ninputs; k++)
                 in[k] = s->gs.out[mx_graph_index(&s->gs, nd->inputs[k].node)][nd->inputs[k].index];
             ws = nd->op->workspace(s->k, nd->param, in, s->gs.out[i]);

@@ -145,7 +145,11 @@ static mx_status plan(fx_prep *p)
     p->bdata = malloc((size_t)(ne ? ne : 1) * sizeof(int));
     p->bws = malloc((size_t)n * sizeof(int));
     p->bufs = calloc((size_t)(ne + n + 1), sizeof *p->bufs);
-    if (!uses || !p->bdata || !p->bws || !p->bufs) { free(uses); return fail_oom(); }
+    int most = 1;
+    for (int i = 0; i < n; i++)
+        if (p->gs.order[i]->ninputs > most) most = p->gs.order[i]->ninputs;
+    mx_shape *in = malloc((size_t)most * sizeof *in);
+    if (!uses || !in || !p->bdata || !p->bws || !p->bufs) { free(uses); free(in); return fail_oom(); }
     for (int x = 0; x < ne; x++) p->bdata[x] = -1;
     for (int i = 0; i < n; i++) {
         mx_node *nd = p->gs.order[i];
@@ -157,7 +161,6 @@ static mx_status plan(fx_prep *p)
     for (int i = 0; i < n; i++) {
         mx_node *nd = p->gs.order[i];
         if (!nd->op) continue;
-        mx_shape in[MX_OP_MAX_ARGS];
         int src0 = -1;
         for (int k = 0; k < nd->ninputs; k++) {
             int si = mx_graph_index(&p->gs, nd->inputs[k].node), x = p->ebase[si] + nd->inputs[k].index;
@@ -181,6 +184,7 @@ static mx_status plan(fx_prep *p)
         step++;
     }
     free(uses);
+    free(in);
     p->planned = mx_plan_assign(p->bufs, p->nbufs);
     return MX_OK;
 }

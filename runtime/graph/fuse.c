@@ -209,15 +209,19 @@ static mx_sym *rebuild(fuse_state *f, const mx_sym *sym, mx_node **nn, int *crea
         }
         nn[i] = nd;
         if (!nd->op) continue;
-        mx_entry in[MX_NODE_MAX_INPUTS];
+        mx_entry *in = malloc((size_t)nd->ninputs * sizeof *in + 1);
+        if (!in) return NULL;
         int same = 1;
         for (int k = 0; k < nd->ninputs; k++) {
             in[k] = remap(f, nn, nd->inputs[k]);
             same &= in[k].node == nd->inputs[k].node && in[k].index == nd->inputs[k].index;
         }
-        if (same) continue;
-        if (!(nn[i] = mx_fuse_clone_node(nd, in))) return NULL;
-        created[i] = 1;
+        if (!same) {
+            nn[i] = mx_fuse_clone_node(nd, in);
+            created[i] = nn[i] != NULL;
+        }
+        free(in);
+        if (!nn[i]) return NULL;
     }
     mx_entry *outs = malloc((size_t)(sym->nout ? sym->nout : 1) * sizeof *outs);
     if (!outs) return NULL;

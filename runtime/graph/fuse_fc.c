@@ -163,15 +163,16 @@ static int build_node(group_state *g, int i)
     mx_node *nd = g->gs->order[i];
     g->nn[i] = nd;
     if (!nd->op) return 1;
-    mx_entry in[MX_NODE_MAX_INPUTS];
+    mx_entry *in = malloc((size_t)nd->ninputs * sizeof *in + 1);
+    if (!in) return 0;
     int same = 1;
     for (int k = 0; k < nd->ninputs; k++) {
         in[k] = remap(g, nd->inputs[k]);
         same &= in[k].node == nd->inputs[k].node && in[k].index == nd->inputs[k].index;
     }
-    if (same) return 1;
-    g->created[i] = 1;
-    return (g->nn[i] = mx_fuse_clone_node(nd, in)) != NULL;
+    if (!same) g->created[i] = (g->nn[i] = mx_fuse_clone_node(nd, in)) != NULL;
+    free(in);
+    return g->nn[i] != NULL;
 }
 
 /* Builds every node in a topological order of the contracted graph:

@@ -9,6 +9,12 @@
 
 typedef struct mx_node mx_node;
 
+/* Attributes as symbol JSON holds them: key/value strings in file order. */
+typedef struct mx_attrs {
+    int n;
+    char **keys, **vals;
+} mx_attrs;
+
 typedef struct mx_entry {
     mx_node *node;
     int index;
@@ -27,6 +33,8 @@ struct mx_node {
     char **out_names;    /* "<name>_output" or "<name>_output<i>" */
     int naux;
     char **aux_names;    /* "<name>_<aux>" */
+    mx_attrs *aux_attrs; /* naux lists: the attributes of each aux state's
+                          * variable in symbol JSON (NULL: none) */
     int mark;            /* scratch for traversals */
     mx_node *next_dead;  /* mx_node_release's worklist of nodes to free */
 };
@@ -51,5 +59,15 @@ mx_node *mx_node_new_op(const mx_op_def *op, const char *name, void *param, int 
 
 /* Drops a reference; frees the node (and its input references) at zero. */
 void mx_node_release(mx_node *node);
+
+/* Appends key=value to a (a copy of each); MX_ENOMEM on failure. */
+mx_status mx_attrs_add(mx_attrs *a, const char *key, const char *value);
+
+/* Frees a's strings and arrays and zeroes it. */
+void mx_attrs_clear(mx_attrs *a);
+
+/* Copies what a node carries besides its op and inputs — its attributes,
+ * its aux states' names and attributes — from src to dst (same op). */
+mx_status mx_node_copy_meta(mx_node *dst, const mx_node *src);
 
 #endif

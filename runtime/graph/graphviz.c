@@ -125,7 +125,10 @@ static void mark_auto_named(mx_node *const *order, int n, int *hidden)
     for (int i = 0; i < n; i++) {
         const mx_node *c = order[i];
         if (!c->op) continue;
-        const char *args[MX_OP_MAX_ARGS];
+        const char *few[MX_OP_MAX_ARGS], **args = few;
+        int room = mx_op_args_room(c->op, c->param);
+        /* (out of memory: the variables are drawn rather than hidden) */
+        if (room > MX_OP_MAX_ARGS && !(args = malloc((size_t)room * sizeof *args))) continue;
         int nargs = c->op->list_arguments(c->param, args);
         size_t ln = strlen(c->name);
         for (int k = 0; k < c->ninputs && k < nargs; k++) {
@@ -134,6 +137,7 @@ static void mark_auto_named(mx_node *const *order, int n, int *hidden)
                 continue;
             hidden[v->mark - 1] = 1;
         }
+        if (args != few) free(args);
     }
 }
 

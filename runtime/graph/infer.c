@@ -48,14 +48,13 @@ static mx_status too_large(const mx_node *nd, const char *what, int k, const mx_
                         nd->op->name, nd->name, what, k, mx_shape_str(s, buf, sizeof buf));
 }
 
-/* One pass over op nodes; *changed counts shapes learnt. */
-static mx_status infer_pass(mx_graph_shapes *gs, int *changed)
+/* One pass over op nodes; *changed counts shapes learnt. in, before and
+ * src have room for the most inputs a node of the graph has. */
+static mx_status infer_pass(mx_graph_shapes *gs, int *changed, mx_shape *in, mx_shape *before, int *src)
 {
     for (int i = 0; i < gs->n; i++) {
         mx_node *nd = gs->order[i];
         if (!nd->op) continue;
-        mx_shape in[MX_NODE_MAX_INPUTS], before[MX_NODE_MAX_INPUTS];
-        int src[MX_NODE_MAX_INPUTS];
         for (int k = 0; k < nd->ninputs; k++) {
             src[k] = mx_graph_index(gs, nd->inputs[k].node);
             in[k] = before[k] = gs->out[src[k]][nd->inputs[k].index];
@@ -125,12 +124,21 @@ mx_status mx_graph_infer(const mx_sym *sym, int n_known, const char *const *name
             return mx_set_error(MX_EINVAL, "infer_shape: the symbol has no argument named '%s'", names[k]);
         }
     }
-    for (int pass = 0; pass < 16; pass++) {
+    int most = 1;
+    for (int i = 0; i < gs->n; i++)
+        if (gs->order[i]->ninputs > most) most = gs->order[i]->ninputs;
+    mx_shape *in = malloc((size_t)most * sizeof *in), *before = malloc((size_t)most * sizeof *before);
+    int *src = malloc((size_t)most * sizeof *src);
+    mx_status st = in && before && src ? MX_OK : mx_set_error(MX_ENOMEM, "infer_shape: out of memory");
+    for (int pass = 0; pass < 16 && st == MX_OK; pass++) {
         int changed = 0;
-        mx_status st = infer_pass(gs, &changed);
-        if (st != MX_OK) { mx_graph_shapes_free(gs); return st; }
+        st = infer_pass(gs, &changed, in, before, src);
         if (!changed) break;
     }
+    free(in);
+    free(before);
+    free(src);
+    if (st != MX_OK) { mx_graph_shapes_free(gs); return st; }
     for (int i = 0; i < gs->n; i++) {
         mx_node *nd = gs->order[i];
         for (int k = 0; k < nd->noutputs; k++) {

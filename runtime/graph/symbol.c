@@ -45,6 +45,8 @@ void mx_node_release(mx_node *node)
         for (int i = 0; node->attr_vals && i < node->nattr; i++) free(node->attr_vals[i]);
         for (int i = 0; node->out_names && i < node->noutputs; i++) free(node->out_names[i]);
         for (int i = 0; node->aux_names && i < node->naux; i++) free(node->aux_names[i]);
+        for (int i = 0; node->aux_attrs && i < node->naux; i++) mx_attrs_clear(&node->aux_attrs[i]);
+        free(node->aux_attrs);
         free(node->attr_keys);
         free(node->attr_vals);
         free(node->out_names);
@@ -55,6 +57,56 @@ void mx_node_release(mx_node *node)
         free(node);
         node = next;
     }
+}
+
+mx_status mx_attrs_add(mx_attrs *a, const char *key, const char *value)
+{
+    char **keys = realloc(a->keys, (size_t)(a->n + 1) * sizeof *keys);
+    if (keys) a->keys = keys;
+    char **vals = realloc(a->vals, (size_t)(a->n + 1) * sizeof *vals);
+    if (vals) a->vals = vals;
+    char *k = keys && vals ? strdup(key) : NULL, *v = k ? strdup(value) : NULL;
+    if (!v) {
+        free(k);
+        return mx_set_error(MX_ENOMEM, "symbol: out of memory");
+    }
+    a->keys[a->n] = k;
+    a->vals[a->n] = v;
+    a->n++;
+    return MX_OK;
+}
+
+void mx_attrs_clear(mx_attrs *a)
+{
+    for (int i = 0; i < a->n; i++) {
+        free(a->keys[i]);
+        free(a->vals[i]);
+    }
+    free(a->keys);
+    free(a->vals);
+    memset(a, 0, sizeof *a);
+}
+
+mx_status mx_node_copy_meta(mx_node *dst, const mx_node *src)
+{
+    mx_attrs own = {dst->nattr, dst->attr_keys, dst->attr_vals};
+    mx_status st = MX_OK;
+    for (int i = 0; i < src->nattr && st == MX_OK; i++) st = mx_attrs_add(&own, src->attr_keys[i], src->attr_vals[i]);
+    dst->nattr = own.n;
+    dst->attr_keys = own.keys;
+    dst->attr_vals = own.vals;
+    for (int k = 0; k < dst->naux && k < src->naux && st == MX_OK; k++) {
+        char *name = strdup(src->aux_names[k]);
+        if (!name) return mx_set_error(MX_ENOMEM, "symbol: out of memory");
+        free(dst->aux_names[k]);
+        dst->aux_names[k] = name;
+        if (!src->aux_attrs || !src->aux_attrs[k].n) continue;
+        if (!dst->aux_attrs && !(dst->aux_attrs = calloc((size_t)dst->naux, sizeof *dst->aux_attrs)))
+            return mx_set_error(MX_ENOMEM, "symbol: out of memory");
+        for (int i = 0; i < src->aux_attrs[k].n && st == MX_OK; i++)
+            st = mx_attrs_add(&dst->aux_attrs[k], src->aux_attrs[k].keys[i], src->aux_attrs[k].vals[i]);
+    }
+    return st;
 }
 
 static mx_node *node_alloc(const char *name, int noutputs)
@@ -119,17 +171,22 @@ mx_sym *mx_var(const char *name)
     return s;
 }
 
-/* Automatic names: <lowercase op><counter>, one counter per op type. */
-static void auto_name(const mx_op_def *op, char *out, size_t cap)
+/* Automatic names, MXNet's rule: the op name as called, lowercased, then
+ * a counter per such name (_Plus gives _plus0 although the node's op is
+ * elemwise_add; FullyConnected gives fullyconnected0). */
+static void auto_name(const char *called, char *out, size_t cap)
 {
-    static const mx_op_def *ops[256];
-    static int counts[256];
-    int slot = 0;
-    while (slot < 255 && ops[slot] && ops[slot] != op) slot++;
-    ops[slot] = op;
+    enum { SLOTS = 256, HINT = 48 };
+    static char hints[SLOTS][HINT];
+    static int counts[SLOTS];
+    char hint[HINT];
     size_t i = 0;
-    for (; op->name[i] && i + 12 < cap; i++) out[i] = (char)tolower((unsigned char)op->name[i]);
-    snprintf(out + i, cap - i, "%d", counts[slot]++);
+    for (; called[i] && i + 1 < HINT; i++) hint[i] = (char)tolower((unsigned char)called[i]);
+    hint[i] = '\0';
+    int slot = 0;
+    while (slot < SLOTS - 1 && hints[slot][0] && strcmp(hints[slot], hint)) slot++;
+    if (!hints[slot][0]) memcpy(hints[slot], hint, i + 1);
+    snprintf(out, cap, "%.*s%d", (int)(cap > 12 ? cap - 12 : 0), hint, counts[slot]++);
 }
 
 mx_node *mx_node_new_op(const mx_op_def *op, const char *name, void *param, int ninputs,
@@ -182,7 +239,9 @@ mx_sym *mx_op_args(const char *opname, const char *params, int n, const char *co
 {
     const mx_op_def *op = mx_op_lookup(opname);
     if (!op) {
-        mx_set_error(MX_EINVAL, "unknown operator '%s'", opname ? opname : "(null)");
+        if (!opname) mx_set_error(MX_EINVAL, "operator name is NULL");
+        else mx_set_error(MX_ENOTSUP, "operator '%s' is not supported by mxrt (docs/operators.md lists its ops)",
+                          opname);
         return NULL;
     }
     void *param = calloc(1, op->param_size ? op->param_size : 1);
@@ -194,13 +253,17 @@ mx_sym *mx_op_args(const char *opname, const char *params, int n, const char *co
         free(param);
         return NULL;
     }
-    if (!name[0]) auto_name(op, name, sizeof name);
-    const char *args[MX_OP_MAX_ARGS];
-    int nargs = op->list_arguments(param, args);
-    mx_entry in[MX_OP_MAX_ARGS];
-    mx_node *made[MX_OP_MAX_ARGS] = {0};
+    if (!name[0]) auto_name(opname, name, sizeof name);
+    int room = mx_op_args_room(op, param), nargs = 0;
+    const char **args = calloc((size_t)room, sizeof *args);
+    mx_entry *in = calloc((size_t)room, sizeof *in);
+    mx_node **made = calloc((size_t)room, sizeof *made);
     mx_node *node = NULL;
-    memset(in, 0, sizeof in);
+    if (!args || !in || !made) {
+        mx_set_error(MX_ENOMEM, "symbol: out of memory");
+        goto done;
+    }
+    nargs = op->list_arguments(param, args);
     if (n > nargs) {
         mx_set_error(MX_EINVAL, "%s '%s': %d inputs given, the op takes %d", op->name, name, n, nargs);
         goto done;
@@ -212,7 +275,7 @@ mx_sym *mx_op_args(const char *opname, const char *params, int n, const char *co
             if (slot == nargs) {
                 char list[256];
                 size_t len = 0;
-                for (int a = 0; a < nargs; a++)
+                for (int a = 0; a < nargs && len < sizeof list; a++)
                     len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", a ? ", " : "", args[a]);
                 mx_set_error(MX_EINVAL, "%s '%s': no argument named '%s' (arguments: %s)", op->name,
                              name, arg_names[i], list);
@@ -243,7 +306,10 @@ mx_sym *mx_op_args(const char *opname, const char *params, int n, const char *co
         param = NULL;
     }
 done:
-    for (int a = 0; a < MX_OP_MAX_ARGS; a++) mx_node_release(made[a]);
+    for (int a = 0; made && a < nargs; a++) mx_node_release(made[a]);
+    free(made);
+    free(in);
+    free(args);
     for (int i = 0; i < nattr; i++) { free(keys[i]); free(vals[i]); }
     free(keys);
     free(vals);
@@ -262,21 +328,25 @@ done:
 
 mx_sym *mx_op_(const char *op, const char *params, ...)
 {
-    mx_sym *inputs[MX_OP_MAX_ARGS + 1];
     int n = 0;
-    va_list ap;
+    va_list ap, again;
     va_start(ap, params);
-    mx_sym *s;
-    while ((s = va_arg(ap, mx_sym *)) != NULL) {
-        if (n == MX_OP_MAX_ARGS) {
-            va_end(ap);
-            mx_set_error(MX_EINVAL, "%s: too many inputs", op);
-            return NULL;
-        }
-        inputs[n++] = s;
-    }
+    va_copy(again, ap);
+    while (va_arg(ap, mx_sym *) != NULL) n++;
     va_end(ap);
-    return mx_op_args(op, params, n, NULL, inputs);
+    mx_sym **inputs = malloc((size_t)(n ? n : 1) * sizeof *inputs);
+    for (int i = 0; i < n; i++) {
+        mx_sym *s = va_arg(again, mx_sym *);
+        if (inputs) inputs[i] = s;
+    }
+    va_end(again);
+    if (!inputs) {
+        mx_set_error(MX_ENOMEM, "%s: out of memory", op ? op : "mx_op");
+        return NULL;
+    }
+    mx_sym *s = mx_op_args(op, params, n, NULL, inputs);
+    free(inputs);
+    return s;
 }
 
 mx_sym *mx_chain(mx_sym *first, ...)

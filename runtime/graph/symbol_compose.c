@@ -60,7 +60,8 @@ mx_sym *mx_compose(const mx_sym *sym, int n, const char *const *names, mx_sym *c
             continue;
         }
         int changed = 0;
-        mx_entry in[MX_OP_MAX_ARGS];
+        mx_entry *in = malloc((size_t)nd->ninputs * sizeof *in + 1);
+        if (!in) { mx_set_error(MX_ENOMEM, "mx_compose: out of memory"); goto done; }
         for (int k = 0; k < nd->ninputs; k++) {
             mx_node *src = nd->inputs[k].node;
             int si = 0;
@@ -70,21 +71,20 @@ mx_sym *mx_compose(const mx_sym *sym, int n, const char *const *names, mx_sym *c
             changed |= in[k].node != src || in[k].index != nd->inputs[k].index;
         }
         if (!changed) {
+            free(in);
             map[i] = nd;
             nd->refs++;
             continue;
         }
         void *param = malloc(nd->op->param_size ? nd->op->param_size : 1);
-        if (!param) { mx_set_error(MX_ENOMEM, "mx_compose: out of memory"); goto done; }
+        if (!param) { free(in); mx_set_error(MX_ENOMEM, "mx_compose: out of memory"); goto done; }
         memcpy(param, nd->param, nd->op->param_size);
         mx_node *copy = mx_node_new_op(nd->op, nd->name, param, nd->ninputs, in);
+        free(in);
         if (!copy) { free(param); goto done; }
-        copy->nattr = nd->nattr;
-        copy->attr_keys = calloc((size_t)(nd->nattr ? nd->nattr : 1), sizeof(char *));
-        copy->attr_vals = calloc((size_t)(nd->nattr ? nd->nattr : 1), sizeof(char *));
-        for (int a = 0; a < nd->nattr && copy->attr_keys && copy->attr_vals; a++) {
-            copy->attr_keys[a] = strdup(nd->attr_keys[a]);
-            copy->attr_vals[a] = strdup(nd->attr_vals[a]);
+        if (mx_node_copy_meta(copy, nd) != MX_OK) {
+            mx_node_release(copy);
+            goto done;
         }
         map[i] = copy;
     }

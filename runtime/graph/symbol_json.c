@@ -16,6 +16,7 @@ typedef struct loader {
     const char *what;
     const mx_json *nodes;
     mx_node **built; /* one reference each; NULL until built */
+    long version;    /* the writer's MXNet version (10600 = 1.6.0); 800 when the file has none */
 } loader;
 
 /* A name fit for a one-line message: control bytes become '?', long
@@ -91,17 +92,13 @@ static mx_status resolve_entry(const loader *L, const mx_json *e, int limit, con
     return MX_OK;
 }
 
-/* Which object holds the node's attributes, and which holds extra user
- * attributes that are never parameters (0.8 files: "param" + "attr"). */
-static void attr_sources(const mx_json *nd, const mx_json **params, const mx_json **extra)
-{
-    *params = mx_json_get(nd, "attrs");
-    *extra = NULL;
-    if (*params) return;
-    const mx_json *param = mx_json_get(nd, "param"), *attr = mx_json_get(nd, "attr");
-    if (param) { *params = param; *extra = attr; }
-    else *params = attr;
-}
+/* A node's attributes as MXNet's loader sees them: "attrs" (or the older
+ * "attr"), then "param" (0.8 files: every op parameter, defaults too)
+ * for keys not already given. Pointers into the parsed JSON. */
+typedef struct node_attrs {
+    int n;
+    const char **keys, **vals;
+} node_attrs;
 
 static mx_status check_attr_object(const loader *L, const char *ctx, const char *field, const mx_json *o)
 {
@@ -115,34 +112,89 @@ static mx_status check_attr_object(const loader *L, const char *ctx, const char 
     return MX_OK;
 }
 
-/* Copies the chosen attributes onto the node (keys with "__" skipped when
- * skip_internal: they are MXNet bookkeeping, not op parameters). */
-static mx_status keep_attrs(mx_node *nd, const mx_json *o, int skip_internal)
+static mx_status gather_attrs(const loader *L, const char *ctx, const mx_json *nd, node_attrs *out)
 {
-    if (!o || !o->n) return MX_OK;
-    size_t cap = (size_t)nd->nattr + (size_t)o->n;
-    char **keys = realloc(nd->attr_keys, cap * sizeof *keys);
-    if (keys) nd->attr_keys = keys;
-    char **vals = realloc(nd->attr_vals, cap * sizeof *vals);
-    if (vals) nd->attr_vals = vals;
-    if (!keys || !vals) return mx_set_error(MX_ENOMEM, "symbol JSON: out of memory");
-    for (int k = 0; k < o->n; k++) {
-        if (skip_internal && !strncmp(o->keys[k], "__", 2)) continue;
-        char *key = strdup(o->keys[k]), *val = strdup(o->items[k].str);
-        if (!key || !val) {
-            free(key);
-            free(val);
-            return mx_set_error(MX_ENOMEM, "symbol JSON: out of memory");
+    static const char *const fields[] = {"attrs", "attr", "param"};
+    const mx_json *src[3];
+    int cap = 0;
+    for (int f = 0; f < 3; f++) {
+        src[f] = mx_json_get(nd, fields[f]);
+        mx_status st = check_attr_object(L, ctx, fields[f], src[f]);
+        if (st != MX_OK) return st;
+        cap += src[f] ? src[f]->n : 0;
+    }
+    out->n = 0;
+    out->keys = calloc((size_t)cap + 1, sizeof *out->keys);
+    out->vals = calloc((size_t)cap + 1, sizeof *out->vals);
+    if (!out->keys || !out->vals) return mx_set_error(MX_ENOMEM, "%s: out of memory", L->what);
+    for (int f = 0; f < 3; f++) {
+        for (int k = 0; src[f] && k < src[f]->n; k++) {
+            int seen = 0;
+            for (int j = 0; j < out->n && !seen; j++) seen = !strcmp(out->keys[j], src[f]->keys[k]);
+            if (seen) continue;
+            out->keys[out->n] = src[f]->keys[k];
+            out->vals[out->n] = src[f]->items[k].str;
+            out->n++;
         }
-        nd->attr_keys[nd->nattr] = key;
-        nd->attr_vals[nd->nattr] = val;
-        nd->nattr++;
     }
     return MX_OK;
 }
 
-static mx_status build_variable(loader *L, int i, const char *ctx, const mx_json *inputs,
-                                const mx_json *attrs, const mx_json *extra, const mx_json *name)
+static void free_attrs(node_attrs *a)
+{
+    free(a->keys);
+    free(a->vals);
+}
+
+/* Keys MXNet before 0.9 wrote without underscores; its loader turns them
+ * into hidden attributes (UpgradeJSON_FixParsing). */
+static const char *const legacy_hidden[] = {"ctx_group", "lr_mult", "wd_mult", "force_mirroring", "mirror_stage"};
+#define N_LEGACY ((int)(sizeof legacy_hidden / sizeof legacy_hidden[0]))
+
+/* The legacy key key is, or ends with "_" + one of them: its index, with
+ * *prefix_len the length before "_" (0 for the key itself); -1 if none. */
+static int legacy_key(const char *key, size_t *prefix_len)
+{
+    size_t n = strlen(key);
+    for (int h = 0; h < N_LEGACY; h++) {
+        size_t m = strlen(legacy_hidden[h]);
+        if (n == m && !strcmp(key, legacy_hidden[h])) { *prefix_len = 0; return h; }
+        if (n > m + 1 && key[n - m - 1] == '_' && !strcmp(key + n - m, legacy_hidden[h])) {
+            *prefix_len = n - m - 1;
+            return h;
+        }
+    }
+    return -1;
+}
+
+static mx_status add_attr(mx_node *nd, const char *key, const char *val)
+{
+    mx_attrs a = {nd->nattr, nd->attr_keys, nd->attr_vals};
+    mx_status st = mx_attrs_add(&a, key, val);
+    nd->nattr = a.n;
+    nd->attr_keys = a.keys;
+    nd->attr_vals = a.vals;
+    return st;
+}
+
+/* Sets a hidden attribute "__name__" on nd, replacing an earlier value. */
+static mx_status set_hidden(mx_node *nd, const char *name, const char *val)
+{
+    char key[64];
+    snprintf(key, sizeof key, "__%s__", name);
+    for (int i = 0; i < nd->nattr; i++)
+        if (!strcmp(nd->attr_keys[i], key)) {
+            char *v = strdup(val);
+            if (!v) return mx_set_error(MX_ENOMEM, "symbol JSON: out of memory");
+            free(nd->attr_vals[i]);
+            nd->attr_vals[i] = v;
+            return MX_OK;
+        }
+    return add_attr(nd, key, val);
+}
+
+static mx_status build_variable(loader *L, int i, const char *ctx, const mx_json *inputs, const node_attrs *a,
+                                const mx_json *name)
 {
     if (inputs->n)
         return lerr(L, "%s: a variable (op \"null\") cannot have inputs (it has %d)", ctx, inputs->n);
@@ -154,44 +206,119 @@ static mx_status build_variable(loader *L, int i, const char *ctx, const mx_json
     L->built[i] = nd;
     /* Variables keep every attribute ("__shape__", "__init__", ...): mxrt
      * never interprets them, and re-saving should not lose them. */
-    mx_status st = keep_attrs(nd, attrs, 0);
-    return st == MX_OK ? keep_attrs(nd, extra, 0) : st;
+    mx_status st = MX_OK;
+    for (int k = 0; k < a->n && st == MX_OK; k++) st = add_attr(nd, a->keys[k], a->vals[k]);
+    return st;
 }
 
-static mx_status build_op(loader *L, int i, const char *ctx, const mx_json *op_name,
-                          const mx_json *inputs, const mx_json *attrs, const mx_json *name)
+/* Parses the op's parameters from a: hidden keys ("__x__") and legacy
+ * ones are skipped here (apply_hidden). A value mxrt cannot run keeps
+ * its not-supported status; any other refusal is a bad file. */
+static mx_status parse_params(const loader *L, const char *ctx, const mx_op_def *op, void *param,
+                              const node_attrs *a)
 {
-    const mx_op_def *op = mx_op_lookup(op_name->str);
-    if (!op) return lerr(L, "%s: unknown operator '%s'", ctx, op_name->str);
-    void *param = calloc(1, op->param_size ? op->param_size : 1);
-    if (!param) return mx_set_error(MX_ENOMEM, "symbol JSON: out of memory");
     mx_status st = mx_params_defaults(op, param);
-    for (int k = 0; st == MX_OK && attrs && k < attrs->n; k++) {
-        if (!strncmp(attrs->keys[k], "__", 2)) continue;
-        if (mx_param_set(op, param, attrs->keys[k], attrs->items[k].str) != MX_OK) {
+    size_t plen;
+    for (int k = 0; st == MX_OK && k < a->n; k++) {
+        if (!strncmp(a->keys[k], "__", 2)) continue;
+        if (!mx_param_known(op, a->keys[k]) && legacy_key(a->keys[k], &plen) >= 0) continue;
+        mx_status pst = mx_param_set(op, param, a->keys[k], a->vals[k]);
+        if (pst != MX_OK) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", mx_last_error());
-            st = lerr(L, "%s: %s", ctx, msg);
+            st = pst == MX_ENOTSUP ? mx_set_error(MX_ENOTSUP, "%s: %s: %s", L->what, ctx, msg)
+                                   : lerr(L, "%s: %s", ctx, msg);
         }
     }
-    for (const mx_param_spec *s = op->params; st == MX_OK && s && s->name; s++)
-        if (!s->def && !mx_json_get(attrs, s->name))
+    for (const mx_param_spec *s = op->params; st == MX_OK && s && s->name; s++) {
+        int given = 0;
+        for (int k = 0; k < a->n && !given; k++) given = !strcmp(a->keys[k], s->name);
+        if (!s->def && !given && !(s->flags & MX_PF_OPTIONAL))
             st = lerr(L, "%s: required parameter '%s' missing", ctx, s->name);
+    }
+    return st;
+}
+
+/* The node's attributes besides its parameters: hidden ones kept as they
+ * are, legacy ones as MXNet's loader turns them: "lr_mult" becomes the
+ * node's "__lr_mult__", "<arg>_lr_mult" the "__lr_mult__" of that input's
+ * variable. */
+static mx_status apply_hidden(const loader *L, const char *ctx, mx_node *nd, const node_attrs *a,
+                              const char *const *args, int nargs)
+{
+    for (int k = 0; k < a->n; k++) {
+        const char *key = a->keys[k];
+        size_t plen;
+        int h;
+        mx_status st = MX_OK;
+        if (mx_param_known(nd->op, key)) st = add_attr(nd, key, a->vals[k]);
+        else if (!strncmp(key, "__", 2)) st = add_attr(nd, key, a->vals[k]);
+        else if ((h = legacy_key(key, &plen)) >= 0 && plen == 0) st = set_hidden(nd, legacy_hidden[h], a->vals[k]);
+        else if (h >= 0) {
+            int arg = -1;
+            for (int j = 0; j < nargs && arg < 0; j++)
+                if (strlen(args[j]) == plen && !strncmp(args[j], key, plen)) arg = j;
+            mx_node *in = arg >= 0 ? nd->inputs[arg].node : NULL;
+            if (!in || in->op)
+                return lerr(L, "%s: attribute '%s' names no variable input of the op", ctx, key);
+            st = set_hidden(in, legacy_hidden[h], a->vals[k]);
+        }
+        if (st != MX_OK) return st;
+    }
+    return MX_OK;
+}
+
+static mx_status build_op_with(loader *L, int i, const char *ctx, const mx_op_def *op, void *param,
+                               const mx_json *inputs, const node_attrs *a, const mx_json *name, const char **args,
+                               const char **aux, mx_entry *in);
+
+static mx_status build_op(loader *L, int i, const char *ctx, const mx_json *op_name, const mx_json *inputs,
+                          const node_attrs *a, const mx_json *name)
+{
+    const mx_op_def *op = mx_op_lookup(op_name->str);
+    if (!op)
+        return mx_set_error(MX_ENOTSUP, "%s: %s: operator '%s' is not supported by mxrt (docs/operators.md "
+                            "lists its ops)", L->what, ctx, op_name->str);
+    void *param = calloc(1, op->param_size ? op->param_size : 1);
+    if (!param) return mx_set_error(MX_ENOMEM, "symbol JSON: out of memory");
+    mx_status st = parse_params(L, ctx, op, param, a);
     if (st != MX_OK) { free(param); return st; }
-    const char *args[MX_OP_MAX_ARGS], *aux[MX_OP_MAX_AUX];
+    int room = mx_op_args_room(op, param);
+    const char **args = malloc((size_t)room * sizeof *args), *aux[MX_OP_MAX_AUX];
+    mx_entry *in = malloc((size_t)(room + MX_OP_MAX_AUX) * sizeof *in);
+    if (!args || !in) {
+        free(args);
+        free(in);
+        free(param);
+        return mx_set_error(MX_ENOMEM, "symbol JSON: out of memory");
+    }
+    st = build_op_with(L, i, ctx, op, param, inputs, a, name, args, aux, in);
+    free(args);
+    free(in);
+    return st;
+}
+
+/* build_op's work, with its scratch lists: args (room entries), aux, in. */
+static mx_status build_op_with(loader *L, int i, const char *ctx, const mx_op_def *op, void *param,
+                               const mx_json *inputs, const node_attrs *a, const mx_json *name, const char **args,
+                               const char **aux, mx_entry *in)
+{
+    mx_status st;
     int nargs = op->list_arguments(param, args);
     int naux = op->list_aux ? op->list_aux(param, aux) : 0;
-    if (inputs->n != nargs + naux) {
+    /* Before 0.9 the aux states were not in the file; MXNet's loader adds
+     * their variables (UpgradeJSON_000800_000900). */
+    int add_aux = naux && inputs->n == nargs && L->version < 900;
+    if (inputs->n != nargs + naux && !add_aux) {
         char list[256];
         size_t len = 0;
         list[0] = '\0';
-        for (int a = 0; a < nargs + naux && len < sizeof list; a++)
-            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", a ? ", " : "",
-                                    a < nargs ? args[a] : aux[a - nargs]);
+        for (int k = 0; k < nargs + naux && len < sizeof list; k++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "",
+                                    k < nargs ? args[k] : aux[k - nargs]);
         free(param);
         return lerr(L, "%s: %d inputs, the op takes %d (%s)", ctx, inputs->n, nargs + naux, list);
     }
-    mx_entry in[MX_OP_MAX_ARGS + MX_OP_MAX_AUX];
     for (int k = 0; k < inputs->n; k++) {
         char where[384];
         snprintf(where, sizeof where, "%s: input %d ('%s')", ctx, k, k < nargs ? args[k] : aux[k - nargs]);
@@ -203,14 +330,26 @@ static mx_status build_op(loader *L, int i, const char *ctx, const mx_json *op_n
     mx_node *nd = mx_node_new_op(op, name->str, param, nargs, in);
     if (!nd) { free(param); return MX_ENOMEM; }
     L->built[i] = nd;
-    /* Aux states are names on the op in mxrt; keep the file's names. */
-    for (int k = 0; k < nd->naux; k++) {
-        char *aname = strdup(in[nargs + k].node->name);
+    if ((st = apply_hidden(L, ctx, nd, a, args, nargs)) != MX_OK) return st;
+    if (naux && !(nd->aux_attrs = calloc((size_t)naux, sizeof *nd->aux_attrs)))
+        return mx_set_error(MX_ENOMEM, "symbol JSON: out of memory");
+    for (int k = 0; k < naux; k++) {
+        mx_attrs *dst = &nd->aux_attrs[k];
+        if (add_aux) { /* named <node>_<aux> (mx_node_new_op's), with the op's attributes as MXNet copies them */
+            for (int j = 0; j < nd->nattr && st == MX_OK; j++) st = mx_attrs_add(dst, nd->attr_keys[j], nd->attr_vals[j]);
+            if (st != MX_OK) return st;
+            continue;
+        }
+        /* Aux states are names on the op in mxrt; keep the file's names and attributes. */
+        const mx_node *v = in[nargs + k].node;
+        char *aname = strdup(v->name);
         if (!aname) return mx_set_error(MX_ENOMEM, "symbol JSON: out of memory");
         free(nd->aux_names[k]);
         nd->aux_names[k] = aname;
+        for (int j = 0; j < v->nattr && st == MX_OK; j++) st = mx_attrs_add(dst, v->attr_keys[j], v->attr_vals[j]);
+        if (st != MX_OK) return st;
     }
-    return keep_attrs(nd, attrs, 1);
+    return MX_OK;
 }
 
 static mx_status build_node(loader *L, int i)
@@ -228,14 +367,13 @@ static mx_status build_node(loader *L, int i)
         return lerr(L, "%s: \"name\" %s", ctx, name ? "must be a non-empty string" : "missing");
     if (!inputs || inputs->type != MX_JSON_ARRAY)
         return lerr(L, "%s: \"inputs\" %s", ctx, inputs ? "must be an array" : "missing");
-    const mx_json *attrs, *extra;
-    attr_sources(nd, &attrs, &extra);
-    const char *field = mx_json_get(nd, "attrs") ? "attrs" : mx_json_get(nd, "param") ? "param" : "attr";
-    mx_status st = check_attr_object(L, ctx, field, attrs);
-    if (st == MX_OK) st = check_attr_object(L, ctx, "attr", extra);
-    if (st != MX_OK) return st;
-    if (!strcmp(op->str, "null")) return build_variable(L, i, ctx, inputs, attrs, extra, name);
-    return build_op(L, i, ctx, op, inputs, attrs, name);
+    node_attrs a = {0, NULL, NULL};
+    mx_status st = gather_attrs(L, ctx, nd, &a);
+    if (st == MX_OK)
+        st = !strcmp(op->str, "null") ? build_variable(L, i, ctx, inputs, &a, name)
+                                      : build_op(L, i, ctx, op, inputs, &a, name);
+    free_attrs(&a);
+    return st;
 }
 
 /* arg_nodes must list variable nodes only, as MXNet checks on load. */
@@ -269,7 +407,7 @@ static const mx_json *top_field(const loader *L, const mx_json *root, const char
 
 mx_sym *mx_sym_from_json(const char *text, const char *what)
 {
-    loader L = {what ? what : "symbol JSON", NULL, NULL};
+    loader L = {what ? what : "symbol JSON", NULL, NULL, 800};
     if (!text) { mx_set_error(MX_EINVAL, "%s: no text", L.what); return NULL; }
     char err[256];
     mx_json *root = mx_json_parse(text, err, sizeof err);
@@ -285,8 +423,19 @@ mx_sym *mx_sym_from_json(const char *text, const char *what)
     const mx_json *arg_nodes = top_field(&L, root, "arg_nodes", MX_JSON_ARRAY, 1, &st);
     const mx_json *heads = top_field(&L, root, "heads", MX_JSON_ARRAY, 1, &st);
     const mx_json *row_ptr = top_field(&L, root, "node_row_ptr", MX_JSON_ARRAY, 0, &st);
-    top_field(&L, root, "attrs", MX_JSON_OBJECT, 0, &st);
+    const mx_json *gattrs = top_field(&L, root, "attrs", MX_JSON_OBJECT, 0, &st);
     if (st != MX_OK) goto done;
+    /* "mxnet_version": ["int", 10600]: what upgrades the file needs. */
+    const mx_json *ver = gattrs ? mx_json_get(gattrs, "mxnet_version") : NULL;
+    if (ver) {
+        long long v;
+        if (ver->type != MX_JSON_ARRAY || ver->n != 2 || ver->items[0].type != MX_JSON_STRING ||
+            !as_index(&ver->items[1], &v)) {
+            lerr(&L, "attrs.mxnet_version: expected [\"int\", version] (line %d)", ver->line);
+            goto done;
+        }
+        L.version = (long)v;
+    }
     /* node_row_ptr is derived data MXNet recomputes; only its form is checked. */
     for (int k = 0; row_ptr && k < row_ptr->n; k++) {
         long long v;

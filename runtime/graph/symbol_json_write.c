@@ -118,17 +118,17 @@ static int cmp_key(const void *a, const void *b)
 
 /* A node's attributes sorted by key (MXNet keeps them in a std::map); a
  * key given twice keeps its last value, as MXNet's dict would. */
-static void sb_attrs(sbuf *b, const mx_node *nd, int depth)
+static void sb_attrs(sbuf *b, int nattr, char **keys, char **vals, int depth)
 {
-    char ***order = malloc((size_t)nd->nattr * 2 * sizeof *order);
+    char ***order = malloc((size_t)nattr * 2 * sizeof *order);
     if (!order) { b->oom = 1; return; }
     int n = 0;
-    for (int i = 0; i < nd->nattr; i++) {
+    for (int i = 0; i < nattr; i++) {
         int later = 0;
-        for (int j = i + 1; j < nd->nattr && !later; j++) later = !strcmp(nd->attr_keys[i], nd->attr_keys[j]);
+        for (int j = i + 1; j < nattr && !later; j++) later = !strcmp(keys[i], keys[j]);
         if (later) continue;
-        order[2 * n] = &nd->attr_keys[i];
-        order[2 * n + 1] = &nd->attr_vals[i];
+        order[2 * n] = &keys[i];
+        order[2 * n + 1] = &vals[i];
         n++;
     }
     qsort(order, (size_t)n, 2 * sizeof *order, cmp_key);
@@ -148,6 +148,7 @@ static void sb_attrs(sbuf *b, const mx_node *nd, int depth)
 typedef struct jnode {
     const mx_node *node;
     const char *aux_name;
+    const mx_attrs *aux_attrs; /* the aux variable's attributes, or NULL */
     int aux_first; /* op nodes: index of their first aux id in aux_ids */
 } jnode;
 
@@ -162,11 +163,13 @@ static void write_node(sbuf *b, const jnode *j, const int *aux_ids, int *in_ids,
     sb_newline(b, 3);
     sb_cat(b, "\"name\": ");
     sb_str(b, nd ? nd->name : j->aux_name);
-    if (nd && nd->nattr) {
+    int nattr = nd ? nd->nattr : j->aux_attrs ? j->aux_attrs->n : 0;
+    if (nattr) {
         sb_cat(b, ", ");
         sb_newline(b, 3);
         sb_cat(b, "\"attrs\": ");
-        sb_attrs(b, nd, 3);
+        if (nd) sb_attrs(b, nd->nattr, nd->attr_keys, nd->attr_vals, 3);
+        else sb_attrs(b, j->aux_attrs->n, j->aux_attrs->keys, j->aux_attrs->vals, 3);
     }
     sb_cat(b, ", ");
     sb_newline(b, 3);
@@ -194,12 +197,16 @@ char *mx_sym_to_json(const mx_sym *sym)
     int n, naux = 0;
     mx_node **order = mx_graph_topo(sym, &n);
     if (!order) return NULL;
-    for (int i = 0; i < n; i++) naux += order[i]->naux;
+    int most = 1; /* the most inputs and aux states of a node */
+    for (int i = 0; i < n; i++) {
+        naux += order[i]->naux;
+        if (order[i]->ninputs + order[i]->naux > most) most = order[i]->ninputs + order[i]->naux;
+    }
     size_t cnt = (size_t)(n > 0 ? n : 0) + (size_t)naux;
     jnode *jn = calloc(cnt + 1, sizeof *jn);
     int *aux_ids = calloc((size_t)(naux ? naux : 1), sizeof *aux_ids);
     /* scratch for one node's inputs, then arg_nodes and node_row_ptr */
-    int *ints = calloc(cnt + 1 + 2 * (MX_OP_MAX_ARGS + MX_OP_MAX_AUX), sizeof *ints);
+    int *ints = calloc(cnt + 1 + 2 * (size_t)most, sizeof *ints);
     int *heads = calloc((size_t)sym->nout * 2, sizeof *heads);
     sbuf b = {0};
     if (!jn || !aux_ids || !ints || !heads) { b.oom = 1; goto done; }
@@ -216,6 +223,7 @@ char *mx_sym_to_json(const mx_sym *sym)
                 if (!jn[t].node && !strcmp(jn[t].aux_name, nd->aux_names[k])) found = t;
             if (found < 0) {
                 jn[total].aux_name = nd->aux_names[k];
+                jn[total].aux_attrs = nd->aux_attrs ? &nd->aux_attrs[k] : NULL;
                 found = total++;
             }
             aux_ids[na] = found;
@@ -229,7 +237,7 @@ char *mx_sym_to_json(const mx_sym *sym)
     sb_cat(&b, "\"nodes\": [");
     for (int t = 0; t < total; t++) {
         sb_item(&b, t, 1, 2);
-        write_node(&b, &jn[t], aux_ids, ints, ints + MX_OP_MAX_ARGS + MX_OP_MAX_AUX);
+        write_node(&b, &jn[t], aux_ids, ints, ints + most);
     }
     sb_newline(&b, 1);
     sb_cat(&b, "], ");

@@ -11,8 +11,8 @@ typedef struct act_param {
 static const char *const act_names[] = {"relu", "sigmoid", "tanh", "softrelu", "softsign", NULL};
 
 static const mx_param_spec act_params[] = {
-    {"act_type", MX_P_ENUM, NULL, offsetof(act_param, act_type), act_names, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"act_type", MX_P_ENUM, NULL, offsetof(act_param, act_type), act_names, 0, 0, NULL},
+    MX_PARAMS_END,
 };
 
 static void act_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,

@@ -19,14 +19,17 @@ typedef struct bn_param {
 } bn_param;
 
 static const mx_param_spec bn_params[] = {
-    {"eps", MX_P_FLOAT, "1e-3", offsetof(bn_param, eps), NULL, 0},
-    {"momentum", MX_P_FLOAT, "0.9", offsetof(bn_param, momentum), NULL, 0},
-    {"fix_gamma", MX_P_BOOL, "true", offsetof(bn_param, fix_gamma), NULL, 0},
-    {"use_global_stats", MX_P_BOOL, "false", offsetof(bn_param, use_global_stats), NULL, 0},
-    {"output_mean_var", MX_P_BOOL, "false", offsetof(bn_param, output_mean_var), NULL, 0},
-    {"axis", MX_P_INT, "1", offsetof(bn_param, axis), NULL, -MX_MAX_NDIM},
-    {"cudnn_off", MX_P_BOOL, "false", offsetof(bn_param, cudnn_off), NULL, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"eps", MX_P_FLOAT, "1e-3", offsetof(bn_param, eps), NULL, 0, 0, NULL},
+    {"momentum", MX_P_FLOAT, "0.9", offsetof(bn_param, momentum), NULL, 0, 0, NULL},
+    {"fix_gamma", MX_P_BOOL, "true", offsetof(bn_param, fix_gamma), NULL, 0, 0, NULL},
+    {"use_global_stats", MX_P_BOOL, "false", offsetof(bn_param, use_global_stats), NULL, 0, 0, NULL},
+    {"output_mean_var", MX_P_BOOL, "false", offsetof(bn_param, output_mean_var), NULL, 0, 0, NULL},
+    {"axis", MX_P_INT, "1", offsetof(bn_param, axis), NULL, -MX_MAX_NDIM, 0, NULL},
+    {"cudnn_off", MX_P_BOOL, "false", offsetof(bn_param, cudnn_off), NULL, 0, 0, NULL},
+    /* int8 calibration ranges (MXNet's quantization flow): no effect in float32 */
+    {"min_calib_range", MX_P_FLOAT, NULL, 0, NULL, 0, MX_PF_OPTIONAL | MX_PF_IGNORED, NULL},
+    {"max_calib_range", MX_P_FLOAT, NULL, 0, NULL, 0, MX_PF_OPTIONAL | MX_PF_IGNORED, NULL},
+    MX_PARAMS_END,
 };
 
 /* Workspace (device memory): mean, var and invstd, C floats each, each

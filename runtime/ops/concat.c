@@ -15,21 +15,19 @@ typedef struct concat_param {
 } concat_param;
 
 static const mx_param_spec concat_params[] = {
-    {"num_args", MX_P_INT, NULL, offsetof(concat_param, num_args), NULL, 1},
-    {"dim", MX_P_INT, "1", offsetof(concat_param, dim), NULL, -MX_MAX_NDIM},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"num_args", MX_P_INT, NULL, offsetof(concat_param, num_args), NULL, 1, 0, NULL},
+    {"dim", MX_P_INT, "1", offsetof(concat_param, dim), NULL, -MX_MAX_NDIM, 0, NULL},
+    MX_PARAMS_END,
 };
 
-static const char *const arg_names[MX_OP_MAX_ARGS] = {"arg0", "arg1", "arg2", "arg3",
-                                                      "arg4", "arg5", "arg6", "arg7"};
+/* num_args arguments, arg0 … (no limit: MXNet's models join 30 and more). */
+static int concat_nargs(const void *param) { return ((const concat_param *)param)->num_args; }
 
-/* At most MX_OP_MAX_ARGS names: a larger num_args fails at infer_shape. */
 static int concat_args(const void *param, const char **names)
 {
     const concat_param *p = param;
-    int n = p->num_args < MX_OP_MAX_ARGS ? p->num_args : MX_OP_MAX_ARGS;
-    for (int i = 0; i < n; i++) names[i] = arg_names[i];
-    return n;
+    for (int i = 0; i < p->num_args; i++) names[i] = mx_op_arg_name(i);
+    return p->num_args;
 }
 
 /* 1 if a and b agree in every dim but axis. */
@@ -49,9 +47,8 @@ static mx_status concat_infer(const void *param, mx_shape *in, int nin, mx_shape
     (void)nout; (void)aux; (void)naux;
     const concat_param *p = param;
     char a[128], b[128];
-    if (p->num_args > MX_OP_MAX_ARGS || nin != p->num_args)
-        return mx_set_error(MX_EINVAL, "parameter 'num_args': %d inputs, mxrt ops take at most %d",
-                            p->num_args, MX_OP_MAX_ARGS);
+    if (nin != p->num_args)
+        return mx_set_error(MX_EINVAL, "parameter 'num_args': %d, but the node has %d inputs", p->num_args, nin);
     /* the first known input (else the output) sets every dim but dim */
     const mx_shape *ref = NULL;
     int ref_i = -1, unknown = 0, missing = -1;
@@ -104,14 +101,15 @@ static size_t concat_layout(const concat_param *p, const mx_tensor *in, int n, s
     return rows;
 }
 
-/* y = the inputs side by side along the axis. */
+/* y = the inputs side by side along the axis. The kernel's lists are on
+ * the stack (two words an input): nothing allocates in a pass. */
 static void concat_forward(const mx_op_run *r, const void *param, const mx_tensor *in,
                            mx_tensor *out, mx_tensor *aux)
 {
     (void)aux;
     const concat_param *p = param;
-    size_t width[MX_OP_MAX_ARGS];
-    const float *src[MX_OP_MAX_ARGS];
+    size_t width[p->num_args];
+    const float *src[p->num_args];
     size_t rows = concat_layout(p, in, p->num_args, width);
     for (int i = 0; i < p->num_args; i++) src[i] = in[i].data;
     r->k->concat(r->eng, p->num_args, src, width, out[0].data, rows);
@@ -124,8 +122,8 @@ static void concat_backward(const mx_op_run *r, const void *param, const mx_tens
 {
     (void)out; (void)aux;
     const concat_param *p = param;
-    size_t width[MX_OP_MAX_ARGS];
-    float *dst[MX_OP_MAX_ARGS];
+    size_t width[p->num_args];
+    float *dst[p->num_args];
     size_t rows = concat_layout(p, in, p->num_args, width);
     for (int i = 0; i < p->num_args; i++) dst[i] = req[i] == MX_REQ_NULL ? NULL : in_grad[i].data;
     r->k->split(r->eng, p->num_args, out_grad[0].data, dst, width, req, rows);
@@ -136,6 +134,7 @@ const mx_op_def mx_op_concat = {
     .param_size = sizeof(concat_param),
     .params = concat_params,
     .list_arguments = concat_args,
+    .num_arguments = concat_nargs,
     .infer_shape = concat_infer,
     .forward = concat_forward,
     .backward = concat_backward,

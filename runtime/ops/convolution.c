@@ -22,18 +22,18 @@ enum { LAYOUT_NONE, LAYOUT_NCW, LAYOUT_NCHW };
 /* workspace (MB), cudnn_tune and cudnn_off are accepted so MXNet's graphs
  * load, and ignored: bind plans the exact scratch the kernels ask for. */
 static const mx_param_spec conv_params[] = {
-    {"kernel", MX_P_SHAPE, NULL, offsetof(conv_param, kernel), NULL, 0},
-    {"stride", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(conv_param, stride), NULL, 0},
-    {"dilate", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(conv_param, dilate), NULL, 0},
-    {"pad", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(conv_param, pad), NULL, 0},
-    {"num_filter", MX_P_INT, NULL, offsetof(conv_param, num_filter), NULL, 1},
-    {"num_group", MX_P_INT, "1", offsetof(conv_param, num_group), NULL, 1},
-    {"workspace", MX_P_INT, "1024", offsetof(conv_param, workspace), NULL, 0},
-    {"no_bias", MX_P_BOOL, "false", offsetof(conv_param, no_bias), NULL, 0},
-    {"cudnn_tune", MX_P_ENUM, "None", offsetof(conv_param, cudnn_tune), tunes, 0},
-    {"cudnn_off", MX_P_BOOL, "false", offsetof(conv_param, cudnn_off), NULL, 0},
-    {"layout", MX_P_ENUM, "None", offsetof(conv_param, layout), layouts, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"kernel", MX_P_SHAPE, NULL, offsetof(conv_param, kernel), NULL, 0, 0, NULL},
+    {"stride", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(conv_param, stride), NULL, 0, 0, NULL},
+    {"dilate", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(conv_param, dilate), NULL, 0, 0, NULL},
+    {"pad", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(conv_param, pad), NULL, 0, 0, NULL},
+    {"num_filter", MX_P_INT, NULL, offsetof(conv_param, num_filter), NULL, 1, 0, NULL},
+    {"num_group", MX_P_INT, "1", offsetof(conv_param, num_group), NULL, 1, 0, NULL},
+    {"workspace", MX_P_INT, "1024", offsetof(conv_param, workspace), NULL, 0, 0, NULL},
+    {"no_bias", MX_P_BOOL, "false", offsetof(conv_param, no_bias), NULL, 0, 0, NULL},
+    {"cudnn_tune", MX_P_ENUM, "None", offsetof(conv_param, cudnn_tune), tunes, 0, 0, NULL},
+    {"cudnn_off", MX_P_BOOL, "false", offsetof(conv_param, cudnn_off), NULL, 0, 0, NULL},
+    {"layout", MX_P_ENUM, "None", offsetof(conv_param, layout), layouts, 0, 0, NULL},
+    MX_PARAMS_END,
 };
 
 static int conv_args(const void *param, const char **names)
@@ -69,9 +69,11 @@ static mx_status check_params(const conv_param *p)
 {
     char buf[128];
     int rank = p->kernel.ndim;
+    if (rank == 3)
+        return mx_set_error(MX_ENOTSUP, "parameter 'kernel': %s: 3-D convolution is not supported by mxrt "
+                            "(1-D (k,) and 2-D (kh,kw) kernels)", mx_shape_str(&p->kernel, buf, sizeof buf));
     if (rank != 1 && rank != 2)
-        return mx_set_error(MX_EINVAL,
-                            "parameter 'kernel': %s: only 1-D (k,) and 2-D (kh,kw) kernels are supported",
+        return mx_set_error(MX_EINVAL, "parameter 'kernel': %s: kernels are 1-D (k,), 2-D (kh,kw) or 3-D",
                             mx_shape_str(&p->kernel, buf, sizeof buf));
     mx_status st = check_axes(&p->kernel, "kernel", rank, 1);
     if (st == MX_OK) st = check_axes(&p->stride, "stride", rank, 1);
@@ -79,8 +81,12 @@ static mx_status check_params(const conv_param *p)
     if (st == MX_OK) st = check_axes(&p->pad, "pad", rank, 0);
     if (st != MX_OK) return st;
     int want = rank == 2 ? LAYOUT_NCHW : LAYOUT_NCW;
+    /* channels-last and 3-D layouts are MXNet's, not mxrt's */
+    if (p->layout != LAYOUT_NONE && p->layout != LAYOUT_NCW && p->layout != LAYOUT_NCHW)
+        return mx_set_error(MX_ENOTSUP, "parameter 'layout': %s is not supported by mxrt (NCW, NCHW)",
+                            layouts[p->layout]);
     if (p->layout != LAYOUT_NONE && p->layout != want)
-        return mx_set_error(MX_EINVAL, "parameter 'layout': %s is not supported for a %d-D kernel (only %s)",
+        return mx_set_error(MX_EINVAL, "parameter 'layout': %s does not fit a %d-D kernel (%s)",
                             layouts[p->layout], rank, layouts[want]);
     if (p->num_filter % p->num_group)
         return mx_set_error(MX_EINVAL, "parameter 'num_filter': %d is not divisible by num_group %d",

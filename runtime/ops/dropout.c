@@ -6,20 +6,24 @@
 #include <stddef.h>
 
 #include "ops.h"
+#include "shape_param.h"
 
 typedef struct dropout_param {
     float p;
     int mode;      /* 0 training, 1 always */
     int cudnn_off; /* accepted for MXNet's JSON; there is no cuDNN here */
+    mx_shape axes; /* variational dropout's shared axes: not supported */
 } dropout_param;
 
 static const char *const mode_names[] = {"training", "always", NULL};
 
 static const mx_param_spec dropout_params[] = {
-    {"p", MX_P_FLOAT, "0.5", offsetof(dropout_param, p), NULL, 0},
-    {"mode", MX_P_ENUM, "training", offsetof(dropout_param, mode), mode_names, 0},
-    {"cudnn_off", MX_P_BOOL, "false", offsetof(dropout_param, cudnn_off), NULL, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"p", MX_P_FLOAT, "0.5", offsetof(dropout_param, p), NULL, 0, 0, NULL},
+    {"mode", MX_P_ENUM, "training", offsetof(dropout_param, mode), mode_names, 0, 0, NULL},
+    {"cudnn_off", MX_P_BOOL, "false", offsetof(dropout_param, cudnn_off), NULL, 0, MX_PF_OPTIONAL, NULL},
+    /* variational dropout: one mask shared along these axes */
+    {"axes", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(dropout_param, axes), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
 };
 
 /* Host state: whether forward dropped anything; the workspace holds the
@@ -37,6 +41,11 @@ static mx_status dropout_infer(const void *param, mx_shape *in, int nin, mx_shap
     /* p = 1 would scale by 1/0: MXNet produces NaN there; refuse it. */
     if (!(p->p >= 0.0f && p->p < 1.0f))
         return mx_set_error(MX_EINVAL, "Dropout: p = %g is outside [0, 1)", (double)p->p);
+    if (mx_shape_given(&p->axes) && p->axes.ndim > 0) {
+        char buf[128];
+        return mx_set_error(MX_ENOTSUP, "parameter 'axes': %s: variational dropout (a mask shared along axes) "
+                            "is not supported by mxrt", mx_shape_str(&p->axes, buf, sizeof buf));
+    }
     return mx_infer_same_as_data(param, in, nin, out, nout, aux, naux);
 }
 

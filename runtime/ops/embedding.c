@@ -14,13 +14,14 @@ typedef struct embed_param {
 } embed_param;
 
 static const char *const dtype_names[] = {"float32", NULL};
+static const char *const dtype_other[] = {"bfloat16", "float16", "float64", "int32", "int64", "int8", "uint8", NULL};
 
 static const mx_param_spec embed_params[] = {
-    {"input_dim", MX_P_INT, NULL, offsetof(embed_param, input_dim), NULL, 1},
-    {"output_dim", MX_P_INT, NULL, offsetof(embed_param, output_dim), NULL, 1},
-    {"dtype", MX_P_ENUM, "float32", offsetof(embed_param, dtype), dtype_names, 0},
-    {"sparse_grad", MX_P_BOOL, "false", offsetof(embed_param, sparse_grad), NULL, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"input_dim", MX_P_INT, NULL, offsetof(embed_param, input_dim), NULL, 1, 0, NULL},
+    {"output_dim", MX_P_INT, NULL, offsetof(embed_param, output_dim), NULL, 1, 0, NULL},
+    {"dtype", MX_P_ENUM, "float32", offsetof(embed_param, dtype), dtype_names, 0, 0, dtype_other},
+    {"sparse_grad", MX_P_BOOL, "false", offsetof(embed_param, sparse_grad), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
 };
 
 static int embed_args(const void *param, const char **names)
@@ -38,9 +39,6 @@ static mx_status embed_infer(const void *param, mx_shape *in, int nin, mx_shape 
     (void)nin; (void)nout; (void)aux; (void)naux;
     const embed_param *p = param;
     char a[128];
-    if (p->sparse_grad)
-        return mx_set_error(MX_EINVAL, "parameter 'sparse_grad': row-sparse gradients are not supported "
-                            "(the weight gradient is dense; use sparse_grad=false)");
     mx_shape w = mx_shape_make(2, p->input_dim, p->output_dim);
     mx_status st = mx_shape_assign(&in[1], &w, "argument 'weight' (input_dim, output_dim)");
     if (st != MX_OK) return st;

@@ -13,10 +13,10 @@ typedef struct fc_param {
 } fc_param;
 
 static const mx_param_spec fc_params[] = {
-    {"num_hidden", MX_P_INT, NULL, offsetof(fc_param, num_hidden), NULL, 1},
-    {"no_bias", MX_P_BOOL, "false", offsetof(fc_param, no_bias), NULL, 0},
-    {"flatten", MX_P_BOOL, "true", offsetof(fc_param, flatten), NULL, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"num_hidden", MX_P_INT, NULL, offsetof(fc_param, num_hidden), NULL, 1, 0, NULL},
+    {"no_bias", MX_P_BOOL, "false", offsetof(fc_param, no_bias), NULL, 0, 0, NULL},
+    {"flatten", MX_P_BOOL, "true", offsetof(fc_param, flatten), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
 };
 
 static int fc_args(const void *param, const char **names)

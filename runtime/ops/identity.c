@@ -1,6 +1,6 @@
 /* identity.c — ops that move data without arithmetic: Flatten (reshape
- * to (N, rest)) and BlockGrad (identity forward, zero gradient). Both run
- * in place, which makes their forward free. */
+ * to (N, rest)), BlockGrad (identity forward, zero gradient) and _copy
+ * (MXNet's identity). All run in place, which makes their forward free. */
 #include "ops.h"
 
 int mx_args_data(const void *param, const char **names)
@@ -76,4 +76,13 @@ const mx_op_def mx_op_block_grad = {
     .flags = MX_OP_INPLACE,
     .forward = copy_forward,
     .backward = block_backward,
+};
+
+const mx_op_def mx_op_copy = {
+    .name = "_copy",
+    .list_arguments = mx_args_data,
+    .infer_shape = mx_infer_same_as_data,
+    .flags = MX_OP_INPLACE | MX_OP_BWD_INPLACE,
+    .forward = copy_forward,
+    .backward = copy_backward,
 };

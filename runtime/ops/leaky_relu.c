@@ -19,13 +19,14 @@ typedef struct leaky_param {
 } leaky_param;
 
 static const char *const act_names[] = {"leaky", "prelu", "rrelu", "elu", NULL};
+static const char *const act_other[] = {"gelu", "selu", NULL};
 
 static const mx_param_spec leaky_params[] = {
-    {"act_type", MX_P_ENUM, "leaky", offsetof(leaky_param, act_type), act_names, 0},
-    {"slope", MX_P_FLOAT, "0.25", offsetof(leaky_param, slope), NULL, 0},
-    {"lower_bound", MX_P_FLOAT, "0.125", offsetof(leaky_param, lower_bound), NULL, 0},
-    {"upper_bound", MX_P_FLOAT, "0.334", offsetof(leaky_param, upper_bound), NULL, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"act_type", MX_P_ENUM, "leaky", offsetof(leaky_param, act_type), act_names, 0, 0, act_other},
+    {"slope", MX_P_FLOAT, "0.25", offsetof(leaky_param, slope), NULL, 0, 0, NULL},
+    {"lower_bound", MX_P_FLOAT, "0.125", offsetof(leaky_param, lower_bound), NULL, 0, 0, NULL},
+    {"upper_bound", MX_P_FLOAT, "0.334", offsetof(leaky_param, upper_bound), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
 };
 
 /* rrelu: the slopes (one per element) are the device workspace; this flag

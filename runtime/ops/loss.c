@@ -12,18 +12,26 @@ typedef struct softmax_param {
     int use_ignore;
     int preserve_shape;
     int normalization; /* 0 null, 1 batch, 2 valid */
+    int out_grad;
+    float smooth_alpha;
 } softmax_param;
 
 static const char *const norm_names[] = {"null", "batch", "valid", NULL};
+static const char *const bool_true[] = {"true", NULL};
 
 static const mx_param_spec softmax_params[] = {
-    {"grad_scale", MX_P_FLOAT, "1", offsetof(softmax_param, grad_scale), NULL, 0},
-    {"ignore_label", MX_P_FLOAT, "-1", offsetof(softmax_param, ignore_label), NULL, 0},
-    {"multi_output", MX_P_BOOL, "false", offsetof(softmax_param, multi_output), NULL, 0},
-    {"use_ignore", MX_P_BOOL, "false", offsetof(softmax_param, use_ignore), NULL, 0},
-    {"preserve_shape", MX_P_BOOL, "false", offsetof(softmax_param, preserve_shape), NULL, 0},
-    {"normalization", MX_P_ENUM, "null", offsetof(softmax_param, normalization), norm_names, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"grad_scale", MX_P_FLOAT, "1", offsetof(softmax_param, grad_scale), NULL, 0, 0, NULL},
+    {"ignore_label", MX_P_FLOAT, "-1", offsetof(softmax_param, ignore_label), NULL, 0, 0, NULL},
+    {"multi_output", MX_P_BOOL, "false", offsetof(softmax_param, multi_output), NULL, 0, 0, NULL},
+    {"use_ignore", MX_P_BOOL, "false", offsetof(softmax_param, use_ignore), NULL, 0, 0, NULL},
+    {"preserve_shape", MX_P_BOOL, "false", offsetof(softmax_param, preserve_shape), NULL, 0, 0, NULL},
+    {"normalization", MX_P_ENUM, "null", offsetof(softmax_param, normalization), norm_names, 0, 0, NULL},
+    /* true: backward multiplies by the head gradient instead of ignoring it */
+    {"out_grad", MX_P_BOOL, "false", offsetof(softmax_param, out_grad), NULL, 0, 0, bool_true},
+    /* label smoothing: the gold class's target is 1 - smooth_alpha, the
+     * others share smooth_alpha */
+    {"smooth_alpha", MX_P_FLOAT, "0", offsetof(softmax_param, smooth_alpha), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
 };
 
 static int loss_args(const void *param, const char **names)
@@ -104,7 +112,7 @@ static void softmax_backward(const mx_op_run *r, const void *param, const mx_ten
         scale /= (float)(valid ? valid : 1);
     }
     r->k->softmax_ce_grad(r->eng, out[0].data, in[1].data, in_grad[0].data, outer, ch, inner, scale,
-                          p->use_ignore, p->ignore_label, req[0]);
+                          p->smooth_alpha, p->use_ignore, p->ignore_label, req[0]);
     /* The label gets no gradient (MXNet writes zeros). */
     if (req[1] == MX_REQ_WRITE) r->k->fill(r->eng, in_grad[1].data, 0.0f, nlabels);
 }
@@ -135,8 +143,8 @@ typedef struct regression_param {
 } regression_param;
 
 static const mx_param_spec regression_params[] = {
-    {"grad_scale", MX_P_FLOAT, "1", offsetof(regression_param, grad_scale), NULL, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"grad_scale", MX_P_FLOAT, "1", offsetof(regression_param, grad_scale), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
 };
 
 static mx_status regression_infer(const void *param, mx_shape *in, int nin, mx_shape *out, int nout,

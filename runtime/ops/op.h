@@ -12,7 +12,7 @@
 #include "mx/random.h"
 #include "mx/shape.h"
 
-#define MX_OP_MAX_ARGS 8 /* a registry op's arguments (Concat's num_args) */
+#define MX_OP_MAX_ARGS 8 /* a fixed-argument op's arguments; variadic ops (Concat) have num_arguments */
 /* Inputs of any node, the rewrites' own ops too (fuse_fc.c's group of
  * MX_FC_GROUP_MAX FullyConnected parts takes each part's data, the weight
  * and the bias). Code walking a graph sizes its arrays by this. */
@@ -23,16 +23,34 @@
 
 typedef enum mx_param_type { MX_P_INT, MX_P_FLOAT, MX_P_BOOL, MX_P_ENUM, MX_P_SHAPE } mx_param_type;
 
+/* mx_param_spec.flags */
+enum {
+    /* MXNet's "X or None" (dmlc::optional): the text None means the default. */
+    MX_PF_OPTIONAL = 1,
+    /* Accepted and checked, but it does not change a result here (cuDNN
+     * choices, workspace sizes, quantization ranges): stored nowhere. */
+    MX_PF_IGNORED = 2,
+};
+
 /* One parameter: MXNet's name, type, default text (NULL = required), where
- * it goes in the op's param struct, enum choices, and an integer floor. */
+ * it goes in the op's param struct, enum choices, and an integer floor.
+ * Every parameter MXNet 1.9 defines for an op is listed, so any file MXNet
+ * wrote parses; values mxrt cannot run are refused as not supported. */
 typedef struct mx_param_spec {
     const char *name;
     mx_param_type type;
     const char *def;
     size_t offset;
-    const char *const *choices; /* MX_P_ENUM: NULL-terminated names */
+    const char *const *choices; /* MX_P_ENUM: NULL-terminated names mxrt runs */
     long min;                   /* MX_P_INT: smallest accepted value */
+    unsigned flags;             /* MX_PF_* */
+    /* MX_P_ENUM: values MXNet defines that mxrt does not run (NULL-terminated,
+     * or NULL): MX_ENOTSUP naming the value, never a format error. */
+    const char *const *unsupported;
 } mx_param_spec;
+
+/* The entry that ends a table of specs. */
+#define MX_PARAMS_END {NULL, 0, NULL, 0, NULL, 0, 0, NULL}
 
 typedef struct mx_tensor {
     float *data;
@@ -65,8 +83,12 @@ typedef struct mx_op_def {
     const char *name;
     size_t param_size;
     const mx_param_spec *params; /* terminated by an entry with name NULL */
-    /* Argument names in order; returns their count. */
+    /* Argument names in order into names (room for mx_op_args_room
+     * entries); returns their count. */
     int (*list_arguments)(const void *param, const char **names);
+    /* Argument count of an op whose count is a parameter (Concat's and
+     * add_n's num_args, no fixed limit); NULL: at most MX_OP_MAX_ARGS. */
+    int (*num_arguments)(const void *param);
     /* Output count (NULL: 1), at most MX_OP_MAX_OUTPUTS: clamp a larger
      * request here and fail it in infer_shape (as Concat's num_args). */
     int (*num_outputs)(const void *param);
@@ -96,6 +118,17 @@ typedef struct mx_op_def {
     int (*graph_unsafe)(const void *param);
 } mx_op_def;
 
+/* Entries a list_arguments(param, names) call may fill. */
+static inline int mx_op_args_room(const mx_op_def *op, const void *param)
+{
+    int n = op->num_arguments ? op->num_arguments(param) : 0;
+    return n > MX_OP_MAX_ARGS ? n : MX_OP_MAX_ARGS;
+}
+
+/* "arg<i>", the i-th argument name of variadic ops (MXNet's), made once
+ * and kept for the process ("arg?" if memory ran out making it). */
+const char *mx_op_arg_name(int i);
+
 /* The op registered under name (or an alias), NULL if none. */
 const mx_op_def *mx_op_lookup(const char *name);
 
@@ -105,8 +138,14 @@ const mx_op_def *mx_op_lookup(const char *name);
 mx_status mx_params_parse(const mx_op_def *op, const char *text, void *param, char *name_out,
                           size_t name_cap, char ***keys_out, char ***vals_out, int *n_out);
 
-/* Parses one key=value pair into param (used by symbol JSON loading). */
+/* Parses one key=value pair into param (used by symbol JSON loading).
+ * MX_EINVAL for a key or value MXNet would refuse too, MX_ENOTSUP for a
+ * value MXNet accepts but mxrt cannot run; both name the op, the key and
+ * the value. */
 mx_status mx_param_set(const mx_op_def *op, void *param, const char *key, const char *value);
+
+/* 1 when key is a parameter of op's. */
+int mx_param_known(const mx_op_def *op, const char *key);
 
 /* Sets every parameter to its default; fails naming a missing required one. */
 mx_status mx_params_defaults(const mx_op_def *op, void *param);

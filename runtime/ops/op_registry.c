@@ -1,4 +1,8 @@
-/* op_registry.c — the one table of operators, with MXNet's aliases. */
+/* op_registry.c — the one table of operators, with MXNet's aliases, and
+ * the argument names of variadic ops. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mx/symbol.h"
@@ -9,6 +13,9 @@ typedef struct op_entry {
     const mx_op_def *def;
 } op_entry;
 
+/* Every name MXNet 1.9 registers for the ops mxrt has: the canonical name
+ * (the def's, which symbol JSON is written with) and its aliases, so any
+ * file MXNet wrote, from 0.8 on, finds its ops. */
 static const op_entry registry[] = {
     {"FullyConnected", &mx_op_fully_connected},
     {"Activation", &mx_op_activation},
@@ -17,17 +24,41 @@ static const op_entry registry[] = {
     {"LinearRegressionOutput", &mx_op_linear_regression_output},
     {"LogisticRegressionOutput", &mx_op_logistic_regression_output},
     {"Flatten", &mx_op_flatten},
+    {"flatten", &mx_op_flatten},
     {"BlockGrad", &mx_op_block_grad},
+    {"stop_gradient", &mx_op_block_grad},
+    {"_copy", &mx_op_copy},
+    {"identity", &mx_op_copy},
+    /* symbol arithmetic: MXNet writes elemwise_*; _Plus, … are what its
+     * front ends call */
+    {"elemwise_add", &mx_op_plus},
+    {"_add", &mx_op_plus},
+    {"_plus", &mx_op_plus},
     {"_Plus", &mx_op_plus},
+    {"elemwise_sub", &mx_op_minus},
+    {"_sub", &mx_op_minus},
+    {"_minus", &mx_op_minus},
     {"_Minus", &mx_op_minus},
+    {"elemwise_mul", &mx_op_mul},
+    {"_mul", &mx_op_mul},
     {"_Mul", &mx_op_mul},
+    {"elemwise_div", &mx_op_div},
+    {"_div", &mx_op_div},
     {"_Div", &mx_op_div},
+    {"_plus_scalar", &mx_op_plus_scalar},
     {"_PlusScalar", &mx_op_plus_scalar},
+    {"_minus_scalar", &mx_op_minus_scalar},
     {"_MinusScalar", &mx_op_minus_scalar},
+    {"_rminus_scalar", &mx_op_rminus_scalar},
     {"_RMinusScalar", &mx_op_rminus_scalar},
+    {"_mul_scalar", &mx_op_mul_scalar},
     {"_MulScalar", &mx_op_mul_scalar},
+    {"_div_scalar", &mx_op_div_scalar},
     {"_DivScalar", &mx_op_div_scalar},
+    {"_rdiv_scalar", &mx_op_rdiv_scalar},
     {"_RDivScalar", &mx_op_rdiv_scalar},
+    {"add_n", &mx_op_add_n},
+    {"ElementWiseSum", &mx_op_add_n},
     /* -- convolution ops (issue #3) -- */
     {"Convolution", &mx_op_convolution},
     /* -- pooling and shape ops (issue #3) -- */
@@ -58,5 +89,25 @@ const mx_op_def *mx_op_lookup(const char *name)
 }
 
 int mx_op_count(void) { return NOPS; }
+
+/* The names grow in blocks as larger ops are built; a block is never moved
+ * or freed, so a name stays valid for the process. */
+#define NAMES_PER_BLOCK 1024
+#define NAME_BYTES 16
+
+const char *mx_op_arg_name(int i)
+{
+    static char *blocks[4096]; /* 4M names */
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    if (i < 0 || i / NAMES_PER_BLOCK >= (int)(sizeof blocks / sizeof blocks[0])) return "arg?";
+    int b = i / NAMES_PER_BLOCK;
+    pthread_mutex_lock(&lock);
+    if (!blocks[b] && (blocks[b] = malloc((size_t)NAMES_PER_BLOCK * NAME_BYTES)) != NULL)
+        for (int k = 0; k < NAMES_PER_BLOCK; k++)
+            snprintf(blocks[b] + (size_t)k * NAME_BYTES, NAME_BYTES, "arg%d", b * NAMES_PER_BLOCK + k);
+    const char *name = blocks[b] ? blocks[b] + (size_t)(i % NAMES_PER_BLOCK) * NAME_BYTES : "arg?";
+    pthread_mutex_unlock(&lock);
+    return name;
+}
 
 const char *mx_op_name(int i) { return i >= 0 && i < NOPS ? registry[i].name : NULL; }

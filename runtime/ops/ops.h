@@ -12,9 +12,11 @@ extern const mx_op_def mx_op_linear_regression_output;
 extern const mx_op_def mx_op_logistic_regression_output;
 extern const mx_op_def mx_op_flatten;
 extern const mx_op_def mx_op_block_grad;
+extern const mx_op_def mx_op_copy; /* _copy, alias identity */
 extern const mx_op_def mx_op_plus, mx_op_minus, mx_op_mul, mx_op_div;
 extern const mx_op_def mx_op_plus_scalar, mx_op_minus_scalar, mx_op_rminus_scalar;
 extern const mx_op_def mx_op_mul_scalar, mx_op_div_scalar, mx_op_rdiv_scalar;
+extern const mx_op_def mx_op_add_n; /* alias ElementWiseSum */
 
 /* -- convolution ops (issue #3) -- */
 extern const mx_op_def mx_op_convolution;

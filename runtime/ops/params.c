@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "op.h"
+#include "shape_param.h"
 
 static void *field(void *param, const mx_param_spec *s) { return (char *)param + s->offset; }
 
@@ -19,6 +21,8 @@ static const mx_param_spec *find_spec(const mx_op_def *op, const char *key)
         if (!strcmp(s->name, key)) return s;
     return NULL;
 }
+
+int mx_param_known(const mx_op_def *op, const char *key) { return find_spec(op, key) != NULL; }
 
 static void list_known(const mx_op_def *op, char *buf, size_t cap)
 {
@@ -36,13 +40,37 @@ static mx_status bad_value(const mx_op_def *op, const mx_param_spec *s, const ch
                         s->name, value, expected);
 }
 
-static mx_status set_value(const mx_op_def *op, const mx_param_spec *s, void *param, const char *v)
+/* "()" or "[]": MXNet's empty tuple, the "not given" of optional shapes. */
+static int empty_tuple(const char *v)
+{
+    while (isspace((unsigned char)*v)) v++;
+    char close = *v == '(' ? ')' : *v == '[' ? ']' : 0;
+    if (!close) return 0;
+    v++;
+    while (isspace((unsigned char)*v)) v++;
+    if (*v++ != close) return 0;
+    while (isspace((unsigned char)*v)) v++;
+    return !*v;
+}
+
+/* One of MXNet's values mxrt does not run: not a bad file. A boolean's
+ * list holds "true" or "false". */
+static int is_unsupported(const mx_param_spec *s, const char *v)
+{
+    for (int i = 0; s->unsupported && s->unsupported[i]; i++)
+        if (!strcmp(v, s->unsupported[i])) return 1;
+    return 0;
+}
+
+/* Parses v as s's type into dst (an int, float or mx_shape). */
+static mx_status parse_value(const mx_op_def *op, const mx_param_spec *s, void *dst, const char *v)
 {
     char *end;
     switch (s->type) {
     case MX_P_INT: {
         errno = 0;
         long long x = strtoll(v, &end, 10);
+        if (*end == 'L') end++; /* old MXNet JSON writes longs as "3L" */
         if (end == v || *end || errno) return bad_value(op, s, v, "an integer");
         /* long long is wider than the int field (long is not, on 32-bit
          * targets): a bigger value would wrap */
@@ -56,55 +84,77 @@ static mx_status set_value(const mx_op_def *op, const mx_param_spec *s, void *pa
             snprintf(want, sizeof want, "an integer >= %ld", s->min);
             return bad_value(op, s, v, want);
         }
-        *(int *)field(param, s) = (int)x;
+        *(int *)dst = (int)x;
         return MX_OK;
     }
     case MX_P_FLOAT: {
         errno = 0;
         double x = strtod(v, &end);
         if (end == v || *end || errno || !isfinite(x)) return bad_value(op, s, v, "a finite number");
-        *(float *)field(param, s) = (float)x;
+        *(float *)dst = (float)x;
         return MX_OK;
     }
     case MX_P_BOOL:
-        if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "1")) {
-            *(int *)field(param, s) = 1;
-            return MX_OK;
-        }
-        if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "0")) {
-            *(int *)field(param, s) = 0;
-            return MX_OK;
-        }
-        return bad_value(op, s, v, "true or false");
+        /* dmlc's rule: true/false in any case, or 1/0 */
+        if (!strcasecmp(v, "true") || !strcmp(v, "1")) *(int *)dst = 1;
+        else if (!strcasecmp(v, "false") || !strcmp(v, "0")) *(int *)dst = 0;
+        else return bad_value(op, s, v, "true or false");
+        if (is_unsupported(s, *(int *)dst ? "true" : "false"))
+            return mx_set_error(MX_ENOTSUP, "%s: parameter '%s': value '%s' is not supported by mxrt", op->name,
+                                s->name, v);
+        return MX_OK;
     case MX_P_ENUM: {
         char want[256];
         size_t len = 0;
         for (int i = 0; s->choices[i]; i++) {
             if (!strcmp(v, s->choices[i])) {
-                *(int *)field(param, s) = i;
+                *(int *)dst = i;
                 return MX_OK;
             }
             len += (size_t)snprintf(want + len, sizeof want - len, "%s%s", i ? ", " : "one of ",
                                     s->choices[i]);
             if (len >= sizeof want) len = sizeof want - 1;
         }
+        if (is_unsupported(s, v))
+            return mx_set_error(MX_ENOTSUP, "%s: parameter '%s': value '%s' is not supported by mxrt (it runs %s)",
+                                op->name, s->name, v, want + 7);
+        for (int i = 0; s->unsupported && s->unsupported[i]; i++) {
+            len += (size_t)snprintf(want + len, sizeof want - len, ", %s", s->unsupported[i]);
+            if (len >= sizeof want) len = sizeof want - 1;
+        }
         return bad_value(op, s, v, want);
     }
     case MX_P_SHAPE: {
         mx_shape sh;
+        if (s->def && !strcmp(s->def, MX_UNSET_SHAPE_TEXT) && empty_tuple(v)) v = MX_UNSET_SHAPE_TEXT;
         if (mx_shape_parse(v, &sh) != 0) return bad_value(op, s, v, "a shape like (5,5)");
-        *(mx_shape *)field(param, s) = sh;
+        *(mx_shape *)dst = sh;
         return MX_OK;
     }
     }
     return mx_set_error(MX_EINTERNAL, "%s: parameter '%s' has no type", op->name, s->name);
 }
 
+static mx_status set_value(const mx_op_def *op, const mx_param_spec *s, void *param, const char *v)
+{
+    /* "None" for an optional parameter is MXNet's "not given". */
+    if ((s->flags & MX_PF_OPTIONAL) && !strcmp(v, "None")) {
+        if (!s->def) return (s->flags & MX_PF_IGNORED) ? MX_OK : bad_value(op, s, v, "a value");
+        v = s->def;
+    }
+    union {
+        int i;
+        float f;
+        mx_shape sh;
+    } scratch;
+    return parse_value(op, s, (s->flags & MX_PF_IGNORED) ? (void *)&scratch : field(param, s), v);
+}
+
 mx_status mx_param_set(const mx_op_def *op, void *param, const char *key, const char *value)
 {
     const mx_param_spec *s = find_spec(op, key);
     if (!s) {
-        char known[256];
+        char known[512];
         list_known(op, known, sizeof known);
         return mx_set_error(MX_EINVAL, "%s: unknown parameter '%s' (known: %s)", op->name, key, known);
     }
@@ -197,7 +247,7 @@ mx_status mx_params_parse(const mx_op_def *op, const char *text, void *param, ch
         n++;
     }
     for (size_t i = 0; i < nspecs && i < 64; i++) {
-        if (!op->params[i].def && !given[i]) {
+        if (!op->params[i].def && !given[i] && !(op->params[i].flags & MX_PF_OPTIONAL)) {
             st = mx_set_error(MX_EINVAL, "%s%s%s: required parameter '%s' missing", op->name,
                               name_out && name_out[0] ? " " : "", name_out ? name_out : "",
                               op->params[i].name);

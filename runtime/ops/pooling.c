@@ -18,23 +18,33 @@ typedef struct pool_param {
     int convention;
     int count_include_pad;
     int cudnn_off;
+    int layout;
 } pool_param;
 
 static const char *const pool_types[] = {"max", "avg", "sum", NULL};
+static const char *const pool_other[] = {"lp", NULL};
 static const char *const conventions[] = {"valid", "full", NULL};
+static const char *const convention_other[] = {"same", NULL};
+/* data layouts: channels first, 1-D or 2-D */
+enum { LAYOUT_NONE = 0, LAYOUT_NCW = 1, LAYOUT_NCHW = 2 };
+static const char *const layouts[] = {"None", "NCW", "NCHW", NULL};
+static const char *const layout_other[] = {"NCDHW", "NWC", "NHWC", "NDHWC", NULL};
 
 static const mx_param_spec pool_params[] = {
-    {"kernel", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(pool_param, kernel), NULL, 0},
-    {"pool_type", MX_P_ENUM, "max", offsetof(pool_param, pool_type), pool_types, 0},
-    {"global_pool", MX_P_BOOL, "false", offsetof(pool_param, global_pool), NULL, 0},
-    {"pooling_convention", MX_P_ENUM, "valid", offsetof(pool_param, convention), conventions, 0},
-    {"stride", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(pool_param, stride), NULL, 0},
-    {"pad", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(pool_param, pad), NULL, 0},
+    {"kernel", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(pool_param, kernel), NULL, 0, 0, NULL},
+    {"pool_type", MX_P_ENUM, "max", offsetof(pool_param, pool_type), pool_types, 0, 0, pool_other},
+    {"global_pool", MX_P_BOOL, "false", offsetof(pool_param, global_pool), NULL, 0, 0, NULL},
+    {"pooling_convention", MX_P_ENUM, "valid", offsetof(pool_param, convention), conventions, 0, 0, convention_other},
+    {"stride", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(pool_param, stride), NULL, 0, 0, NULL},
+    {"pad", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(pool_param, pad), NULL, 0, 0, NULL},
     /* MXNet leaves it unset, which its kernels read as true */
-    {"count_include_pad", MX_P_BOOL, "true", offsetof(pool_param, count_include_pad), NULL, 0},
+    {"count_include_pad", MX_P_BOOL, "true", offsetof(pool_param, count_include_pad), NULL, 0, MX_PF_OPTIONAL, NULL},
     /* accepted so GPU-trained symbol files load; there is no cuDNN here */
-    {"cudnn_off", MX_P_BOOL, "false", offsetof(pool_param, cudnn_off), NULL, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"cudnn_off", MX_P_BOOL, "false", offsetof(pool_param, cudnn_off), NULL, 0, 0, NULL},
+    /* the norm of lp pooling, which is not supported (pool_type) */
+    {"p_value", MX_P_INT, NULL, 0, NULL, 0, MX_PF_OPTIONAL | MX_PF_IGNORED, NULL},
+    {"layout", MX_P_ENUM, "None", offsetof(pool_param, layout), layouts, 0, 0, layout_other},
+    MX_PARAMS_END,
 };
 
 /* The resolved window on (h, w); 1-D pooling has h = 1, k = 1, s = 1, p = 0. */
@@ -76,13 +86,19 @@ static mx_status pool_resolve(const pool_param *p, const mx_shape *d, pool_geom 
     int kernel_given = mx_shape_given(&p->kernel);
     if (!p->global_pool && !kernel_given)
         return mx_set_error(MX_EINVAL, "parameter 'kernel' is required unless global_pool=true");
+    if (!p->global_pool && p->kernel.ndim == 3)
+        return mx_set_error(MX_ENOTSUP, "parameter 'kernel': %s: 3-D pooling is not supported by mxrt (1-D, 2-D)",
+                            mx_shape_str(&p->kernel, b, sizeof b));
     if (!p->global_pool && p->kernel.ndim != 1 && p->kernel.ndim != 2)
-        return mx_set_error(MX_EINVAL, "parameter 'kernel': %s: only 1-D and 2-D pooling are supported",
+        return mx_set_error(MX_EINVAL, "parameter 'kernel': %s: pooling kernels are 1-D, 2-D or 3-D",
                             mx_shape_str(&p->kernel, b, sizeof b));
     if (d->ndim != 3 && d->ndim != 4)
         return mx_set_error(MX_EINVAL, "argument 'data': Pooling needs (N,C,W) or (N,C,H,W) data, got %s",
                             mx_shape_str(d, b, sizeof b));
     int nd = d->ndim - 2;
+    if (p->layout != LAYOUT_NONE && p->layout != (nd == 2 ? LAYOUT_NCHW : LAYOUT_NCW))
+        return mx_set_error(MX_EINVAL, "parameter 'layout': %s does not fit %d-D data %s", layouts[p->layout],
+                            nd, mx_shape_str(d, b, sizeof b));
     if (!p->global_pool && p->kernel.ndim != nd)
         return mx_set_error(MX_EINVAL, "parameter 'kernel': %s is %d-D but data %s needs a %d-D kernel",
                             mx_shape_str(&p->kernel, b, sizeof b), p->kernel.ndim,

@@ -18,11 +18,11 @@ typedef struct reshape_param {
 } reshape_param;
 
 static const mx_param_spec reshape_params[] = {
-    {"shape", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(reshape_param, shape), NULL, 0},
-    {"reverse", MX_P_BOOL, "false", offsetof(reshape_param, reverse), NULL, 0},
-    {"target_shape", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(reshape_param, target_shape), NULL, 0},
-    {"keep_highest", MX_P_BOOL, "false", offsetof(reshape_param, keep_highest), NULL, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"shape", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(reshape_param, shape), NULL, 0, 0, NULL},
+    {"reverse", MX_P_BOOL, "false", offsetof(reshape_param, reverse), NULL, 0, 0, NULL},
+    {"target_shape", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(reshape_param, target_shape), NULL, 0, 0, NULL},
+    {"keep_highest", MX_P_BOOL, "false", offsetof(reshape_param, keep_highest), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
 };
 
 /* a·b into *r, or 0 when it overflows or is not positive. */

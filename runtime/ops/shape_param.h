@@ -11,6 +11,7 @@
 #include "mx/shape.h"
 
 #define MX_UNSET_SHAPE "(-9223372036854775807)"
+#define MX_UNSET_SHAPE_TEXT MX_UNSET_SHAPE
 
 /* 1 unless s is the MX_UNSET_SHAPE default. */
 static inline int mx_shape_given(const mx_shape *s)

@@ -16,10 +16,10 @@ typedef struct slice_param {
 } slice_param;
 
 static const mx_param_spec slice_params[] = {
-    {"num_outputs", MX_P_INT, NULL, offsetof(slice_param, num_outputs), NULL, 1},
-    {"axis", MX_P_INT, "1", offsetof(slice_param, axis), NULL, -MX_MAX_NDIM},
-    {"squeeze_axis", MX_P_BOOL, "false", offsetof(slice_param, squeeze_axis), NULL, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"num_outputs", MX_P_INT, NULL, offsetof(slice_param, num_outputs), NULL, 1, 0, NULL},
+    {"axis", MX_P_INT, "1", offsetof(slice_param, axis), NULL, -MX_MAX_NDIM, 0, NULL},
+    {"squeeze_axis", MX_P_BOOL, "false", offsetof(slice_param, squeeze_axis), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
 };
 
 /* At most MX_OP_MAX_OUTPUTS: a larger num_outputs fails at infer_shape. */

@@ -14,8 +14,8 @@ typedef struct sa_param {
 static const char *const mode_names[] = {"instance", "channel", NULL};
 
 static const mx_param_spec sa_params[] = {
-    {"mode", MX_P_ENUM, "instance", offsetof(sa_param, mode), mode_names, 0},
-    {NULL, 0, NULL, 0, NULL, 0},
+    {"mode", MX_P_ENUM, "instance", offsetof(sa_param, mode), mode_names, 0, 0, NULL},
+    MX_PARAMS_END,
 };
 
 /* Same shape as data; channel mode needs 3 or more dimensions. */
