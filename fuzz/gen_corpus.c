@@ -229,6 +229,40 @@ static void symjson_seeds(void)
         "\"num_hidden\":\"10\"},\"name\":\"fc\",\"inputs\":[[0,0],[1,0],[2,0]],\"backward_source_id\":-1,"
         "\"attr\":{\"ctx_group\":\"stage1\"}}],\"arg_nodes\":[0,1,2],\"heads\":[[3,0]]}\n";
     put_file("symjson", "mxnet-0.8-symbol.json", old, sizeof old - 1);
+    /* MXNet 0.8 with a BatchNorm whose aux variables its loader adds, and
+     * legacy lr_mult keys on an op and on its weight */
+    static const char bn08[] =
+        "{\"nodes\":[{\"op\":\"null\",\"param\":{},\"name\":\"data\",\"inputs\":[]},"
+        "{\"op\":\"null\",\"param\":{},\"name\":\"fc_weight\",\"inputs\":[]},"
+        "{\"op\":\"FullyConnected\",\"param\":{\"no_bias\":\"True\",\"num_hidden\":\"4\"},\"name\":\"fc\","
+        "\"inputs\":[[0,0],[1,0]],\"attr\":{\"weight_lr_mult\":\"2\",\"wd_mult\":\"0\"}},"
+        "{\"op\":\"null\",\"param\":{},\"name\":\"bn_gamma\",\"inputs\":[]},"
+        "{\"op\":\"null\",\"param\":{},\"name\":\"bn_beta\",\"inputs\":[]},"
+        "{\"op\":\"BatchNorm\",\"param\":{\"eps\":\"0.001\",\"fix_gamma\":\"True\"},\"name\":\"bn\","
+        "\"inputs\":[[2,0],[3,0],[4,0]],\"attr\":{\"ctx_group\":\"g\"}}],\"arg_nodes\":[0,1,3,4],"
+        "\"heads\":[[5,0]]}\n";
+    put_file("symjson", "mxnet-0.8-bn-symbol.json", bn08, sizeof bn08 - 1);
+    /* MXNet 1.x: canonical and alias op names, add_n and a wide Concat,
+     * hidden attributes on ops and aux variables, optional "None" values */
+    static const char v1x[] =
+        "{\"nodes\":[{\"op\":\"null\",\"name\":\"data\",\"attrs\":{\"__shape__\":\"(0, 2, 4, 4)\"},\"inputs\":[]},"
+        "{\"op\":\"_copy\",\"name\":\"c0\",\"inputs\":[[0,0,0]]},"
+        "{\"op\":\"elemwise_add\",\"name\":\"_plus0\",\"inputs\":[[0,0,0],[1,0,0]]},"
+        "{\"op\":\"_mul_scalar\",\"name\":\"m\",\"attrs\":{\"scalar\":\"0.5\",\"is_int\":\"False\"},\"inputs\":[[2,0,0]]},"
+        "{\"op\":\"ElementWiseSum\",\"name\":\"s\",\"attrs\":{\"num_args\":\"3\"},\"inputs\":[[1,0,0],[2,0,0],[3,0,0]]},"
+        "{\"op\":\"concat\",\"name\":\"cat\",\"attrs\":{\"num_args\":\"10\",\"dim\":\"1\"},\"inputs\":"
+        "[[4,0,0],[4,0,0],[4,0,0],[4,0,0],[4,0,0],[4,0,0],[4,0,0],[4,0,0],[4,0,0],[3,0,0]]},"
+        "{\"op\":\"null\",\"name\":\"g\",\"attrs\":{\"__init__\":\"ones\"},\"inputs\":[]},"
+        "{\"op\":\"null\",\"name\":\"b\",\"inputs\":[]},"
+        "{\"op\":\"null\",\"name\":\"mm\",\"attrs\":{\"__init__\":\"zeros\"},\"inputs\":[]},"
+        "{\"op\":\"null\",\"name\":\"mv\",\"inputs\":[]},"
+        "{\"op\":\"BatchNorm\",\"name\":\"bn\",\"attrs\":{\"__lr_mult__\":\"0\",\"min_calib_range\":\"None\"},"
+        "\"inputs\":[[5,0,0],[6,0,0],[7,0,0],[8,0,1],[9,0,1]]},"
+        "{\"op\":\"Pooling\",\"name\":\"p\",\"attrs\":{\"kernel\":\"(2, 2)\",\"layout\":\"NCHW\","
+        "\"p_value\":\"None\",\"count_include_pad\":\"None\"},\"inputs\":[[10,0,0]]}],"
+        "\"arg_nodes\":[0,6,7,8,9],\"node_row_ptr\":[0,1,2,3,4,5,6,7,8,9,10,13,14],\"heads\":[[11,0,0]],"
+        "\"attrs\":{\"mxnet_version\":[\"int\",10901]}}\n";
+    put_file("symjson", "mxnet-1.9-compat-symbol.json", v1x, sizeof v1x - 1);
 }
 
 /* ---- opparams ---- */

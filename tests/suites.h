@@ -39,6 +39,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(idx)           \
     X(ndfile)        \
     X(symjson)       \
+    X(mxcompat)      \
     X(io)            \
     X(csv)           \
     X(vocab)         \
