@@ -40,6 +40,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(ndfile)        \
     X(symjson)       \
     X(mxcompat)      \
+    X(symapi)        \
     X(io)            \
     X(csv)           \
     X(vocab)         \

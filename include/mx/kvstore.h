@@ -45,6 +45,14 @@ mx_status mx_kvstore_pull(mx_kvstore *kv, int key, int n, mx_nd *const *outs);
  * initialised later get theirs at init. */
 mx_status mx_kvstore_set_optimizer(mx_kvstore *kv, mx_optimizer *opt);
 
+/** A custom update (MXNet.jl's set_updater): weight from the key's summed
+ * gradient; return MX_OK, or a status the push returns. */
+typedef mx_status (*mx_kv_updater)(void *ctx, int key, const mx_nd *grad, mx_nd *weight);
+
+/** Runs fn(ctx, key, sum, stored weight) on every push instead of the
+ * optimizer (NULL: back to the optimizer, or to storing the sum). */
+mx_status mx_kvstore_set_updater(mx_kvstore *kv, mx_kv_updater fn, void *ctx);
+
 /** Optimizer state of key (NULL without optimizer), and its float count. */
 float *mx_kvstore_state(mx_kvstore *kv, int key, size_t *n);
 

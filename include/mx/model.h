@@ -58,6 +58,12 @@ mx_nd *mx_model_param(const mx_model *m, int i);
 /** The first context's training executor (NULL before fit). */
 mx_exec *mx_model_exec(const mx_model *m);
 
+/** Number of contexts the model runs on (MXNet.jl's model.ctx). */
+int mx_model_num_contexts(const mx_model *m);
+
+/** Context i of the model (i below mx_model_num_contexts; else the CPU). */
+mx_ctx mx_model_context(const mx_model *m, int i);
+
 /** The model's symbol. */
 const mx_sym *mx_model_symbol(const mx_model *m);
 

@@ -39,8 +39,53 @@ mx_sym *mx_group(int n, mx_sym *const *syms);
 /** Copy of sym with the free variables named in names replaced by values. */
 mx_sym *mx_compose(const mx_sym *sym, int n, const char *const *names, mx_sym *const *values);
 
+/** mx_compose, with the resulting head node called name (MXNet.jl's
+ * net2(data2=net, name=:composed), whose output is composed_output); name
+ * NULL or "" keeps the name. */
+mx_sym *mx_compose_named(const mx_sym *sym, const char *name, int n, const char *const *names,
+                         mx_sym *const *values);
+
 /** Output i of a multi-output symbol, as a symbol of its own. */
 mx_sym *mx_sym_output(const mx_sym *sym, int i);
+
+/** Every output of every node of sym, inputs first: its variables and
+ * internal outputs such as fc1_output, grouped (MXNet's get_internals). */
+mx_sym *mx_sym_get_internals(const mx_sym *sym);
+
+/** sym's output called name ("fc1_output", or a variable's name) as a
+ * symbol of its own (MXNet.jl's sym[:fc1_output]); NULL, listing the
+ * outputs, when none or several have that name. */
+mx_sym *mx_sym_output_named(const mx_sym *sym, const char *name);
+
+/** The inputs of sym's output nodes, grouped (MXNet's get_children); NULL
+ * for a variable, which has none. */
+mx_sym *mx_sym_get_children(const mx_sym *sym);
+
+/** Sets attribute key of sym's node (one output) to value, kept in symbol
+ * JSON. A variable takes any key; an op node only hidden keys like
+ * __mood__ (MXNet reads its other keys as parameters). The node may be
+ * shared with other symbols, which see the change too, as in MXNet. */
+mx_status mx_sym_set_attr(mx_sym *sym, const char *key, const char *value);
+
+/** The value of attribute key of sym's node (an op's parameters included),
+ * or NULL; valid while the node lives. */
+const char *mx_sym_get_attr(const mx_sym *sym, const char *key);
+
+/** The attributes of sym's node (MXNet's list_attr): fills up to cap keys
+ * and values, returns the count (-1 for a group). */
+int mx_sym_list_attr(const mx_sym *sym, const char **keys, const char **values, int cap);
+
+/** Every attribute of every node of sym (MXNet's list_all_attr): node
+ * name, key and value, up to cap; returns the count (-1: out of memory). */
+int mx_sym_list_all_attr(const mx_sym *sym, const char **nodes, const char **keys, const char **values, int cap);
+
+/** Opens a name scope (MXNet's mx.name.Prefix): until mx_name_scope_end,
+ * every op name, given or made (fullyconnected0, …), starts with prefix,
+ * and made names count from 0 again. Scopes nest; per thread. */
+mx_status mx_name_scope_begin(const char *prefix);
+
+/** Closes the innermost name scope. */
+mx_status mx_name_scope_end(void);
 
 /** Another handle on the same graph. */
 mx_sym *mx_sym_copy(const mx_sym *sym);

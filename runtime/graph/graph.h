@@ -66,6 +66,15 @@ mx_status mx_attrs_add(mx_attrs *a, const char *key, const char *value);
 /* Frees a's strings and arrays and zeroes it. */
 void mx_attrs_clear(mx_attrs *a);
 
+/* The name of a new op node (MXNet's NameManager, names.c): given, or
+ * <called lowercased><n> when given is empty, after the current name
+ * scope's prefix; into out (cap bytes). */
+mx_status mx_graph_node_name(const char *given, const char *called, char *out, size_t cap);
+
+/* Renames an op node and its outputs ("<name>_output"); aux state names
+ * stay (they are variables' names in MXNet's files). */
+mx_status mx_node_rename(mx_node *node, const char *name);
+
 /* Copies what a node carries besides its op and inputs — its attributes,
  * its aux states' names and attributes — from src to dst (same op). */
 mx_status mx_node_copy_meta(mx_node *dst, const mx_node *src);

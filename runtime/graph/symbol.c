@@ -171,24 +171,6 @@ mx_sym *mx_var(const char *name)
     return s;
 }
 
-/* Automatic names, MXNet's rule: the op name as called, lowercased, then
- * a counter per such name (_Plus gives _plus0 although the node's op is
- * elemwise_add; FullyConnected gives fullyconnected0). */
-static void auto_name(const char *called, char *out, size_t cap)
-{
-    enum { SLOTS = 256, HINT = 48 };
-    static char hints[SLOTS][HINT];
-    static int counts[SLOTS];
-    char hint[HINT];
-    size_t i = 0;
-    for (; called[i] && i + 1 < HINT; i++) hint[i] = (char)tolower((unsigned char)called[i]);
-    hint[i] = '\0';
-    int slot = 0;
-    while (slot < SLOTS - 1 && hints[slot][0] && strcmp(hints[slot], hint)) slot++;
-    if (!hints[slot][0]) memcpy(hints[slot], hint, i + 1);
-    snprintf(out, cap, "%.*s%d", (int)(cap > 12 ? cap - 12 : 0), hint, counts[slot]++);
-}
-
 mx_node *mx_node_new_op(const mx_op_def *op, const char *name, void *param, int ninputs,
                         const mx_entry *inputs)
 {
@@ -225,6 +207,33 @@ oom:
     return NULL;
 }
 
+mx_status mx_node_rename(mx_node *node, const char *name)
+{
+    char *nn = dup_str(name);
+    if (!nn) return MX_ENOMEM;
+    char **outs = calloc((size_t)node->noutputs, sizeof *outs);
+    int numbered = node->op && (node->noutputs != 1 || (node->op->flags & MX_OP_NUMBERED_OUTPUTS));
+    for (int i = 0; outs && i < node->noutputs; i++) {
+        char suffix[32];
+        snprintf(suffix, sizeof suffix, numbered ? "output%d" : "output", i);
+        if (!(outs[i] = node->op ? join_name(name, suffix) : dup_str(name))) {
+            for (int k = 0; k < i; k++) free(outs[k]);
+            free(outs);
+            outs = NULL;
+        }
+    }
+    if (!outs) {
+        free(nn);
+        return mx_set_error(MX_ENOMEM, "symbol: out of memory");
+    }
+    for (int i = 0; i < node->noutputs; i++) free(node->out_names[i]);
+    free(node->out_names);
+    free(node->name);
+    node->out_names = outs;
+    node->name = nn;
+    return MX_OK;
+}
+
 static mx_status single_output(const mx_sym *s, const char *opname, const char *node, const char *arg)
 {
     if (!s) return mx_set_error(MX_EINVAL, "%s '%s': input for '%s' is NULL", opname, node, arg);
@@ -246,14 +255,21 @@ mx_sym *mx_op_args(const char *opname, const char *params, int n, const char *co
     }
     void *param = calloc(1, op->param_size ? op->param_size : 1);
     if (!param) { mx_set_error(MX_ENOMEM, "symbol: out of memory"); return NULL; }
-    char name[NAME_CAP];
+    char given[NAME_CAP], name[NAME_CAP];
     char **keys = NULL, **vals = NULL;
     int nattr = 0;
-    if (mx_params_parse(op, params, param, name, sizeof name, &keys, &vals, &nattr) != MX_OK) {
+    if (mx_params_parse(op, params, param, given, sizeof given, &keys, &vals, &nattr) != MX_OK) {
         free(param);
         return NULL;
     }
-    if (!name[0]) auto_name(opname, name, sizeof name);
+    /* MXNet's name manager: <hint><n> when none is given, and a scope's prefix (names.c) */
+    if (mx_graph_node_name(given, opname, name, sizeof name) != MX_OK) {
+        for (int i = 0; i < nattr; i++) { free(keys[i]); free(vals[i]); }
+        free(keys);
+        free(vals);
+        free(param);
+        return NULL;
+    }
     int room = mx_op_args_room(op, param), nargs = 0;
     const char **args = calloc((size_t)room, sizeof *args);
     mx_entry *in = calloc((size_t)room, sizeof *in);

@@ -26,6 +26,8 @@ struct mx_kvstore {
     int nkeys;           /* capacity of entries */
     kv_entry *entries;   /* by key; value NULL = not initialised */
     mx_optimizer *opt;
+    mx_kv_updater updater; /* set_updater's: runs instead of opt */
+    void *updater_ctx;
     int dist;            /* dist_sync: push also sums over every worker */
 };
 
@@ -153,6 +155,7 @@ mx_status mx_kvstore_push(mx_kvstore *kv, int key, int n, mx_nd *const *values)
             return st;
         }
     }
+    if (kv->updater) return kv->updater(kv->updater_ctx, key, e->merge, e->value);
     if (kv->opt) mx_optimizer_update(kv->opt, e->value, e->merge, e->state);
     else mx_nd_copy(e->value, e->merge);
     return MX_OK;
@@ -181,6 +184,14 @@ mx_status mx_kvstore_set_optimizer(mx_kvstore *kv, mx_optimizer *opt)
             if (st != MX_OK) return st;
         }
     }
+    return MX_OK;
+}
+
+mx_status mx_kvstore_set_updater(mx_kvstore *kv, mx_kv_updater fn, void *ctx)
+{
+    if (!kv) return mx_set_error(MX_EINVAL, "mx_kvstore_set_updater: store is NULL");
+    kv->updater = fn;
+    kv->updater_ctx = ctx;
     return MX_OK;
 }
 

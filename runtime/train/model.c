@@ -354,6 +354,10 @@ mx_nd *mx_model_param(const mx_model *m, int i)
 
 mx_exec *mx_model_exec(const mx_model *m) { return m->exec[0]; }
 
+int mx_model_num_contexts(const mx_model *m) { return m->nctx; }
+
+mx_ctx mx_model_context(const mx_model *m, int i) { return i >= 0 && i < m->nctx ? m->ctx[i] : mx_cpu(); }
+
 const mx_sym *mx_model_symbol(const mx_model *m) { return m->sym; }
 
 double mx_model_last_epoch_seconds(const mx_model *m) { return m->last_epoch_seconds; }
