@@ -11,11 +11,14 @@
  * as Gluon's ToTensor + Normalize. The model runs through FeedForward's
  * predict (any context: --context gpu). Errors name the file, the node,
  * the flag. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app_args.h"
 #include "mx/mx.h"
@@ -294,24 +297,38 @@ static int read_input(const opts *o, size_t size, float **out, size_t *n)
     return 0;
 }
 
-/* Output 0 of every sample as CSV, written to FILE.tmp then renamed. */
+/* Output 0 of every sample as CSV, atomically: a temporary file beside
+ * path, flushed to disk, renamed over it, the folder synced; a failure at
+ * any point leaves path as it was. */
 static int write_csv(const char *path, const float *y, size_t n, size_t cols)
 {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         fprintf(stderr, "%s: --output %s: cannot write: %s\n", prog, path, strerror(errno));
+        if (fd >= 0) { close(fd); remove(tmp); }
         return 1;
     }
     for (size_t i = 0; i < n; i++)
         for (size_t c = 0; c < cols; c++) fprintf(f, "%.9g%c", (double)y[i * cols + c], c + 1 < cols ? ',' : '\n');
-    int bad = fflush(f) != 0 || ferror(f);
+    int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, path) != 0) {
         remove(tmp);
-        fprintf(stderr, "%s: --output %s: write failed\n", prog, path);
+        fprintf(stderr, "%s: --output %s: write failed: %s\n", prog, path, strerror(errno));
         return 1;
+    }
+    /* the rename itself, on disk */
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
     }
     return 0;
 }
@@ -371,24 +388,28 @@ int main(int argc, char **argv)
         size_t cols = mx_nd_size(y) / n;
         const float *out = mx_nd_data(y);
         long right = 0;
+        char *used = o.top_k ? calloc(cols, 1) : NULL; /* the classes printed for a sample */
         for (size_t i = 0; i < n; i++) {
             const float *row = out + i * cols;
             size_t best = 0;
             for (size_t c = 1; c < cols; c++) if (row[c] > row[best]) best = c;
             if (lab) right += best == lab[i];
             if (o.quiet || !o.top_k) continue;
+            if (!used) continue;
             printf("%zu:", i);
             /* top-k by selection: k is small */
-            char used[4096] = {0};
+            memset(used, 0, cols);
             for (int k = 0; k < o.top_k && (size_t)k < cols; k++) {
                 size_t m = cols;
                 for (size_t c = 0; c < cols; c++)
-                    if ((c >= sizeof used || !used[c]) && (m == cols || row[c] > row[m])) m = c;
-                if (m < sizeof used) used[m] = 1;
+                    if (!used[c] && (m == cols || row[c] > row[m])) m = c;
+                used[m] = 1;
                 printf(" %zu %.6f", m, (double)row[m]);
             }
             printf("\n");
         }
+        if (o.top_k && !used && !o.quiet) fprintf(stderr, "%s: out of memory for --top-k\n", prog);
+        free(used);
         if (!o.quiet)
             fprintf(stderr, "%s: %zu samples in %.3f s (%.0f samples/s, batch %d, %s)\n", prog, n, secs,
                     secs > 0 ? (double)n / secs : 0.0, batch, o.context);

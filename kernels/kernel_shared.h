@@ -5,6 +5,7 @@
 #ifndef MX_KERNELS_CPU_SHARED_H
 #define MX_KERNELS_CPU_SHARED_H
 
+#include <math.h>
 #include <stddef.h>
 #include "kernels.h"
 
@@ -24,6 +25,40 @@ MX_SHARED_FN float mx_binop_apply(mx_binop op, float a, float b)
     case MX_BIN_DIV: return a / b;
     case MX_BIN_RSUB: return b - a;
     case MX_BIN_RDIV: return b / a;
+    }
+    return 0.0f;
+}
+
+/* MXNet's unary math: op(x); lo and hi bound CLIP. */
+MX_SHARED_FN float mx_unop_apply(mx_unop op, float x, float lo, float hi)
+{
+    switch (op) {
+    case MX_UN_ABS: return x < 0.0f ? -x : x;
+    case MX_UN_NEG: return -x;
+    case MX_UN_SQUARE: return x * x;
+    case MX_UN_SQRT: return sqrtf(x);
+    case MX_UN_RSQRT: return 1.0f / sqrtf(x);
+    case MX_UN_EXP: return expf(x);
+    case MX_UN_LOG: return logf(x);
+    case MX_UN_CLIP: return x > hi ? hi : x < lo ? lo : x;
+    }
+    return 0.0f;
+}
+
+/* The gradient of op at x (y = op(x)) times dy, as MXNet's backward
+ * computes it: |x|' = sign(x) (0 at 0), √x' = 1/(2√x), (1/√x)' = −1/(2x√x),
+ * clip passes dy where lo <= x <= hi. */
+MX_SHARED_FN float mx_unop_grad(mx_unop op, float x, float y, float dy, float lo, float hi)
+{
+    switch (op) {
+    case MX_UN_ABS: return x > 0.0f ? dy : x < 0.0f ? -dy : 0.0f;
+    case MX_UN_NEG: return -dy;
+    case MX_UN_SQUARE: return 2.0f * x * dy;
+    case MX_UN_SQRT: return dy * 0.5f / y;
+    case MX_UN_RSQRT: return dy * -0.5f * y / x;
+    case MX_UN_EXP: return dy * y;
+    case MX_UN_LOG: return dy / x;
+    case MX_UN_CLIP: return x > hi || x < lo ? 0.0f : dy;
     }
     return 0.0f;
 }

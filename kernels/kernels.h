@@ -14,6 +14,12 @@ typedef enum mx_act { MX_ACT_RELU, MX_ACT_SIGMOID, MX_ACT_TANH, MX_ACT_SOFTRELU,
 
 typedef enum mx_binop { MX_BIN_ADD, MX_BIN_SUB, MX_BIN_MUL, MX_BIN_DIV, MX_BIN_RSUB, MX_BIN_RDIV } mx_binop;
 
+/* MXNet's unary math ops (kernel_shared.h holds their formulas); CLIP
+ * takes its bounds as the entries' lo and hi. */
+typedef enum mx_unop {
+    MX_UN_ABS, MX_UN_NEG, MX_UN_SQUARE, MX_UN_SQRT, MX_UN_RSQRT, MX_UN_EXP, MX_UN_LOG, MX_UN_CLIP
+} mx_unop;
+
 /* MXNet.jl's gradient normalisation, fused into every optimizer kernel:
  * g ← g·rescale; clamp to ±clip when clip > 0; g ← g + wd·W. */
 typedef struct mx_gnorm {
@@ -78,6 +84,15 @@ typedef struct mx_kernels {
                             float *da, mx_req req, size_t n);
     /* dst (req) = alpha · src; dst may be src. */
     void (*scale_copy)(mx_engine *eng, float *dst, const float *src, float alpha, size_t n, mx_req req);
+    /* y = op(x) elementwise (mx_unop_apply; lo and hi: CLIP's bounds); y may be x. */
+    void (*unary)(mx_engine *eng, mx_unop op, const float *x, float *y, size_t n, float lo, float hi);
+    /* dx (req) = dy · op'(x) (mx_unop_grad, which may read y = op(x)). */
+    void (*unary_backward)(mx_engine *eng, mx_unop op, const float *x, const float *y, const float *dy,
+                           float *dx, mx_req req, size_t n, float lo, float hi);
+    /* rows rows of width floats: dst[r·dst_stride + i] (req) = src[r·src_stride + i]
+     * (slices, crops and pads of one axis; the blocks do not overlap). */
+    void (*copy_block)(mx_engine *eng, float *dst, size_t dst_stride, const float *src, size_t src_stride,
+                       size_t rows, size_t width, mx_req req);
     /* dst = value. */
     void (*fill)(mx_engine *eng, float *dst, float value, size_t n);
     /* dx (req) = scale · (y − label). */

@@ -41,6 +41,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(symjson)       \
     X(mxcompat)      \
     X(symapi)        \
+    X(mathops)       \
     X(io)            \
     X(csv)           \
     X(vocab)         \

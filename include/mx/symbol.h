@@ -126,10 +126,10 @@ mx_status mx_infer_shape(const mx_sym *sym, int n_known, const char *const *name
 /** Readable listing of the graph, one node per line. */
 void mx_sym_print(const mx_sym *sym, FILE *out);
 
-/** Number of op kinds registered. */
+/** Number of op names registered (aliases included: elemwise_add, _Plus, … count apart). */
 int mx_op_count(void);
 
-/** Name of registered op i. */
+/** Registered op name i (0 ≤ i < mx_op_count). */
 const char *mx_op_name(int i);
 
 #endif

@@ -18,6 +18,14 @@ void mx_cpu_scalar_backward(mx_engine *eng, mx_binop op, const float *a, float s
                             float *da, mx_req req, size_t n);
 /* dst (req) = alpha · src. */
 void mx_cpu_scale_copy(mx_engine *eng, float *dst, const float *src, float alpha, size_t n, mx_req req);
+/* Table entry unary (see kernels/kernels.h). */
+void mx_cpu_unary(mx_engine *eng, mx_unop op, const float *x, float *y, size_t n, float lo, float hi);
+/* Table entry unary_backward. */
+void mx_cpu_unary_backward(mx_engine *eng, mx_unop op, const float *x, const float *y, const float *dy,
+                           float *dx, mx_req req, size_t n, float lo, float hi);
+/* Table entry copy_block. */
+void mx_cpu_copy_block(mx_engine *eng, float *dst, size_t dst_stride, const float *src, size_t src_stride,
+                       size_t rows, size_t width, mx_req req);
 /* dst = value. */
 void mx_cpu_fill(mx_engine *eng, float *dst, float value, size_t n);
 /* Broadcast bias into every row of y. */

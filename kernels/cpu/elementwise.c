@@ -157,3 +157,70 @@ MX_SIMD_CLONES void mx_cpu_scaled_diff(mx_engine *eng, const float *y, const flo
     (void)eng;
     for (size_t i = 0; i < n; i++) put(dx, i, scale * (y[i] - label[i]), req);
 }
+
+/* -- unary math (formulas shared with CUDA: kernel_shared.h) -- */
+
+typedef struct un_job {
+    mx_unop op;
+    const float *x, *y, *dy;
+    float *out;
+    float lo, hi;
+    mx_req req;
+} un_job;
+
+MX_SIMD_CLONES static void unary_range(void *p, size_t lo, size_t hi)
+{
+    un_job *j = p;
+    for (size_t i = lo; i < hi; i++) j->out[i] = mx_unop_apply(j->op, j->x[i], j->lo, j->hi);
+}
+
+void mx_cpu_unary(mx_engine *eng, mx_unop op, const float *x, float *y, size_t n, float lo, float hi)
+{
+    un_job j = {op, x, NULL, NULL, y, lo, hi, MX_REQ_WRITE};
+    mx_cpu_parallel(eng, n, MX_CPU_PAR_MIN, unary_range, &j);
+}
+
+MX_SIMD_CLONES static void unary_backward_range(void *p, size_t lo, size_t hi)
+{
+    un_job *j = p;
+    for (size_t i = lo; i < hi; i++) {
+        float g = mx_unop_grad(j->op, j->x[i], j->y ? j->y[i] : 0.0f, j->dy[i], j->lo, j->hi);
+        put(j->out, i, g, j->req);
+    }
+}
+
+void mx_cpu_unary_backward(mx_engine *eng, mx_unop op, const float *x, const float *y, const float *dy,
+                           float *dx, mx_req req, size_t n, float lo, float hi)
+{
+    if (req == MX_REQ_NULL) return;
+    un_job j = {op, x, y, dy, dx, lo, hi, req};
+    mx_cpu_parallel(eng, n, MX_CPU_PAR_MIN, unary_backward_range, &j);
+}
+
+typedef struct block_job {
+    float *dst;
+    const float *src;
+    size_t dst_stride, src_stride, width;
+    mx_req req;
+} block_job;
+
+static void block_range(void *p, size_t lo, size_t hi)
+{
+    block_job *j = p;
+    for (size_t r = lo; r < hi; r++) {
+        float *d = j->dst + r * j->dst_stride;
+        const float *s = j->src + r * j->src_stride;
+        if (j->req == MX_REQ_ADD)
+            for (size_t i = 0; i < j->width; i++) d[i] += s[i];
+        else
+            memcpy(d, s, j->width * sizeof *d);
+    }
+}
+
+void mx_cpu_copy_block(mx_engine *eng, float *dst, size_t dst_stride, const float *src, size_t src_stride,
+                       size_t rows, size_t width, mx_req req)
+{
+    if (req == MX_REQ_NULL || rows == 0 || width == 0) return;
+    block_job j = {dst, src, dst_stride, src_stride, width, req};
+    mx_cpu_parallel(eng, rows, MX_CPU_PAR_MIN / width + 1, block_range, &j);
+}

@@ -205,3 +205,28 @@ void mx_cuda_copy_segments(mx_engine *eng, int n, float *const *dst, const float
         MX_CUDA_LAUNCHED("copy_segments");
     }
 }
+
+/* -- copy_block: rows of width floats between two strides -- */
+
+__global__ static void add_block_k(float *dst, size_t dst_stride, const float *src, size_t src_stride,
+                                   size_t width, size_t total)
+{
+    MX_CUDA_FOR(i, total) {
+        size_t r = i / width, c = i % width;
+        dst[r * dst_stride + c] += src[r * src_stride + c];
+    }
+}
+
+void mx_cuda_copy_block(mx_engine *eng, float *dst, size_t dst_stride, const float *src, size_t src_stride,
+                        size_t rows, size_t width, mx_req req)
+{
+    (void)eng;
+    if (req == MX_REQ_NULL || rows == 0 || width == 0) return;
+    if (req == MX_REQ_WRITE) {
+        copy_rows(dst, dst_stride, src, src_stride, width, rows, "copy_block");
+        return;
+    }
+    add_block_k<<<mx_cuda_blocks(rows * width, MX_CUDA_THREADS), MX_CUDA_THREADS, 0, mx_cuda_stream()>>>(
+        dst, dst_stride, src, src_stride, width, rows * width);
+    MX_CUDA_LAUNCHED("copy_block");
+}

@@ -38,6 +38,14 @@ void mx_cuda_binary_backward(mx_engine *eng, mx_binop op, const float *a, const 
 void mx_cuda_scalar_backward(mx_engine *eng, mx_binop op, const float *a, float s, const float *dy, float *da, mx_req req, size_t n);
 /* Table entry scale_copy (see kernels/kernels.h). */
 void mx_cuda_scale_copy(mx_engine *eng, float *dst, const float *src, float alpha, size_t n, mx_req req);
+/* Table entry unary (see kernels/kernels.h). */
+void mx_cuda_unary(mx_engine *eng, mx_unop op, const float *x, float *y, size_t n, float lo, float hi);
+/* Table entry unary_backward (see kernels/kernels.h). */
+void mx_cuda_unary_backward(mx_engine *eng, mx_unop op, const float *x, const float *y, const float *dy,
+                            float *dx, mx_req req, size_t n, float lo, float hi);
+/* Table entry copy_block (see kernels/kernels.h). */
+void mx_cuda_copy_block(mx_engine *eng, float *dst, size_t dst_stride, const float *src, size_t src_stride,
+                        size_t rows, size_t width, mx_req req);
 /* Table entry fill (see kernels/kernels.h). */
 void mx_cuda_fill(mx_engine *eng, float *dst, float value, size_t n);
 /* Table entry scaled_diff (see kernels/kernels.h). */

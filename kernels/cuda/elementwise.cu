@@ -189,6 +189,37 @@ void mx_cuda_scale_copy(mx_engine *eng, float *dst, const float *src, float alph
     MX_CUDA_LAUNCHED("scale_copy");
 }
 
+/* -- unary math (formulas shared with the CPU: kernel_shared.h) -- */
+
+__global__ static void unary_kernel(mx_unop op, const float *x, float *y, size_t n, float lo, float hi)
+{
+    MX_CUDA_FOR(i, n) y[i] = mx_unop_apply(op, x[i], lo, hi);
+}
+
+void mx_cuda_unary(mx_engine *eng, mx_unop op, const float *x, float *y, size_t n, float lo, float hi)
+{
+    (void)eng;
+    if (n == 0) return;
+    unary_kernel<<<mx_cuda_blocks(n, MX_CUDA_THREADS), MX_CUDA_THREADS, 0, mx_cuda_stream()>>>(op, x, y, n, lo, hi);
+    MX_CUDA_LAUNCHED("unary");
+}
+
+__global__ static void unary_backward_kernel(mx_unop op, const float *x, const float *y, const float *dy,
+                                             float *dx, mx_req req, size_t n, float lo, float hi)
+{
+    MX_CUDA_FOR(i, n) put(dx, i, mx_unop_grad(op, x[i], y ? y[i] : 0.0f, dy[i], lo, hi), req);
+}
+
+void mx_cuda_unary_backward(mx_engine *eng, mx_unop op, const float *x, const float *y, const float *dy,
+                            float *dx, mx_req req, size_t n, float lo, float hi)
+{
+    (void)eng;
+    if (req == MX_REQ_NULL || n == 0) return;
+    unary_backward_kernel<<<mx_cuda_blocks(n, MX_CUDA_THREADS), MX_CUDA_THREADS, 0, mx_cuda_stream()>>>(
+        op, x, y, dy, dx, req, n, lo, hi);
+    MX_CUDA_LAUNCHED("unary_backward");
+}
+
 __global__ static void fill_kernel(float *dst, float value, size_t n)
 {
     MX_CUDA_FOR(i, n) dst[i] = value;

@@ -258,8 +258,18 @@ mx_sym *mx_op_args(const char *opname, const char *params, int n, const char *co
     char given[NAME_CAP], name[NAME_CAP];
     char **keys = NULL, **vals = NULL;
     int nattr = 0;
-    if (mx_params_parse(op, params, param, given, sizeof given, &keys, &vals, &nattr) != MX_OK) {
+    mx_status pst = mx_params_parse(op, params, param, given, sizeof given, &keys, &vals, &nattr);
+    if (pst != MX_OK) {
         free(param);
+        /* name the node too, when the text gives one */
+        const char *at = params ? strstr(params, "name=") : NULL;
+        while (at && at != params && at[-1] != ' ' && at[-1] != ',' && at[-1] != '\t') at = strstr(at + 1, "name=");
+        if (at) {
+            char msg[768];
+            snprintf(msg, sizeof msg, "%s", mx_last_error());
+            int len = (int)strcspn(at + 5, " ,\t");
+            mx_set_error(pst, "%s (node '%.*s')", msg, len > 200 ? 200 : len, at + 5);
+        }
         return NULL;
     }
     /* MXNet's name manager: <hint><n> when none is given, and a scope's prefix (names.c) */

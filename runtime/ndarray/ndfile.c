@@ -314,7 +314,7 @@ static mx_status read_array(reader *r, int i, mx_nd **out)
     if (st != MX_OK) return st;
     int legacy = magic != V1_MAGIC && magic != V2_MAGIC;
     if (magic == V3_MAGIC)
-        return mx_set_error(MX_EFORMAT, "%s: array %d: numpy-shape arrays (V3, magic 0xF993FACA) are unsupported",
+        return mx_set_error(MX_ENOTSUP, "%s: array %d: numpy-shape arrays (V3, magic 0xF993FACA) are not supported by mxrt",
                             r->path, i);
     if (magic == V2_MAGIC) {
         uint32_t u;
@@ -323,7 +323,7 @@ static mx_status read_array(reader *r, int i, mx_nd **out)
         int32_t stype;
         memcpy(&stype, &u, 4);
         if (stype != STYPE_DENSE && stype_name(stype))
-            return mx_set_error(MX_EFORMAT, "%s: array %d: sparse storage (%s) is unsupported; mxrt reads dense arrays",
+            return mx_set_error(MX_ENOTSUP, "%s: array %d: sparse storage (%s) is not supported by mxrt (dense arrays)",
                                 r->path, i, stype_name(stype));
         if (stype != STYPE_DENSE)
             return mx_set_error(MX_EFORMAT, "%s: array %d: unknown storage type %d", r->path, i, (int)stype);
@@ -352,6 +352,10 @@ static mx_status read_array(reader *r, int i, mx_nd **out)
     if ((st = get_u32(r, &ctx[0], what)) != MX_OK || (st = get_u32(r, &ctx[1], what)) != MX_OK) return st;
     snprintf(what, sizeof what, "array %d type flag", i);
     if ((st = get_u32(r, &tflag, what)) != MX_OK) return st;
+    /* 7..12 are MXNet's bool, int16, uint16, uint32, uint64, bfloat16 */
+    if (tflag >= N_TYPES && tflag <= 12)
+        return mx_set_error(MX_ENOTSUP, "%s: array %d: type flag %d is not supported by mxrt (it reads 0..6: float32, "
+                            "float64, float16, uint8, int32, int8, int64)", r->path, i, (int)tflag);
     if (tflag >= N_TYPES)
         return mx_set_error(MX_EFORMAT, "%s: array %d: unknown type flag %d (mxrt reads 0..6: float32, float64, "
                             "float16, uint8, int32, int8, int64)", r->path, i, (int)tflag);

@@ -67,8 +67,8 @@ typedef struct scalar_param {
 } scalar_param;
 
 static const mx_param_spec scalar_params[] = {
-    {"scalar", MX_P_FLOAT, "1", offsetof(scalar_param, scalar), NULL, 0, 0, NULL},
-    /* whether the scalar is an integer: only integer-typed inputs see it */
+    {"scalar", MX_P_FLOAT, NULL, offsetof(scalar_param, scalar), NULL, 0, 0, NULL},
+    /* MXNet 2.0's: whether the scalar is an integer (only integer inputs see it) */
     {"is_int", MX_P_BOOL, "true", 0, NULL, 0, MX_PF_IGNORED, NULL},
     MX_PARAMS_END,
 };

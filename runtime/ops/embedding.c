@@ -3,7 +3,8 @@
  * output_dim), output data's shape + (output_dim,). As MXNet, an index is
  * truncated to an integer and clipped into [0, input_dim) — out-of-range
  * indices read the first or last row, never fail — and data gets no
- * gradient. dtype is accepted only as float32 and sparse_grad only false. */
+ * gradient. dtype runs as float32 only (MXNet's others are not supported);
+ * sparse_grad is accepted: MXNet stores the same gradient row-sparse. */
 #include "ops.h"
 
 typedef struct embed_param {

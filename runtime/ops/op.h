@@ -21,7 +21,8 @@
 #define MX_OP_MAX_OUTPUTS 64 /* SliceChannel's num_outputs; only infer.c sizes a stack array by it */
 #define MX_OP_MAX_AUX 4
 
-typedef enum mx_param_type { MX_P_INT, MX_P_FLOAT, MX_P_BOOL, MX_P_ENUM, MX_P_SHAPE } mx_param_type;
+/* MX_P_TEXT: any string (a context name MXNet writes), only as MX_PF_IGNORED. */
+typedef enum mx_param_type { MX_P_INT, MX_P_FLOAT, MX_P_BOOL, MX_P_ENUM, MX_P_SHAPE, MX_P_TEXT } mx_param_type;
 
 /* mx_param_spec.flags */
 enum {

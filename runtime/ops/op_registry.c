@@ -13,9 +13,11 @@ typedef struct op_entry {
     const mx_op_def *def;
 } op_entry;
 
-/* Every name MXNet 1.9 registers for the ops mxrt has: the canonical name
- * (the def's, which symbol JSON is written with) and its aliases, so any
- * file MXNet wrote, from 0.8 on, finds its ops. */
+/* Every name MXNet 1.9 registers for the ops mxrt has that a dense,
+ * non-numpy model's symbol file can hold: the canonical name (the def's,
+ * which symbol JSON is written with) and its aliases, so any such file
+ * MXNet wrote, from 0.8 on, finds its ops (_sparse_* and _npx_* names are
+ * left out). */
 static const op_entry registry[] = {
     {"FullyConnected", &mx_op_fully_connected},
     {"Activation", &mx_op_activation},
@@ -59,6 +61,30 @@ static const op_entry registry[] = {
     {"_RDivScalar", &mx_op_rdiv_scalar},
     {"add_n", &mx_op_add_n},
     {"ElementWiseSum", &mx_op_add_n},
+    /* -- unary math (issue #16) -- */
+    {"abs", &mx_op_abs},
+    {"negative", &mx_op_negative},
+    {"square", &mx_op_square},
+    {"sqrt", &mx_op_sqrt},
+    {"rsqrt", &mx_op_rsqrt},
+    {"exp", &mx_op_exp},
+    {"log", &mx_op_log},
+    {"clip", &mx_op_clip},
+    {"relu", &mx_op_relu},
+    {"sigmoid", &mx_op_sigmoid},
+    {"tanh", &mx_op_tanh},
+    /* -- shapes and constants (issue #16) -- */
+    {"expand_dims", &mx_op_expand_dims},
+    {"squeeze", &mx_op_squeeze},
+    {"reshape_like", &mx_op_reshape_like},
+    {"Cast", &mx_op_cast},
+    {"cast", &mx_op_cast},
+    {"zeros_like", &mx_op_zeros_like},
+    {"ones_like", &mx_op_ones_like},
+    {"_zeros", &mx_op_zeros},
+    {"_ones", &mx_op_ones},
+    {"MakeLoss", &mx_op_make_loss},
+    {"slice_axis", &mx_op_slice_axis},
     /* -- convolution ops (issue #3) -- */
     {"Convolution", &mx_op_convolution},
     /* -- pooling and shape ops (issue #3) -- */

@@ -17,6 +17,12 @@ extern const mx_op_def mx_op_plus, mx_op_minus, mx_op_mul, mx_op_div;
 extern const mx_op_def mx_op_plus_scalar, mx_op_minus_scalar, mx_op_rminus_scalar;
 extern const mx_op_def mx_op_mul_scalar, mx_op_div_scalar, mx_op_rdiv_scalar;
 extern const mx_op_def mx_op_add_n; /* alias ElementWiseSum */
+/* -- unary math (math.c; issue #16) -- */
+extern const mx_op_def mx_op_abs, mx_op_negative, mx_op_square, mx_op_sqrt, mx_op_rsqrt, mx_op_exp, mx_op_log;
+extern const mx_op_def mx_op_clip, mx_op_relu, mx_op_sigmoid, mx_op_tanh;
+/* -- shapes and constants (shape_ops.c; issue #16) -- */
+extern const mx_op_def mx_op_expand_dims, mx_op_squeeze, mx_op_reshape_like, mx_op_cast;
+extern const mx_op_def mx_op_zeros_like, mx_op_ones_like, mx_op_zeros, mx_op_ones, mx_op_make_loss, mx_op_slice_axis;
 
 /* -- convolution ops (issue #3) -- */
 extern const mx_op_def mx_op_convolution;

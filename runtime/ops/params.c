@@ -124,6 +124,8 @@ static mx_status parse_value(const mx_op_def *op, const mx_param_spec *s, void *
         }
         return bad_value(op, s, v, want);
     }
+    case MX_P_TEXT:
+        return MX_OK;
     case MX_P_SHAPE: {
         mx_shape sh;
         if (s->def && !strcmp(s->def, MX_UNSET_SHAPE_TEXT) && empty_tuple(v)) v = MX_UNSET_SHAPE_TEXT;

@@ -92,6 +92,9 @@ static mx_status pool_resolve(const pool_param *p, const mx_shape *d, pool_geom 
     if (!p->global_pool && p->kernel.ndim != 1 && p->kernel.ndim != 2)
         return mx_set_error(MX_EINVAL, "parameter 'kernel': %s: pooling kernels are 1-D, 2-D or 3-D",
                             mx_shape_str(&p->kernel, b, sizeof b));
+    if (d->ndim == 5)
+        return mx_set_error(MX_ENOTSUP, "argument 'data': %s: 3-D pooling (N,C,D,H,W) is not supported by mxrt",
+                            mx_shape_str(d, b, sizeof b));
     if (d->ndim != 3 && d->ndim != 4)
         return mx_set_error(MX_EINVAL, "argument 'data': Pooling needs (N,C,W) or (N,C,H,W) data, got %s",
                             mx_shape_str(d, b, sizeof b));

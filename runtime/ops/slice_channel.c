@@ -91,7 +91,7 @@ static mx_status slice_infer(const void *param, mx_shape *in, int nin, mx_shape 
     (void)nin; (void)aux; (void)naux;
     const slice_param *p = param;
     if (p->num_outputs > MX_OP_MAX_OUTPUTS || nout != p->num_outputs)
-        return mx_set_error(MX_EINVAL, "parameter 'num_outputs': %d outputs, mxrt ops have at most %d",
+        return mx_set_error(MX_ENOTSUP, "parameter 'num_outputs': %d outputs are not supported by mxrt (at most %d)",
                             p->num_outputs, MX_OP_MAX_OUTPUTS);
     if (in[0].ndim == 0) {
         int k = 0;

@@ -1,0 +1,105 @@
+/* math.c — MXNet's elementwise math ops on one input: abs, negative,
+ * square, sqrt, rsqrt, exp, log, clip (a_min, a_max), and the
+ * activations as ops of their own, relu, sigmoid and tanh (the same math
+ * as Activation's). The formulas are kernel_shared.h's, one for both
+ * devices. */
+#include <stddef.h>
+
+#include "ops.h"
+
+/* -- the unary math family: one op each, the kernel table's unary entries -- */
+
+typedef struct clip_param {
+    float a_min, a_max;
+} clip_param;
+
+static const mx_param_spec clip_params[] = {
+    {"a_min", MX_P_FLOAT, NULL, offsetof(clip_param, a_min), NULL, 0, 0, NULL},
+    {"a_max", MX_P_FLOAT, NULL, offsetof(clip_param, a_max), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
+};
+
+static mx_status clip_infer(const void *param, mx_shape *in, int nin, mx_shape *out, int nout, mx_shape *aux,
+                            int naux)
+{
+    const clip_param *p = param;
+    if (!(p->a_min <= p->a_max))
+        return mx_set_error(MX_EINVAL, "parameter 'a_min': %g is above a_max %g", (double)p->a_min, (double)p->a_max);
+    return mx_infer_same_as_data(param, in, nin, out, nout, aux, naux);
+}
+
+#define UNARY_OP(fn, OP)                                                                                  \
+    static void fn##_fwd(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,        \
+                         mx_tensor *aux)                                                                 \
+    {                                                                                                     \
+        (void)aux;                                                                                        \
+        const clip_param *c = OP == MX_UN_CLIP ? param : NULL;                                            \
+        r->k->unary(r->eng, OP, in[0].data, out[0].data, mx_shape_size(&out[0].shape), c ? c->a_min : 0.0f, \
+                    c ? c->a_max : 0.0f);                                                                 \
+    }                                                                                                     \
+    static void fn##_bwd(const mx_op_run *r, const void *param, const mx_tensor *dy, const mx_tensor *in,   \
+                         const mx_tensor *out, mx_tensor *din, const mx_req *req, mx_tensor *aux)          \
+    {                                                                                                     \
+        (void)aux;                                                                                        \
+        const clip_param *c = OP == MX_UN_CLIP ? param : NULL;                                            \
+        r->k->unary_backward(r->eng, OP, in[0].data, out[0].data, dy[0].data, din[0].data, req[0],        \
+                             mx_shape_size(&dy[0].shape), c ? c->a_min : 0.0f, c ? c->a_max : 0.0f);       \
+    }
+
+UNARY_OP(abs, MX_UN_ABS)
+UNARY_OP(negative, MX_UN_NEG)
+UNARY_OP(square, MX_UN_SQUARE)
+UNARY_OP(sqrt, MX_UN_SQRT)
+UNARY_OP(rsqrt, MX_UN_RSQRT)
+UNARY_OP(exp, MX_UN_EXP)
+UNARY_OP(log, MX_UN_LOG)
+UNARY_OP(clip, MX_UN_CLIP)
+
+/* Backward reads x and y: neither may be overwritten by the output. */
+#define UNARY_DEF(var, NAME, fn)                                                                         \
+    const mx_op_def var = {.name = NAME, .list_arguments = mx_args_data, .infer_shape = mx_infer_same_as_data, \
+                           .bwd_needs_in = 1u, .bwd_needs_out = 1u, .forward = fn##_fwd, .backward = fn##_bwd};
+
+UNARY_DEF(mx_op_abs, "abs", abs)
+UNARY_DEF(mx_op_negative, "negative", negative)
+UNARY_DEF(mx_op_square, "square", square)
+UNARY_DEF(mx_op_sqrt, "sqrt", sqrt)
+UNARY_DEF(mx_op_rsqrt, "rsqrt", rsqrt)
+UNARY_DEF(mx_op_exp, "exp", exp)
+UNARY_DEF(mx_op_log, "log", log)
+
+const mx_op_def mx_op_clip = {
+    .name = "clip",
+    .param_size = sizeof(clip_param),
+    .params = clip_params,
+    .list_arguments = mx_args_data,
+    .infer_shape = clip_infer,
+    .bwd_needs_in = 1u,
+    .forward = clip_fwd,
+    .backward = clip_bwd,
+};
+
+/* -- relu, sigmoid, tanh: Activation's kernels under their own names -- */
+
+#define ACT_OP(fn, ACT)                                                                                   \
+    static void fn##_fwd(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,        \
+                         mx_tensor *aux)                                                                 \
+    {                                                                                                     \
+        (void)param, (void)aux;                                                                           \
+        r->k->act_forward(r->eng, ACT, in[0].data, out[0].data, mx_shape_size(&in[0].shape));              \
+    }                                                                                                     \
+    static void fn##_bwd(const mx_op_run *r, const void *param, const mx_tensor *dy, const mx_tensor *in,   \
+                         const mx_tensor *out, mx_tensor *din, const mx_req *req, mx_tensor *aux)          \
+    {                                                                                                     \
+        (void)param, (void)in, (void)aux;                                                                 \
+        r->k->act_backward(r->eng, ACT, out[0].data, dy[0].data, din[0].data, mx_shape_size(&out[0].shape), \
+                           req[0]);                                                                       \
+    }                                                                                                     \
+    const mx_op_def mx_op_##fn = {.name = #fn, .list_arguments = mx_args_data,                            \
+                                  .infer_shape = mx_infer_same_as_data,                                   \
+                                  .flags = MX_OP_INPLACE | MX_OP_BWD_INPLACE, .bwd_needs_out = 1u,        \
+                                  .forward = fn##_fwd, .backward = fn##_bwd};
+
+ACT_OP(relu, MX_ACT_RELU)
+ACT_OP(sigmoid, MX_ACT_SIGMOID)
+ACT_OP(tanh, MX_ACT_TANH)
