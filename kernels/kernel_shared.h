@@ -25,8 +25,73 @@ MX_SHARED_FN float mx_binop_apply(mx_binop op, float a, float b)
     case MX_BIN_DIV: return a / b;
     case MX_BIN_RSUB: return b - a;
     case MX_BIN_RDIV: return b / a;
+    case MX_BIN_MAX: return a > b ? a : b;
+    case MX_BIN_MIN: return a < b ? a : b;
     }
     return 0.0f;
+}
+
+/* dy times the derivative of a op b by a (side 0) or b (side 1); maximum's
+ * gradient goes to a where a >= b, minimum's where a <= b (MXNet's ge/lt,
+ * le/gt pairs). */
+MX_SHARED_FN float mx_binop_grad(mx_binop op, int side, float a, float b, float dy)
+{
+    switch (op) {
+    case MX_BIN_ADD: return dy;
+    case MX_BIN_SUB: return side ? -dy : dy;
+    case MX_BIN_MUL: return side ? dy * a : dy * b;
+    case MX_BIN_DIV: return side ? -dy * a / (b * b) : dy / b;
+    case MX_BIN_RSUB: return side ? dy : -dy;
+    case MX_BIN_RDIV: return side ? dy / a : -dy * b / (a * a);
+    case MX_BIN_MAX: return (side ? a < b : a >= b) ? dy : 0.0f;
+    case MX_BIN_MIN: return (side ? a > b : a <= b) ? dy : 0.0f;
+    }
+    return 0.0f;
+}
+
+/* The fold of reductions: acc op v. */
+MX_SHARED_FN float mx_redop_apply(mx_redop op, float acc, float v)
+{
+    switch (op) {
+    case MX_RED_SUM: return acc + v;
+    case MX_RED_MAX: return v > acc ? v : acc;
+    case MX_RED_MIN: return v < acc ? v : acc;
+    case MX_RED_PROD: return acc * v;
+    }
+    return acc;
+}
+
+/* Offset in x of reduction index j's base (kept axes) and of r's step
+ * within the fold (reduced axes). */
+MX_SHARED_FN int64_t mx_reduce_kept_offset(const mx_reduce_geom *g, int64_t j)
+{
+    int64_t off = 0;
+    for (int d = g->nk - 1; d >= 0; d--) {
+        off += (j % g->ksize[d]) * g->kstride[d];
+        j /= g->ksize[d];
+    }
+    return off;
+}
+
+MX_SHARED_FN int64_t mx_reduce_fold_offset(const mx_reduce_geom *g, int64_t r)
+{
+    int64_t off = 0;
+    for (int d = g->nr - 1; d >= 0; d--) {
+        off += (r % g->rsize[d]) * g->rstride[d];
+        r /= g->rsize[d];
+    }
+    return off;
+}
+
+/* Offsets in a (which 0) and b (which 1) of output index i. */
+MX_SHARED_FN int64_t mx_bcast_offset(const mx_bcast_geom *g, int which, int64_t i)
+{
+    int64_t off = 0;
+    for (int d = g->ndim - 1; d >= 0; d--) {
+        off += (i % g->shape[d]) * (which ? g->sb[d] : g->sa[d]);
+        i /= g->shape[d];
+    }
+    return off;
 }
 
 /* MXNet's unary math: op(x); lo and hi bound CLIP. */

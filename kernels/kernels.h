@@ -6,13 +6,37 @@
 #define MX_RUNTIME_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "mx/engine.h"
+#include "mx/shape.h"
 
 typedef enum mx_req { MX_REQ_NULL = 0, MX_REQ_WRITE = 1, MX_REQ_ADD = 2 } mx_req;
 
 typedef enum mx_act { MX_ACT_RELU, MX_ACT_SIGMOID, MX_ACT_TANH, MX_ACT_SOFTRELU, MX_ACT_SOFTSIGN } mx_act;
 
-typedef enum mx_binop { MX_BIN_ADD, MX_BIN_SUB, MX_BIN_MUL, MX_BIN_DIV, MX_BIN_RSUB, MX_BIN_RDIV } mx_binop;
+/* MAX and MIN only in the broadcast entries (bcast_binary, bcast_grad). */
+typedef enum mx_binop {
+    MX_BIN_ADD, MX_BIN_SUB, MX_BIN_MUL, MX_BIN_DIV, MX_BIN_RSUB, MX_BIN_RDIV, MX_BIN_MAX, MX_BIN_MIN
+} mx_binop;
+
+/* Reductions (MXNet's sum, mean (a scaled sum), max, min, prod). */
+typedef enum mx_redop { MX_RED_SUM, MX_RED_MAX, MX_RED_MIN, MX_RED_PROD } mx_redop;
+
+/* An N-d reduction of x: y holds one value for every index of the kept
+ * axes (row-major over them), folded over the reduced axes. Sizes and x's
+ * element strides per axis; adjacent axes of one kind merged by the caller. */
+typedef struct mx_reduce_geom {
+    int nk, nr;
+    int64_t ksize[MX_MAX_NDIM], kstride[MX_MAX_NDIM];
+    int64_t rsize[MX_MAX_NDIM], rstride[MX_MAX_NDIM];
+} mx_reduce_geom;
+
+/* A broadcast: y's shape (row-major) and the element strides of a and b
+ * along it, 0 where an input has size 1 and is repeated. */
+typedef struct mx_bcast_geom {
+    int ndim;
+    int64_t shape[MX_MAX_NDIM], sa[MX_MAX_NDIM], sb[MX_MAX_NDIM];
+} mx_bcast_geom;
 
 /* MXNet's unary math ops (kernel_shared.h holds their formulas); CLIP
  * takes its bounds as the entries' lo and hi. */
@@ -89,6 +113,29 @@ typedef struct mx_kernels {
     /* dx (req) = dy · op'(x) (mx_unop_grad, which may read y = op(x)). */
     void (*unary_backward)(mx_engine *eng, mx_unop op, const float *x, const float *y, const float *dy,
                            float *dx, mx_req req, size_t n, float lo, float hi);
+    /* -- reductions and broadcasts (issue #16) -- */
+    /* y[j] (req) = scale · op of x over the reduced axes of g, for every
+     * kept index j; summed in a fixed order (same bits on any thread count). */
+    void (*reduce)(mx_engine *eng, mx_redop op, const float *x, float *y, const mx_reduce_geom *g, float scale,
+                   mx_req req);
+    /* dx (req) for every x of j's fold: scale·dy[j] (SUM), dy[j] where
+     * x == y[j] (MAX, MIN: every tie, as MXNet), dy[j]·y[j]/x (PROD). */
+    void (*reduce_backward)(mx_engine *eng, mx_redop op, const float *x, const float *y, const float *dy,
+                            float *dx, const mx_reduce_geom *g, float scale, mx_req req);
+    /* y = a op b, broadcast by g (b NULL: y = a, broadcast); y not a or b. */
+    void (*bcast_binary)(mx_engine *eng, mx_binop op, const float *a, const float *b, float *y,
+                         const mx_bcast_geom *g);
+    /* t = dy · ∂(a op b)/∂a (side 0) or /∂b (side 1) at every index of y,
+     * before the reduction to the input's shape: ADD 1, 1; SUB 1, −1; MUL
+     * b, a; DIV 1/b, −a/b²; MAX a ≥ b, a < b; MIN a ≤ b, a > b. */
+    void (*bcast_grad)(mx_engine *eng, mx_binop op, int side, const float *a, const float *b, const float *dy,
+                       float *t, const mx_bcast_geom *g);
+    /* y = log softmax of x over the middle axis of (outer, channels, inner):
+     * x − max − log Σ e^(x − max). */
+    void (*log_softmax)(mx_engine *eng, const float *x, float *y, size_t outer, size_t channels, size_t inner);
+    /* dx (req) = dy − e^y · Σ dy over the channels. */
+    void (*log_softmax_backward)(mx_engine *eng, const float *y, const float *dy, float *dx, size_t outer,
+                                 size_t channels, size_t inner, mx_req req);
     /* rows rows of width floats: dst[r·dst_stride + i] (req) = src[r·src_stride + i]
      * (slices, crops and pads of one axis; the blocks do not overlap). */
     void (*copy_block)(mx_engine *eng, float *dst, size_t dst_stride, const float *src, size_t src_stride,

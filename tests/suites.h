@@ -42,6 +42,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(mxcompat)      \
     X(symapi)        \
     X(mathops)       \
+    X(bcastops)      \
     X(io)            \
     X(csv)           \
     X(vocab)         \

@@ -51,7 +51,13 @@ static const char *const names[][2] = {
     {"rsqrt", "rsqrt"}, {"exp", "exp"}, {"log", "log"}, {"clip", "clip"}, {"relu", "relu"}, {"sigmoid", "sigmoid"},
     {"tanh", "tanh"}, {"expand_dims", "expand_dims"}, {"squeeze", "squeeze"}, {"reshape_like", "reshape_like"},
     {"Cast", "Cast"}, {"cast", "Cast"}, {"zeros_like", "zeros_like"}, {"ones_like", "ones_like"},
-    {"MakeLoss", "MakeLoss"}, {"slice_axis", "slice_axis"},
+    {"MakeLoss", "MakeLoss"}, {"slice_axis", "slice_axis"}, {"sum", "sum"}, {"sum_axis", "sum"}, {"mean", "mean"},
+    {"max", "max"}, {"max_axis", "max"}, {"min", "min"}, {"min_axis", "min"}, {"prod", "prod"},
+    {"broadcast_add", "broadcast_add"}, {"broadcast_plus", "broadcast_add"}, {"broadcast_sub", "broadcast_sub"},
+    {"broadcast_minus", "broadcast_sub"}, {"broadcast_mul", "broadcast_mul"}, {"broadcast_div", "broadcast_div"},
+    {"broadcast_maximum", "broadcast_maximum"}, {"broadcast_minimum", "broadcast_minimum"},
+    {"broadcast_to", "broadcast_to"}, {"broadcast_axis", "broadcast_axis"}, {"broadcast_axes", "broadcast_axis"},
+    {"softmax", "softmax"}, {"log_softmax", "log_softmax"},
 };
 
 /* Parameters an op needs to be built (a required one), by canonical name. */
@@ -62,7 +68,7 @@ static const char *required_of(const char *canonical)
         {"Pooling", "kernel=(2,2)"}, {"Activation", "act_type=relu"}, {"Concat", "num_args=1"},
         {"SliceChannel", "num_outputs=1"}, {"Embedding", "input_dim=5 output_dim=3"}, {"add_n", "num_args=1"},
         {"clip", "a_min=0 a_max=1"}, {"expand_dims", "axis=0"}, {"Cast", "dtype=float32"},
-        {"slice_axis", "axis=0 begin=0 end=None"},
+        {"slice_axis", "axis=0 begin=0 end=None"}, {"broadcast_to", "shape=(1,)"},
     };
     for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
         if (!strcmp(req[i][0], canonical)) return req[i][1];

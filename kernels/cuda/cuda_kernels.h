@@ -43,6 +43,23 @@ void mx_cuda_unary(mx_engine *eng, mx_unop op, const float *x, float *y, size_t 
 /* Table entry unary_backward (see kernels/kernels.h). */
 void mx_cuda_unary_backward(mx_engine *eng, mx_unop op, const float *x, const float *y, const float *dy,
                             float *dx, mx_req req, size_t n, float lo, float hi);
+/* Table entry reduce (see kernels/kernels.h; kernels/cuda/reduce.cu). */
+void mx_cuda_reduce(mx_engine *eng, mx_redop op, const float *x, float *y, const mx_reduce_geom *g, float scale,
+                    mx_req req);
+/* Table entry reduce_backward (see kernels/kernels.h). */
+void mx_cuda_reduce_backward(mx_engine *eng, mx_redop op, const float *x, const float *y, const float *dy, float *dx,
+                             const mx_reduce_geom *g, float scale, mx_req req);
+/* Table entry bcast_binary (see kernels/kernels.h). */
+void mx_cuda_bcast_binary(mx_engine *eng, mx_binop op, const float *a, const float *b, float *y,
+                          const mx_bcast_geom *g);
+/* Table entry bcast_grad (see kernels/kernels.h). */
+void mx_cuda_bcast_grad(mx_engine *eng, mx_binop op, int side, const float *a, const float *b, const float *dy,
+                        float *t, const mx_bcast_geom *g);
+/* Table entry log_softmax (see kernels/kernels.h). */
+void mx_cuda_log_softmax(mx_engine *eng, const float *x, float *y, size_t outer, size_t channels, size_t inner);
+/* Table entry log_softmax_backward (see kernels/kernels.h). */
+void mx_cuda_log_softmax_backward(mx_engine *eng, const float *y, const float *dy, float *dx, size_t outer,
+                                  size_t channels, size_t inner, mx_req req);
 /* Table entry copy_block (see kernels/kernels.h). */
 void mx_cuda_copy_block(mx_engine *eng, float *dst, size_t dst_stride, const float *src, size_t src_stride,
                         size_t rows, size_t width, mx_req req);

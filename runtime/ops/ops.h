@@ -23,6 +23,11 @@ extern const mx_op_def mx_op_clip, mx_op_relu, mx_op_sigmoid, mx_op_tanh;
 /* -- shapes and constants (shape_ops.c; issue #16) -- */
 extern const mx_op_def mx_op_expand_dims, mx_op_squeeze, mx_op_reshape_like, mx_op_cast;
 extern const mx_op_def mx_op_zeros_like, mx_op_ones_like, mx_op_zeros, mx_op_ones, mx_op_make_loss, mx_op_slice_axis;
+/* -- reductions, broadcasts, softmax over an axis (issue #16) -- */
+extern const mx_op_def mx_op_sum, mx_op_mean, mx_op_max, mx_op_min, mx_op_prod;
+extern const mx_op_def mx_op_broadcast_add, mx_op_broadcast_sub, mx_op_broadcast_mul, mx_op_broadcast_div;
+extern const mx_op_def mx_op_broadcast_maximum, mx_op_broadcast_minimum, mx_op_broadcast_to, mx_op_broadcast_axis;
+extern const mx_op_def mx_op_softmax, mx_op_log_softmax;
 
 /* -- convolution ops (issue #3) -- */
 extern const mx_op_def mx_op_convolution;
@@ -64,6 +69,11 @@ int mx_args_data(const void *param, const char **names);
 /* Shape rule of ops whose output has the data's shape (and back). */
 mx_status mx_infer_same_as_data(const void *param, mx_shape *in, int nin, mx_shape *out, int nout,
                                 mx_shape *aux, int naux);
+
+/* The reduction of x over the axes where reduced[d] is set, for the
+ * kernel table's reduce entries: runs of one kind merged, size-1 axes
+ * dropped (reduce.c). */
+void mx_reduce_geom_build(const mx_shape *x, const int *reduced, mx_reduce_geom *g);
 
 /* req for a kernel: write, add or nothing. */
 static inline float mx_req_beta(mx_req req) { return req == MX_REQ_ADD ? 1.0f : 0.0f; }
