@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -305,6 +306,10 @@ static int write_csv(const char *path, const float *y, size_t n, size_t cols)
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
     int fd = mkstemp(tmp);
+    /* mkstemp makes 0600: give the file the mode a plain fopen would */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fd >= 0) fchmod(fd, 0666 & ~mask);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         fprintf(stderr, "%s: --output %s: cannot write: %s\n", prog, path, strerror(errno));
@@ -408,7 +413,10 @@ int main(int argc, char **argv)
             }
             printf("\n");
         }
-        if (o.top_k && !used && !o.quiet) fprintf(stderr, "%s: out of memory for --top-k\n", prog);
+        if (o.top_k && !used) {
+            fprintf(stderr, "%s: out of memory for --top-k\n", prog);
+            rc = 1;
+        }
         free(used);
         if (!o.quiet)
             fprintf(stderr, "%s: %zu samples in %.3f s (%.0f samples/s, batch %d, %s)\n", prog, n, secs,

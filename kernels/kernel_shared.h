@@ -106,6 +106,10 @@ MX_SHARED_FN float mx_unop_apply(mx_unop op, float x, float lo, float hi)
     case MX_UN_EXP: return expf(x);
     case MX_UN_LOG: return logf(x);
     case MX_UN_CLIP: return x > hi ? hi : x < lo ? lo : x;
+    case MX_UN_SMOOTH_L1: { /* 0.5·(σx)² if |x| < 1/σ², else |x| − 0.5/σ² */
+        float s2 = lo * lo, ax = x < 0.0f ? -x : x;
+        return ax < 1.0f / s2 ? 0.5f * s2 * x * x : ax - 0.5f / s2;
+    }
     }
     return 0.0f;
 }
@@ -124,6 +128,10 @@ MX_SHARED_FN float mx_unop_grad(mx_unop op, float x, float y, float dy, float lo
     case MX_UN_EXP: return dy * y;
     case MX_UN_LOG: return dy / x;
     case MX_UN_CLIP: return x > hi || x < lo ? 0.0f : dy;
+    case MX_UN_SMOOTH_L1: {
+        float s2 = lo * lo, ax = x < 0.0f ? -x : x;
+        return ax < 1.0f / s2 ? dy * s2 * x : x > 0.0f ? dy : -dy;
+    }
     }
     return 0.0f;
 }

@@ -41,7 +41,8 @@ typedef struct mx_bcast_geom {
 /* MXNet's unary math ops (kernel_shared.h holds their formulas); CLIP
  * takes its bounds as the entries' lo and hi. */
 typedef enum mx_unop {
-    MX_UN_ABS, MX_UN_NEG, MX_UN_SQUARE, MX_UN_SQRT, MX_UN_RSQRT, MX_UN_EXP, MX_UN_LOG, MX_UN_CLIP
+    MX_UN_ABS, MX_UN_NEG, MX_UN_SQUARE, MX_UN_SQRT, MX_UN_RSQRT, MX_UN_EXP, MX_UN_LOG, MX_UN_CLIP,
+    MX_UN_SMOOTH_L1 /* σ in lo */
 } mx_unop;
 
 /* MXNet.jl's gradient normalisation, fused into every optimizer kernel:
@@ -122,7 +123,8 @@ typedef struct mx_kernels {
      * x == y[j] (MAX, MIN: every tie, as MXNet), dy[j]·y[j]/x (PROD). */
     void (*reduce_backward)(mx_engine *eng, mx_redop op, const float *x, const float *y, const float *dy,
                             float *dx, const mx_reduce_geom *g, float scale, mx_req req);
-    /* y = a op b, broadcast by g (b NULL: y = a, broadcast); y not a or b. */
+    /* y = a op b, broadcast by g (b NULL: y = a gathered: g's strides may be
+     * any, so one entry also transposes and slices); y not a or b. */
     void (*bcast_binary)(mx_engine *eng, mx_binop op, const float *a, const float *b, float *y,
                          const mx_bcast_geom *g);
     /* t = dy · ∂(a op b)/∂a (side 0) or /∂b (side 1) at every index of y,
@@ -130,6 +132,17 @@ typedef struct mx_kernels {
      * b, a; DIV 1/b, −a/b²; MAX a ≥ b, a < b; MIN a ≤ b, a > b. */
     void (*bcast_grad)(mx_engine *eng, mx_binop op, int side, const float *a, const float *b, const float *dy,
                        float *t, const mx_bcast_geom *g);
+    /* dst[offset of i in g's a strides] (req) = src[i] for every index i
+     * of g's shape (src contiguous): the inverse of a gather; the offsets
+     * must be distinct (transposes, slices, pads). */
+    void (*scatter)(mx_engine *eng, const float *src, float *dst, const mx_bcast_geom *g, mx_req req);
+    /* y = cond ? a : b elementwise, cond[i / inner] for element i (inner 1:
+     * cond has y's shape; else one cond a row of inner elements). */
+    void (*where)(mx_engine *eng, const float *cond, const float *a, const float *b, float *y, size_t n,
+                  size_t inner);
+    /* da (req_a) = dy where cond, 0 elsewhere; db (req_b) the other way (NULL skipped). */
+    void (*where_backward)(mx_engine *eng, const float *cond, const float *dy, float *da, mx_req req_a, float *db,
+                           mx_req req_b, size_t n, size_t inner);
     /* y = log softmax of x over the middle axis of (outer, channels, inner):
      * x − max − log Σ e^(x − max). */
     void (*log_softmax)(mx_engine *eng, const float *x, float *y, size_t outer, size_t channels, size_t inner);

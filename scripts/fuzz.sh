@@ -10,12 +10,13 @@
 # in build/fuzz/artifacts/ and the logs in build/fuzz/fuzz_<target>.log.
 #   bash scripts/fuzz.sh [seconds]      (default $FUZZ_SECONDS, else 60;
 #                                        0: build and replay the seeds once)
+#   FUZZ_TARGETS="opparams symjson" bash scripts/fuzz.sh 60   (some targets only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-${FUZZ_SECONDS:-60}}
 case $seconds in '' | *[!0-9]*) echo "usage: bash scripts/fuzz.sh [seconds]" >&2; exit 2 ;; esac
 cc=${FUZZ_CC:-clang-14}
-targets="idx params symjson opparams vocab optimizer csv pgm"
+targets=${FUZZ_TARGETS:-"idx params symjson opparams vocab optimizer csv pgm"}
 out=build/fuzz
 jobs=$(nproc)
 if ! command -v "$cc" > /dev/null; then

@@ -43,6 +43,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(symapi)        \
     X(mathops)       \
     X(bcastops)      \
+    X(layoutops)     \
     X(io)            \
     X(csv)           \
     X(vocab)         \

@@ -57,7 +57,10 @@ static const char *const names[][2] = {
     {"broadcast_minus", "broadcast_sub"}, {"broadcast_mul", "broadcast_mul"}, {"broadcast_div", "broadcast_div"},
     {"broadcast_maximum", "broadcast_maximum"}, {"broadcast_minimum", "broadcast_minimum"},
     {"broadcast_to", "broadcast_to"}, {"broadcast_axis", "broadcast_axis"}, {"broadcast_axes", "broadcast_axis"},
-    {"softmax", "softmax"}, {"log_softmax", "log_softmax"},
+    {"softmax", "softmax"}, {"log_softmax", "log_softmax"}, {"transpose", "transpose"}, {"SwapAxis", "SwapAxis"},
+    {"swapaxes", "SwapAxis"}, {"slice", "slice"}, {"crop", "slice"}, {"Pad", "Pad"}, {"pad", "Pad"},
+    {"where", "where"}, {"dot", "dot"}, {"batch_dot", "batch_dot"}, {"smooth_l1", "smooth_l1"},
+    {"make_loss", "make_loss"},
 };
 
 /* Parameters an op needs to be built (a required one), by canonical name. */
@@ -69,6 +72,7 @@ static const char *required_of(const char *canonical)
         {"SliceChannel", "num_outputs=1"}, {"Embedding", "input_dim=5 output_dim=3"}, {"add_n", "num_args=1"},
         {"clip", "a_min=0 a_max=1"}, {"expand_dims", "axis=0"}, {"Cast", "dtype=float32"},
         {"slice_axis", "axis=0 begin=0 end=None"}, {"broadcast_to", "shape=(1,)"},
+        {"slice", "begin=(0,) end=(1,)"}, {"Pad", "mode=constant pad_width=(0,0,1,1)"},
     };
     for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
         if (!strcmp(req[i][0], canonical)) return req[i][1];

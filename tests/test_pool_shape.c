@@ -208,6 +208,19 @@ static void test_concat_values_and_argument_names(void)
     CU_ASSERT_STRING_EQUAL(args[0], "cc_arg0");
     CU_ASSERT_STRING_EQUAL(args[2], "cc_arg2");
     mx_sym_free(free3);
+    /* some inputs but not num_args of them is an error, as in MXNet; a huge
+     * num_args is refused before anything is sized by it */
+    CU_ASSERT_PTR_NULL(mx_op_args("Concat", "name=c2 num_args=3", 2, NULL, in));
+    ASSERT_ERROR_HAS("Concat 'c2': 2 inputs given, num_args says 3");
+    CU_ASSERT_PTR_NULL(mx_op("add_n", "name=big num_args=2147483647", in[0]));
+    ASSERT_ERROR_HAS("1 inputs given, num_args says 2147483647");
+    CU_ASSERT_PTR_NULL(mx_op("Concat", "name=free num_args=5000"));
+    ASSERT_ERROR_HAS("num_args=5000 with no inputs given (at most 4096 variables");
+    const char *text = "{\"nodes\": [{\"op\": \"null\", \"name\": \"a\", \"inputs\": []},"
+                       " {\"op\": \"Concat\", \"name\": \"cat\", \"attrs\": {\"num_args\": \"2147483647\"},"
+                       " \"inputs\": [[0, 0, 0], [0, 0, 0]]}], \"arg_nodes\": [0], \"heads\": [[1, 0, 0]]}";
+    CU_ASSERT_PTR_NULL(mx_sym_from_json(text, "cat.json"));
+    ASSERT_ERROR_HAS("2 inputs, num_args says 2147483647");
     for (int i = 0; i < 3; i++) mx_sym_free(in[i]);
     mx_sym_free(c0); mx_sym_free(c1); mx_sym_free(g);
 }

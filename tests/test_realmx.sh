@@ -53,14 +53,18 @@ if [ -f "$mnist/t10k-images-idx3-ubyte" ] || [ -f "$mnist/t10k-images-idx3-ubyte
         "$predict" "$tmp/m" 1 --shape data=1,100 --input "$img"
     head -c 3000 "$tmp/m-0001.params" >"$tmp/t-0001.params" && cp "$tmp/m-symbol.json" "$tmp/t-symbol.json"
     expect 1 "t-0001.params" "with a truncated .params" "$predict" "$tmp/t" 1 --shape data=1,784 --input "$img"
-    out=$("$predict" "$tmp/m" 1 --shape data=50,784 --input "$img" --scale 0.00392156862745098 --top-k 3 \
-          --output "$tmp/y.csv" 2>/dev/null)
+    out=$(umask 027 && "$predict" "$tmp/m" 1 --shape data=50,784 --input "$img" --scale 0.00392156862745098 \
+          --top-k 3 --output "$tmp/y.csv" 2>/dev/null)
     if [ $? -eq 0 ] && [ "$(grep -c '^[0-9]*: [0-9] [0-9.]* [0-9] [0-9.]* [0-9] [0-9.]*$' <<<"$out")" -eq 10000 ] &&
        [ "$(wc -l <"$tmp/y.csv")" -eq 10000 ] && [ -z "$(ls "$tmp"/y.csv.* 2>/dev/null)" ]; then
         ok "predict runs an mxrt checkpoint: top-3 for 10,000 images, output 0 written as 10,000 CSV rows"
     else
         bad "predict on an mxrt checkpoint" "$(head -3 <<<"$out")"
     fi
+    # the CSV gets the mode fopen would give (0666 less the umask), not mkstemp's 0600
+    mode=$(stat -c %a "$tmp/y.csv" 2>/dev/null)
+    if [ "$mode" = 640 ]; then ok "predict --output: mode 640 under umask 027"
+    else bad "predict --output: mode '$mode' under umask 027, want 640"; fi
 else
     skipped "predict on an mxrt checkpoint: no MNIST in $mnist"
 fi

@@ -35,6 +35,14 @@ void mx_cpu_bcast_binary(mx_engine *eng, mx_binop op, const float *a, const floa
 /* Table entry bcast_grad. */
 void mx_cpu_bcast_grad(mx_engine *eng, mx_binop op, int side, const float *a, const float *b, const float *dy,
                        float *t, const mx_bcast_geom *g);
+/* Table entry scatter. */
+void mx_cpu_scatter(mx_engine *eng, const float *src, float *dst, const mx_bcast_geom *g, mx_req req);
+/* Table entry where. */
+void mx_cpu_where(mx_engine *eng, const float *cond, const float *a, const float *b, float *y, size_t n,
+                  size_t inner);
+/* Table entry where_backward. */
+void mx_cpu_where_backward(mx_engine *eng, const float *cond, const float *dy, float *da, mx_req req_a, float *db,
+                           mx_req req_b, size_t n, size_t inner);
 /* Table entry log_softmax. */
 void mx_cpu_log_softmax(mx_engine *eng, const float *x, float *y, size_t outer, size_t channels, size_t inner);
 /* Table entry log_softmax_backward. */

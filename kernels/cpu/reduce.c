@@ -165,3 +165,42 @@ void mx_cpu_log_softmax_backward(mx_engine *eng, const float *y, const float *dy
             }
         }
 }
+
+typedef struct sc_job {
+    const float *src;
+    float *dst;
+    const mx_bcast_geom *g;
+    mx_req req;
+} sc_job;
+
+static void scatter_range(void *p, size_t lo, size_t hi)
+{
+    sc_job *j = p;
+    for (size_t i = lo; i < hi; i++) put(j->dst, mx_bcast_offset(j->g, 0, (int64_t)i), j->src[i], j->req);
+}
+
+void mx_cpu_scatter(mx_engine *eng, const float *src, float *dst, const mx_bcast_geom *g, mx_req req)
+{
+    if (req == MX_REQ_NULL) return;
+    int64_t n = count(g->shape, g->ndim);
+    sc_job j = {src, dst, g, req};
+    mx_cpu_parallel(eng, (size_t)n, MX_CPU_PAR_MIN, scatter_range, &j);
+}
+
+void mx_cpu_where(mx_engine *eng, const float *cond, const float *a, const float *b, float *y, size_t n,
+                  size_t inner)
+{
+    (void)eng;
+    for (size_t i = 0; i < n; i++) y[i] = cond[i / inner] != 0.0f ? a[i] : b[i];
+}
+
+void mx_cpu_where_backward(mx_engine *eng, const float *cond, const float *dy, float *da, mx_req req_a, float *db,
+                           mx_req req_b, size_t n, size_t inner)
+{
+    (void)eng;
+    for (size_t i = 0; i < n; i++) {
+        int c = cond[i / inner] != 0.0f;
+        if (da && req_a != MX_REQ_NULL) put(da, (int64_t)i, c ? dy[i] : 0.0f, req_a);
+        if (db && req_b != MX_REQ_NULL) put(db, (int64_t)i, c ? 0.0f : dy[i], req_b);
+    }
+}

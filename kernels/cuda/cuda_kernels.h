@@ -55,6 +55,14 @@ void mx_cuda_bcast_binary(mx_engine *eng, mx_binop op, const float *a, const flo
 /* Table entry bcast_grad (see kernels/kernels.h). */
 void mx_cuda_bcast_grad(mx_engine *eng, mx_binop op, int side, const float *a, const float *b, const float *dy,
                         float *t, const mx_bcast_geom *g);
+/* Table entry scatter (see kernels/kernels.h). */
+void mx_cuda_scatter(mx_engine *eng, const float *src, float *dst, const mx_bcast_geom *g, mx_req req);
+/* Table entry where (see kernels/kernels.h). */
+void mx_cuda_where(mx_engine *eng, const float *cond, const float *a, const float *b, float *y, size_t n,
+                   size_t inner);
+/* Table entry where_backward (see kernels/kernels.h). */
+void mx_cuda_where_backward(mx_engine *eng, const float *cond, const float *dy, float *da, mx_req req_a, float *db,
+                            mx_req req_b, size_t n, size_t inner);
 /* Table entry log_softmax (see kernels/kernels.h). */
 void mx_cuda_log_softmax(mx_engine *eng, const float *x, float *y, size_t outer, size_t channels, size_t inner);
 /* Table entry log_softmax_backward (see kernels/kernels.h). */

@@ -152,3 +152,52 @@ void mx_cuda_log_softmax_backward(mx_engine *eng, const float *y, const float *d
                              mx_cuda_stream()>>>(y, dy, dx, outer, channels, inner, req);
     MX_CUDA_LAUNCHED("log_softmax_backward");
 }
+
+__global__ static void scatter_k(const float *src, float *dst, mx_bcast_geom g, int64_t n, mx_req req)
+{
+    MX_CUDA_FOR(i, (size_t)n) put(dst, mx_bcast_offset(&g, 0, (int64_t)i), src[i], req);
+}
+
+void mx_cuda_scatter(mx_engine *eng, const float *src, float *dst, const mx_bcast_geom *g, mx_req req)
+{
+    (void)eng;
+    int64_t n = count(g->shape, g->ndim);
+    if (req == MX_REQ_NULL || n == 0) return;
+    scatter_k<<<mx_cuda_blocks((size_t)n, MX_CUDA_THREADS), MX_CUDA_THREADS, 0, mx_cuda_stream()>>>(src, dst, *g, n,
+                                                                                                    req);
+    MX_CUDA_LAUNCHED("scatter");
+}
+
+__global__ static void where_k(const float *cond, const float *a, const float *b, float *y, size_t n, size_t inner)
+{
+    MX_CUDA_FOR(i, n) y[i] = cond[i / inner] != 0.0f ? a[i] : b[i];
+}
+
+void mx_cuda_where(mx_engine *eng, const float *cond, const float *a, const float *b, float *y, size_t n,
+                   size_t inner)
+{
+    (void)eng;
+    if (n == 0) return;
+    where_k<<<mx_cuda_blocks(n, MX_CUDA_THREADS), MX_CUDA_THREADS, 0, mx_cuda_stream()>>>(cond, a, b, y, n, inner);
+    MX_CUDA_LAUNCHED("where");
+}
+
+__global__ static void where_backward_k(const float *cond, const float *dy, float *da, mx_req req_a, float *db,
+                                        mx_req req_b, size_t n, size_t inner)
+{
+    MX_CUDA_FOR(i, n) {
+        int c = cond[i / inner] != 0.0f;
+        if (da && req_a != MX_REQ_NULL) put(da, (int64_t)i, c ? dy[i] : 0.0f, req_a);
+        if (db && req_b != MX_REQ_NULL) put(db, (int64_t)i, c ? 0.0f : dy[i], req_b);
+    }
+}
+
+void mx_cuda_where_backward(mx_engine *eng, const float *cond, const float *dy, float *da, mx_req req_a, float *db,
+                            mx_req req_b, size_t n, size_t inner)
+{
+    (void)eng;
+    if (n == 0) return;
+    where_backward_k<<<mx_cuda_blocks(n, MX_CUDA_THREADS), MX_CUDA_THREADS, 0, mx_cuda_stream()>>>(
+        cond, dy, da, req_a, db, req_b, n, inner);
+    MX_CUDA_LAUNCHED("where_backward");
+}

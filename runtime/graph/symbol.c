@@ -264,16 +264,34 @@ mx_sym *mx_op_args(const char *opname, const char *params, int n, const char *co
         /* name the node too, when the text gives one */
         const char *at = params ? strstr(params, "name=") : NULL;
         while (at && at != params && at[-1] != ' ' && at[-1] != ',' && at[-1] != '\t') at = strstr(at + 1, "name=");
-        if (at) {
+        int len = at ? (int)strcspn(at + 5, " ,\t") : 0;
+        char node[208];
+        snprintf(node, sizeof node, "%.*s", len > 200 ? 200 : len, at ? at + 5 : "");
+        if (at && !strstr(mx_last_error(), node)) {
             char msg[768];
             snprintf(msg, sizeof msg, "%s", mx_last_error());
-            int len = (int)strcspn(at + 5, " ,\t");
-            mx_set_error(pst, "%s (node '%.*s')", msg, len > 200 ? 200 : len, at + 5);
+            mx_set_error(pst, "%s (node '%s')", msg, node);
         }
         return NULL;
     }
     /* MXNet's name manager: <hint><n> when none is given, and a scope's prefix (names.c) */
     if (mx_graph_node_name(given, opname, name, sizeof name) != MX_OK) {
+        for (int i = 0; i < nattr; i++) { free(keys[i]); free(vals[i]); }
+        free(keys);
+        free(vals);
+        free(param);
+        return NULL;
+    }
+    /* A variadic op's inputs are all given, or none (a free symbol whose
+     * variables <name>_arg0, … are made here, as MXNet's compose does): a
+     * huge num_args must not size allocations or loops by itself. */
+    int want = op->num_arguments ? op->num_arguments(param) : 0;
+    if (want && want != n && (n || want > MX_OP_MAX_FREE_ARGS)) {
+        if (n)
+            mx_set_error(MX_EINVAL, "%s '%s': %d inputs given, num_args says %d", op->name, name, n, want);
+        else
+            mx_set_error(MX_EINVAL, "%s '%s': num_args=%d with no inputs given (at most %d variables are made "
+                         "for a free symbol)", op->name, name, want, MX_OP_MAX_FREE_ARGS);
         for (int i = 0; i < nattr; i++) { free(keys[i]); free(vals[i]); }
         free(keys);
         free(vals);

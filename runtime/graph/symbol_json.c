@@ -283,6 +283,12 @@ static mx_status build_op(loader *L, int i, const char *ctx, const mx_json *op_n
     if (!param) return mx_set_error(MX_ENOMEM, "symbol JSON: out of memory");
     mx_status st = parse_params(L, ctx, op, param, a);
     if (st != MX_OK) { free(param); return st; }
+    /* a variadic op's count must match the node before anything is sized by it */
+    if (op->num_arguments && op->num_arguments(param) > inputs->n) {
+        int want = op->num_arguments(param);
+        free(param);
+        return lerr(L, "%s: %d inputs, num_args says %d", ctx, inputs->n, want);
+    }
     int room = mx_op_args_room(op, param);
     const char **args = malloc((size_t)room * sizeof *args), *aux[MX_OP_MAX_AUX];
     mx_entry *in = malloc((size_t)(room + MX_OP_MAX_AUX) * sizeof *in);

@@ -103,3 +103,48 @@ const mx_op_def mx_op_clip = {
 ACT_OP(relu, MX_ACT_RELU)
 ACT_OP(sigmoid, MX_ACT_SIGMOID)
 ACT_OP(tanh, MX_ACT_TANH)
+
+/* -- smooth_l1: MXNet's smooth L1 with σ (scalar, 1 when absent) -- */
+
+typedef struct sl1_param {
+    float scalar;
+} sl1_param;
+
+static const mx_param_spec sl1_params[] = {
+    {"scalar", MX_P_FLOAT, "1", offsetof(sl1_param, scalar), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
+};
+
+static mx_status sl1_infer(const void *param, mx_shape *in, int nin, mx_shape *out, int nout, mx_shape *aux, int naux)
+{
+    const sl1_param *p = param;
+    if (!(p->scalar > 0.0f))
+        return mx_set_error(MX_EINVAL, "parameter 'scalar': %g is not a positive sigma", (double)p->scalar);
+    return mx_infer_same_as_data(param, in, nin, out, nout, aux, naux);
+}
+
+static void sl1_fwd(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out, mx_tensor *aux)
+{
+    (void)aux;
+    r->k->unary(r->eng, MX_UN_SMOOTH_L1, in[0].data, out[0].data, mx_shape_size(&out[0].shape),
+                ((const sl1_param *)param)->scalar, 0.0f);
+}
+
+static void sl1_bwd(const mx_op_run *r, const void *param, const mx_tensor *dy, const mx_tensor *in,
+                    const mx_tensor *out, mx_tensor *din, const mx_req *req, mx_tensor *aux)
+{
+    (void)out, (void)aux;
+    r->k->unary_backward(r->eng, MX_UN_SMOOTH_L1, in[0].data, NULL, dy[0].data, din[0].data, req[0],
+                         mx_shape_size(&dy[0].shape), ((const sl1_param *)param)->scalar, 0.0f);
+}
+
+const mx_op_def mx_op_smooth_l1 = {
+    .name = "smooth_l1",
+    .param_size = sizeof(sl1_param),
+    .params = sl1_params,
+    .list_arguments = mx_args_data,
+    .infer_shape = sl1_infer,
+    .bwd_needs_in = 1u,
+    .forward = sl1_fwd,
+    .backward = sl1_bwd,
+};

@@ -12,6 +12,8 @@
 #include "mx/random.h"
 #include "mx/shape.h"
 
+/* variables mx_op_args makes for a variadic op given no inputs */
+#define MX_OP_MAX_FREE_ARGS 4096
 #define MX_OP_MAX_ARGS 8 /* a fixed-argument op's arguments; variadic ops (Concat) have num_arguments */
 /* Inputs of any node, the rewrites' own ops too (fuse_fc.c's group of
  * MX_FC_GROUP_MAX FullyConnected parts takes each part's data, the weight
@@ -21,8 +23,11 @@
 #define MX_OP_MAX_OUTPUTS 64 /* SliceChannel's num_outputs; only infer.c sizes a stack array by it */
 #define MX_OP_MAX_AUX 4
 
-/* MX_P_TEXT: any string (a context name MXNet writes), only as MX_PF_IGNORED. */
-typedef enum mx_param_type { MX_P_INT, MX_P_FLOAT, MX_P_BOOL, MX_P_ENUM, MX_P_SHAPE, MX_P_TEXT } mx_param_type;
+/* MX_P_TEXT: any string (a context name MXNet writes), only as MX_PF_IGNORED.
+ * MX_P_TUPLE: a tuple whose entries may be None (slice's begin, end, step),
+ * into an mx_shape with MX_TUPLE_NONE for each None. */
+typedef enum mx_param_type { MX_P_INT, MX_P_FLOAT, MX_P_BOOL, MX_P_ENUM, MX_P_SHAPE, MX_P_TEXT, MX_P_TUPLE } mx_param_type;
+#define MX_TUPLE_NONE INT64_MIN
 
 /* mx_param_spec.flags */
 enum {

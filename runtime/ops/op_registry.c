@@ -107,6 +107,19 @@ static const op_entry registry[] = {
     {"broadcast_axes", &mx_op_broadcast_axis},
     {"softmax", &mx_op_softmax},
     {"log_softmax", &mx_op_log_softmax},
+    /* -- moves, products and the rest (issue #16) -- */
+    {"transpose", &mx_op_transpose},
+    {"SwapAxis", &mx_op_swapaxis},
+    {"swapaxes", &mx_op_swapaxis},
+    {"slice", &mx_op_slice},
+    {"crop", &mx_op_slice},
+    {"Pad", &mx_op_pad},
+    {"pad", &mx_op_pad},
+    {"where", &mx_op_where},
+    {"dot", &mx_op_dot},
+    {"batch_dot", &mx_op_batch_dot},
+    {"smooth_l1", &mx_op_smooth_l1},
+    {"make_loss", &mx_op_make_loss_plain},
     /* -- convolution ops (issue #3) -- */
     {"Convolution", &mx_op_convolution},
     /* -- pooling and shape ops (issue #3) -- */

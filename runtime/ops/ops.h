@@ -28,6 +28,9 @@ extern const mx_op_def mx_op_sum, mx_op_mean, mx_op_max, mx_op_min, mx_op_prod;
 extern const mx_op_def mx_op_broadcast_add, mx_op_broadcast_sub, mx_op_broadcast_mul, mx_op_broadcast_div;
 extern const mx_op_def mx_op_broadcast_maximum, mx_op_broadcast_minimum, mx_op_broadcast_to, mx_op_broadcast_axis;
 extern const mx_op_def mx_op_softmax, mx_op_log_softmax;
+/* -- moves, products and the rest (layout_ops.c, dot.c; issue #16) -- */
+extern const mx_op_def mx_op_transpose, mx_op_swapaxis, mx_op_slice, mx_op_pad, mx_op_where;
+extern const mx_op_def mx_op_dot, mx_op_batch_dot, mx_op_smooth_l1, mx_op_make_loss_plain;
 
 /* -- convolution ops (issue #3) -- */
 extern const mx_op_def mx_op_convolution;

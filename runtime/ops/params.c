@@ -126,6 +126,37 @@ static mx_status parse_value(const mx_op_def *op, const mx_param_spec *s, void *
     }
     case MX_P_TEXT:
         return MX_OK;
+    case MX_P_TUPLE: {
+        /* "(1, None, -2)", "[0,None]", "()": MXNet's Tuple<optional<int>> */
+        mx_shape sh = {0, {0}};
+        const char *q = v;
+        while (isspace((unsigned char)*q)) q++;
+        char close = *q == '(' ? ')' : *q == '[' ? ']' : 0;
+        if (!close) return bad_value(op, s, v, "a tuple like (0, None, 2)");
+        q++;
+        for (;;) {
+            while (isspace((unsigned char)*q)) q++;
+            if (*q == close) { q++; break; }
+            if (sh.ndim == MX_MAX_NDIM) return bad_value(op, s, v, "a tuple of at most 8 entries");
+            if (!strncmp(q, "None", 4)) {
+                sh.dims[sh.ndim++] = MX_TUPLE_NONE;
+                q += 4;
+            } else {
+                errno = 0;
+                long long x = strtoll(q, &end, 10);
+                if (end == q || errno) return bad_value(op, s, v, "a tuple like (0, None, 2)");
+                sh.dims[sh.ndim++] = x;
+                q = *end == 'L' ? end + 1 : end;
+            }
+            while (isspace((unsigned char)*q)) q++;
+            if (*q == ',') { q++; continue; }
+            if (*q != close) return bad_value(op, s, v, "a tuple like (0, None, 2)");
+        }
+        while (isspace((unsigned char)*q)) q++;
+        if (*q) return bad_value(op, s, v, "a tuple like (0, None, 2)");
+        *(mx_shape *)dst = sh;
+        return MX_OK;
+    }
     case MX_P_SHAPE: {
         mx_shape sh;
         if (s->def && !strcmp(s->def, MX_UNSET_SHAPE_TEXT) && empty_tuple(v)) v = MX_UNSET_SHAPE_TEXT;

@@ -474,3 +474,23 @@ const mx_op_def mx_op_slice_axis = {
     .forward = slice_axis_forward,
     .backward = slice_axis_backward,
 };
+
+/* -- make_loss: the parameterless form (the head gradient ignored, 1 flows) -- */
+
+static void ones_backward(const mx_op_run *r, const void *param, const mx_tensor *dy, const mx_tensor *in,
+                          const mx_tensor *out, mx_tensor *din, const mx_req *req, mx_tensor *aux)
+{
+    (void)param, (void)dy, (void)out, (void)aux;
+    size_t n = mx_shape_size(&in[0].shape);
+    if (req[0] == MX_REQ_WRITE) r->k->fill(r->eng, din[0].data, 1.0f, n);
+    else if (req[0] == MX_REQ_ADD) r->k->scalar(r->eng, MX_BIN_ADD, din[0].data, 1.0f, din[0].data, n);
+}
+
+const mx_op_def mx_op_make_loss_plain = {
+    .name = "make_loss",
+    .list_arguments = mx_args_data,
+    .infer_shape = mx_infer_same_as_data,
+    .flags = MX_OP_INPLACE | MX_OP_LOSS,
+    .forward = view_forward,
+    .backward = ones_backward,
+};
