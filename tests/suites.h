@@ -27,6 +27,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(executor)      \
     X(gradcheck)     \
     X(conv)          \
+    X(deconv)        \
     X(pool)          \
     X(seq_ops)       \
     X(lstm)          \

@@ -60,7 +60,7 @@ static const char *const names[][2] = {
     {"softmax", "softmax"}, {"log_softmax", "log_softmax"}, {"transpose", "transpose"}, {"SwapAxis", "SwapAxis"},
     {"swapaxes", "SwapAxis"}, {"slice", "slice"}, {"crop", "slice"}, {"Pad", "Pad"}, {"pad", "Pad"},
     {"where", "where"}, {"dot", "dot"}, {"batch_dot", "batch_dot"}, {"smooth_l1", "smooth_l1"},
-    {"make_loss", "make_loss"},
+    {"make_loss", "make_loss"}, {"Deconvolution", "Deconvolution"},
 };
 
 /* Parameters an op needs to be built (a required one), by canonical name. */
@@ -73,6 +73,7 @@ static const char *required_of(const char *canonical)
         {"clip", "a_min=0 a_max=1"}, {"expand_dims", "axis=0"}, {"Cast", "dtype=float32"},
         {"slice_axis", "axis=0 begin=0 end=None"}, {"broadcast_to", "shape=(1,)"},
         {"slice", "begin=(0,) end=(1,)"}, {"Pad", "mode=constant pad_width=(0,0,1,1)"},
+        {"Deconvolution", "kernel=(2,2) num_filter=2"},
     };
     for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
         if (!strcmp(req[i][0], canonical)) return req[i][1];

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "ops.h"
-#include "shape_param.h"
+#include "conv_param.h"
 
 typedef struct conv_param {
     mx_shape kernel, stride, dilate, pad;
@@ -46,11 +46,9 @@ static int conv_args(const void *param, const char **names)
     return 3;
 }
 
-/* Entry i of an optional per-axis parameter, def when not given. */
-static int64_t axis(const mx_shape *s, int i, int64_t def) { return mx_shape_given(s) ? s->dims[i] : def; }
+int64_t mx_conv_axis(const mx_shape *s, int i, int64_t def) { return mx_shape_given(s) ? s->dims[i] : def; }
 
-/* A per-axis parameter must match the kernel's rank and be >= lo. */
-static mx_status check_axes(const mx_shape *s, const char *name, int rank, int64_t lo)
+mx_status mx_conv_check_axes(const mx_shape *s, const char *name, int rank, int64_t lo)
 {
     char buf[128];
     if (!mx_shape_given(s)) return MX_OK;
@@ -75,10 +73,10 @@ static mx_status check_params(const conv_param *p)
     if (rank != 1 && rank != 2)
         return mx_set_error(MX_EINVAL, "parameter 'kernel': %s: kernels are 1-D (k,), 2-D (kh,kw) or 3-D",
                             mx_shape_str(&p->kernel, buf, sizeof buf));
-    mx_status st = check_axes(&p->kernel, "kernel", rank, 1);
-    if (st == MX_OK) st = check_axes(&p->stride, "stride", rank, 1);
-    if (st == MX_OK) st = check_axes(&p->dilate, "dilate", rank, 1);
-    if (st == MX_OK) st = check_axes(&p->pad, "pad", rank, 0);
+    mx_status st = mx_conv_check_axes(&p->kernel, "kernel", rank, 1);
+    if (st == MX_OK) st = mx_conv_check_axes(&p->stride, "stride", rank, 1);
+    if (st == MX_OK) st = mx_conv_check_axes(&p->dilate, "dilate", rank, 1);
+    if (st == MX_OK) st = mx_conv_check_axes(&p->pad, "pad", rank, 0);
     if (st != MX_OK) return st;
     int want = rank == 2 ? LAYOUT_NCHW : LAYOUT_NCW;
     /* channels-last and 3-D layouts are MXNet's, not mxrt's */
@@ -102,9 +100,9 @@ static void geom_of(const conv_param *p, const mx_shape *data, const mx_shape *o
     g->h = two ? (int)data->dims[2] : 1, g->w = (int)data->dims[2 + two];
     g->f = p->num_filter, g->groups = p->num_group;
     g->kh = two ? (int)p->kernel.dims[0] : 1, g->kw = (int)p->kernel.dims[last];
-    g->sh = two ? (int)axis(&p->stride, 0, 1) : 1, g->sw = (int)axis(&p->stride, last, 1);
-    g->dh = two ? (int)axis(&p->dilate, 0, 1) : 1, g->dw = (int)axis(&p->dilate, last, 1);
-    g->ph = two ? (int)axis(&p->pad, 0, 0) : 0, g->pw = (int)axis(&p->pad, last, 0);
+    g->sh = two ? (int)mx_conv_axis(&p->stride, 0, 1) : 1, g->sw = (int)mx_conv_axis(&p->stride, last, 1);
+    g->dh = two ? (int)mx_conv_axis(&p->dilate, 0, 1) : 1, g->dw = (int)mx_conv_axis(&p->dilate, last, 1);
+    g->ph = two ? (int)mx_conv_axis(&p->pad, 0, 0) : 0, g->pw = (int)mx_conv_axis(&p->pad, last, 0);
     g->oh = two ? (int)out->dims[2] : 1, g->ow = (int)out->dims[2 + two];
 }
 
@@ -133,8 +131,9 @@ static mx_status conv_infer(const void *param, mx_shape *in, int nin, mx_shape *
     y.dims[1] = p->num_filter;
     int64_t per_sample_in = d->dims[1], per_sample_out = p->num_filter, taps = d->dims[1] / p->num_group;
     for (int i = 0; i < rank; i++) {
-        int64_t k = p->kernel.dims[i], s = axis(&p->stride, i, 1), dl = axis(&p->dilate, i, 1);
-        int64_t pad = axis(&p->pad, i, 0), size = d->dims[2 + i] + 2 * pad, ext = dl * (k - 1) + 1;
+        int64_t k = p->kernel.dims[i], s = mx_conv_axis(&p->stride, i, 1);
+        int64_t dl = mx_conv_axis(&p->dilate, i, 1);
+        int64_t pad = mx_conv_axis(&p->pad, i, 0), size = d->dims[2 + i] + 2 * pad, ext = dl * (k - 1) + 1;
         if (size > INT_MAX) /* the kernels index the padded input with int */
             return mx_set_error(MX_EINVAL, "parameter 'pad': %s makes the padded input too large",
                                 mx_shape_str(&p->pad, buf, sizeof buf));
