@@ -1,4 +1,5 @@
-/* test_deconv.c — the deconv suite: MXNet's Deconvolution (issue #16)
+/* test_deconv.c — the deconv suite: MXNet's Deconvolution and UpSampling (issue #16);
+ * Deconvolution
  * against a direct loop written here (each input pixel spreads its
  * kernel-weighted values onto the output, MXNet's definition), output
  * sizes from the formula and from target_shape, numerical gradient checks
@@ -200,6 +201,150 @@ static void test_shapes_and_errors(void)
     mx_sym_free(x);
 }
 
+/* ---- UpSampling ---- */
+
+/* Binds sym over inputs (names, shapes) filled with U(-1, 1), forward run. */
+static mx_exec *bind_fill(mx_sym *sym, int n, const char *const *names, const mx_shape *shapes)
+{
+    mx_grad_req req[4] = {MX_GRAD_WRITE, MX_GRAD_WRITE, MX_GRAD_WRITE, MX_GRAD_WRITE};
+    mx_exec *e = mx_simple_bind(sym, mx_cpu(), n, names, shapes, req);
+    if (!e) fprintf(stderr, "\n  bind: %s\n", mx_last_error());
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    for (int i = 0; i < mx_exec_num_args(e); i++) mx_test_fill(mx_exec_arg(e, i), -1, 1, 31u + (unsigned)i);
+    CU_ASSERT_EQUAL(mx_exec_forward(e, 1), MX_OK);
+    return e;
+}
+
+static void test_upsampling_nearest(void)
+{
+    /* one input, by hand */
+    mx_sym *a = mx_var("a"), *b = mx_var("b");
+    mx_sym *u = mx_op("UpSampling", "scale=2 sample_type=nearest num_args=1", a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+    mx_shape s = mx_shape_make(4, 1, 1, 2, 2);
+    mx_exec *e = bind_fill(u, 1, (const char *[]){"a"}, &s);
+    mx_nd_copy_from(mx_exec_arg(e, 0), (float[]){1, 2, 3, 4}, 4);
+    CU_ASSERT_EQUAL(mx_exec_forward(e, 1), MX_OK);
+    static const float want[16] = {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4};
+    CU_ASSERT_EQUAL(memcmp(mx_nd_data(mx_exec_output(e, 0)), want, sizeof want), 0);
+    mx_nd *h = mx_nd_empty(mx_shape_make(4, 1, 1, 4, 4));
+    float hv[16];
+    for (int i = 0; i < 16; i++) hv[i] = (float)i;
+    mx_nd_copy_from(h, hv, 16);
+    mx_exec_backward(e, &h);
+    const float *g = mx_nd_data(mx_exec_grad(e, 0));
+    CU_ASSERT(g[0] == 0 + 1 + 4 + 5 && g[1] == 2 + 3 + 6 + 7 && g[3] == 10 + 11 + 14 + 15);
+    mx_nd_free(h);
+    mx_exec_free(e);
+    mx_sym_free(u);
+    /* two inputs of other sizes, joined (concat) or added (sum): against index arithmetic */
+    for (int sum = 0; sum < 2; sum++) {
+        u = mx_op("UpSampling", sum ? "scale=2 sample_type=nearest num_args=2 multi_input_mode=sum"
+                                    : "scale=3 sample_type=nearest num_args=2", a, b);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+        mx_shape in[2] = {mx_shape_make(4, 2, 2, 2, 3), sum ? mx_shape_make(4, 2, 2, 4, 2) : mx_shape_make(4, 2, 3, 1, 3)};
+        e = bind_fill(u, 2, (const char *[]){"a", "b"}, in);
+        const mx_nd *o = mx_exec_output(e, 0);
+        mx_shape os = mx_nd_shape(o);
+        int64_t f = sum ? 2 : 3, oc = sum ? 2 : 5, oh = 2 * f, ow = 3 * f;
+        CU_ASSERT_FATAL(os.ndim == 4 && os.dims[1] == oc && os.dims[2] == oh && os.dims[3] == ow);
+        const float *x0 = mx_nd_data(mx_exec_arg(e, 0)), *x1 = mx_nd_data(mx_exec_arg(e, 1));
+        int bad = 0;
+        for (int64_t n = 0; n < 2; n++)
+            for (int64_t c = 0; c < oc; c++)
+                for (int64_t y = 0; y < oh; y++)
+                    for (int64_t x = 0; x < ow; x++) {
+                        double v0 = 0, v1 = 0;
+                        int in1 = !sum && c >= 2;
+                        if (!in1) v0 = x0[((n * 2 + c) * 2 + y / f) * 3 + x / f];
+                        int64_t h1 = in[1].dims[2], w1 = in[1].dims[3], c1 = in[1].dims[1];
+                        if (sum || in1)
+                            v1 = x1[((n * c1 + (sum ? c : c - 2)) * h1 + y / (oh / h1)) * w1 + x / (ow / w1)];
+                        bad += fabs(mx_nd_data(o)[((n * oc + c) * oh + y) * ow + x] - (v0 + v1)) > 1e-6;
+                    }
+        CU_ASSERT_EQUAL(bad, 0);
+        mx_gc_check gc = mx_gc_head("UpSampling nearest");
+        CU_ASSERT(mx_gradcheck(&gc, u, 2, (const char *[]){"a", "b"}, in) > 0);
+        mx_exec_free(e);
+        mx_sym_free(u);
+    }
+    mx_sym_free(a);
+    mx_sym_free(b);
+}
+
+static void test_upsampling_bilinear(void)
+{
+    /* MXNet's bilinear is a depthwise deconvolution: kernel 2s − s%2, stride s, pad ⌈(s−1)/2⌉ */
+    for (int scale = 2; scale <= 3; scale++) {
+        char p[96];
+        snprintf(p, sizeof p, "scale=%d sample_type=bilinear num_filter=3 num_args=2", scale);
+        mx_sym *x = mx_var("data"), *u = mx_op("UpSampling", p, x);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+        const char *const *args;
+        CU_ASSERT_EQUAL(mx_list_arguments(u, &args), 2);
+        mx_shape s = mx_shape_make(4, 2, 3, 4, 5);
+        mx_exec *e = bind_fill(u, 1, (const char *[]){"data"}, &s);
+        int k = 2 * scale - scale % 2;
+        mx_shape ws = mx_shape_make(4, 3, 1, k, k), got = mx_nd_shape(mx_exec_arg(e, 1));
+        CU_ASSERT(mx_shape_equal(&got, &ws));
+        dcase t = {p, s, 3, 3, k, k, scale, scale, scale / 2, scale / 2, 1, 1, 0, 4 * scale, 5 * scale};
+        const mx_nd *o = mx_exec_output(e, 0);
+        CU_ASSERT_EQUAL_FATAL(mx_nd_size(o), (size_t)2 * 3 * 20 * scale * scale);
+        double *ref = malloc(mx_nd_size(o) * sizeof *ref), worst = 0;
+        naive(&t, mx_nd_data(mx_exec_arg(e, 0)), mx_nd_data(mx_exec_arg(e, 1)), NULL, ref);
+        for (size_t i = 0; i < mx_nd_size(o); i++) worst = fmax(worst, fabs(mx_nd_data(o)[i] - ref[i]));
+        CU_ASSERT(worst <= 1e-5);
+        free(ref);
+        mx_gc_check gc = mx_gc_head("UpSampling bilinear");
+        CU_ASSERT(mx_gradcheck(&gc, u, 1, (const char *[]){"data"}, &s) > 0);
+        mx_exec_free(e);
+        mx_sym_free(u);
+        mx_sym_free(x);
+    }
+}
+
+static void test_upsampling_errors(void)
+{
+    static const struct {
+        const char *params, *needle;
+        mx_shape a;
+    } bad[] = {
+        {"scale=2 sample_type=bilinear num_filter=3 num_args=1", "parameter 'num_args': bilinear takes 2", {4, {1, 3, 2, 2}}},
+        {"scale=2 sample_type=bilinear num_filter=4 num_args=2", "parameter 'num_filter': 4 must be the channels",
+         {4, {1, 3, 2, 2}}},
+        {"scale=2 sample_type=nearest num_args=1", "UpSampling needs (N,C,H,W) data, got (3,2,2)", {3, {3, 2, 2}}},
+        {"scale=2147483647 sample_type=nearest num_args=1", "parameter 'scale': 2147483647 makes an output too large",
+         {4, {1, 1, 2, 2}}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mx_sym *x = mx_var("a"), *u = mx_op("UpSampling", bad[i].params, x);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+        mx_shape args[2], outs[1];
+        CU_ASSERT_NOT_EQUAL(mx_infer_shape(u, 1, (const char *[]){"a"}, &bad[i].a, args, outs, NULL), MX_OK);
+        ASSERT_ERROR_HAS(bad[i].needle);
+        mx_sym_free(u);
+        mx_sym_free(x);
+    }
+    /* a second input whose size does not divide the output's; sum with other channels */
+    mx_sym *a = mx_var("a"), *b = mx_var("b");
+    mx_shape in[2] = {mx_shape_make(4, 1, 2, 2, 2), mx_shape_make(4, 1, 2, 3, 2)}, args[2], outs[1];
+    mx_sym *u = mx_op("UpSampling", "scale=2 sample_type=nearest num_args=2", a, b);
+    CU_ASSERT_NOT_EQUAL(mx_infer_shape(u, 2, (const char *[]){"a", "b"}, in, args, outs, NULL), MX_OK);
+    ASSERT_ERROR_HAS("argument 'arg1': (1,2,3,2) must be (N,C,h,w) with N 1 and h, w dividing the output's 4x4");
+    mx_sym_free(u);
+    u = mx_op("UpSampling", "scale=2 sample_type=nearest num_args=2 multi_input_mode=sum", a, b);
+    in[1] = mx_shape_make(4, 1, 3, 4, 4);
+    CU_ASSERT_NOT_EQUAL(mx_infer_shape(u, 2, (const char *[]){"a", "b"}, in, args, outs, NULL), MX_OK);
+    ASSERT_ERROR_HAS("multi_input_mode=sum needs 2 channels, as arg0");
+    mx_sym_free(u);
+    CU_ASSERT_PTR_NULL(mx_op("UpSampling", "scale=2 sample_type=nearest num_args=2", a));
+    ASSERT_ERROR_HAS("1 inputs given, num_args says 2");
+    CU_ASSERT_PTR_NULL(mx_op("UpSampling", "scale=2 num_args=1", a));
+    ASSERT_ERROR_HAS("required parameter 'sample_type' missing");
+    mx_sym_free(a);
+    mx_sym_free(b);
+}
+
 CU_ErrorCode mx_test_register_deconv(void)
 {
     CU_pSuite s = CU_add_suite("deconv", NULL, NULL);
@@ -208,5 +353,10 @@ CU_ErrorCode mx_test_register_deconv(void)
                    "against the definition", test_values_against_the_definition);
     CU_add_test(s, "gradcheck: data, weight, bias; an added data gradient", test_gradients);
     CU_add_test(s, "output sizes, target_shape, errors and not-supported values", test_shapes_and_errors);
+    CU_add_test(s, "UpSampling nearest: by hand, two inputs joined and added against index arithmetic, gradchecks",
+                test_upsampling_nearest);
+    CU_add_test(s, "UpSampling bilinear (scale 2, 3): the depthwise deconvolution's definition, gradcheck",
+                test_upsampling_bilinear);
+    CU_add_test(s, "UpSampling: errors name the argument or parameter", test_upsampling_errors);
     return CUE_SUCCESS;
 }

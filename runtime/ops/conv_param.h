@@ -14,4 +14,17 @@ int64_t mx_conv_axis(const mx_shape *s, int i, int64_t def);
  * [lo, INT_MAX]; the error names the parameter. */
 mx_status mx_conv_check_axes(const mx_shape *s, const char *name, int rank, int64_t lo);
 
+/* The convolution geometry g run backwards (a deconvolution: g's output
+ * is the data, g's input the result; deconvolution.c): y = deconv(x, w)
+ * + b (b NULL: none); r->workspace holds mx_deconv_workspace(g) bytes. */
+void mx_deconv_forward(const mx_op_run *r, const mx_conv_geom *g, const float *x, const float *w, const float *b,
+                       float *y);
+
+/* Its gradients from dy: dx (rx), dw (rw), db (rb; db NULL: none). */
+void mx_deconv_backward(const mx_op_run *r, const mx_conv_geom *g, const float *x, const float *w, const float *dy,
+                        float *dx, mx_req rx, float *dw, mx_req rw, float *db, mx_req rb);
+
+/* Workspace bytes the two need on the device of k. */
+size_t mx_deconv_workspace(const mx_kernels *k, const mx_conv_geom *g);
+
 #endif

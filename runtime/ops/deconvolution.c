@@ -196,20 +196,51 @@ static size_t conv_bytes(const mx_kernels *k, const mx_conv_geom *g)
     return (k->conv_workspace(g) + 63) / 64 * 64;
 }
 
+size_t mx_deconv_workspace(const mx_kernels *k, const mx_conv_geom *g)
+{
+    return conv_bytes(k, g) + (size_t)g->n * g->f * g->oh * g->ow * sizeof(float);
+}
+
 static size_t deconv_workspace(const mx_kernels *k, const void *param, const mx_shape *in, const mx_shape *out)
 {
     mx_conv_geom g;
     geom_of(param, &in[0], &out[0], &g);
-    return conv_bytes(k, &g) + mx_shape_size(&in[0]) * sizeof(float);
+    return mx_deconv_workspace(k, &g);
 }
 
-/* Bias of each channel over (N, F, spatial), as a gather. */
-static void bias_geom(const mx_shape *y, mx_bcast_geom *g)
+void mx_deconv_forward(const mx_op_run *r, const mx_conv_geom *g, const float *x, const float *w, const float *b,
+                       float *y)
 {
-    g->ndim = 3;
-    g->shape[0] = y->dims[0], g->shape[1] = y->dims[1], g->shape[2] = (int64_t)mx_shape_tail(y, 2);
-    g->sa[0] = 0, g->sa[1] = 1, g->sa[2] = 0;
-    g->sb[0] = g->sb[1] = g->sb[2] = 0;
+    mx_req req = MX_REQ_WRITE;
+    if (b) { /* the bias first, the transposed convolution added: a gather of b over (N, F, spatial) */
+        mx_bcast_geom bg = {0};
+        bg.ndim = 3;
+        bg.shape[0] = g->n, bg.shape[1] = g->c, bg.shape[2] = (int64_t)g->h * g->w;
+        bg.sa[1] = 1;
+        r->k->bcast_binary(r->eng, MX_BIN_ADD, b, NULL, y, &bg);
+        req = MX_REQ_ADD;
+    }
+    /* the convolution's input is never read for a data gradient: y stands in */
+    r->k->conv_backward(r->eng, g, y, w, x, y, req, NULL, MX_REQ_NULL, NULL, MX_REQ_NULL, r->workspace);
+}
+
+void mx_deconv_backward(const mx_op_run *r, const mx_conv_geom *g, const float *x, const float *w, const float *dy,
+                        float *dx, mx_req rx, float *dw, mx_req rw, float *db, mx_req rb)
+{
+    if (rx != MX_REQ_NULL) { /* d data = the convolution of dy */
+        float *dst = rx == MX_REQ_ADD ? (float *)((char *)r->workspace + conv_bytes(r->k, g)) : dx;
+        r->k->conv_forward(r->eng, g, dy, w, NULL, dst, r->workspace);
+        if (rx == MX_REQ_ADD)
+            r->k->scale_copy(r->eng, dx, dst, 1.0f, (size_t)g->n * g->f * g->oh * g->ow, MX_REQ_ADD);
+    }
+    if (rw != MX_REQ_NULL) /* d weight: the convolution's, with x and dy swapped */
+        r->k->conv_backward(r->eng, g, dy, w, x, NULL, MX_REQ_NULL, dw, rw, NULL, MX_REQ_NULL, r->workspace);
+    if (db && rb != MX_REQ_NULL) { /* d bias: dy summed over all but the channels */
+        mx_shape s3 = mx_shape_make(3, g->n, g->c, (int64_t)g->h * g->w);
+        mx_reduce_geom rg;
+        mx_reduce_geom_build(&s3, (const int[]){1, 0, 1}, &rg);
+        r->k->reduce(r->eng, MX_RED_SUM, dy, db, &rg, 1.0f, rb);
+    }
 }
 
 static void deconv_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
@@ -219,16 +250,7 @@ static void deconv_forward(const mx_op_run *r, const void *param, const mx_tenso
     const deconv_param *p = param;
     mx_conv_geom g;
     geom_of(p, &in[0].shape, &out[0].shape, &g);
-    mx_req req = MX_REQ_WRITE;
-    if (!p->no_bias) { /* the bias first, the transposed convolution added */
-        mx_bcast_geom bg = {0};
-        bias_geom(&out[0].shape, &bg);
-        r->k->bcast_binary(r->eng, MX_BIN_ADD, in[2].data, NULL, out[0].data, &bg);
-        req = MX_REQ_ADD;
-    }
-    /* the convolution's input is never read for a data gradient: y stands in */
-    r->k->conv_backward(r->eng, &g, out[0].data, in[1].data, in[0].data, out[0].data, req, NULL, MX_REQ_NULL, NULL,
-                        MX_REQ_NULL, r->workspace);
+    mx_deconv_forward(r, &g, in[0].data, in[1].data, p->no_bias ? NULL : in[2].data, out[0].data);
 }
 
 static void deconv_backward(const mx_op_run *r, const void *param, const mx_tensor *dy, const mx_tensor *in,
@@ -238,23 +260,8 @@ static void deconv_backward(const mx_op_run *r, const void *param, const mx_tens
     const deconv_param *p = param;
     mx_conv_geom g;
     geom_of(p, &in[0].shape, &out[0].shape, &g);
-    if (req[0] != MX_REQ_NULL) { /* d data = the convolution of dy */
-        float *dst = din[0].data;
-        if (req[0] == MX_REQ_ADD) dst = (float *)((char *)r->workspace + conv_bytes(r->k, &g));
-        r->k->conv_forward(r->eng, &g, dy[0].data, in[1].data, NULL, dst, r->workspace);
-        if (req[0] == MX_REQ_ADD)
-            r->k->scale_copy(r->eng, din[0].data, dst, 1.0f, mx_shape_size(&in[0].shape), MX_REQ_ADD);
-    }
-    if (req[1] != MX_REQ_NULL) /* d weight: the convolution's, with x and dy swapped */
-        r->k->conv_backward(r->eng, &g, dy[0].data, in[1].data, in[0].data, NULL, MX_REQ_NULL, din[1].data, req[1],
-                            NULL, MX_REQ_NULL, r->workspace);
-    if (!p->no_bias && req[2] != MX_REQ_NULL) { /* d bias: dy summed over all but the channels */
-        mx_shape s3 = mx_shape_make(3, dy[0].shape.dims[0], dy[0].shape.dims[1],
-                                    (int64_t)mx_shape_tail(&dy[0].shape, 2));
-        mx_reduce_geom rg;
-        mx_reduce_geom_build(&s3, (const int[]){1, 0, 1}, &rg);
-        r->k->reduce(r->eng, MX_RED_SUM, dy[0].data, din[2].data, &rg, 1.0f, req[2]);
-    }
+    mx_deconv_backward(r, &g, in[0].data, in[1].data, dy[0].data, din[0].data, req[0], din[1].data, req[1],
+                       p->no_bias ? NULL : din[2].data, p->no_bias ? MX_REQ_NULL : req[2]);
 }
 
 const mx_op_def mx_op_deconvolution = {

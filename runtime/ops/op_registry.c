@@ -120,6 +120,7 @@ static const op_entry registry[] = {
     {"batch_dot", &mx_op_batch_dot},
     {"smooth_l1", &mx_op_smooth_l1},
     {"Deconvolution", &mx_op_deconvolution},
+    {"UpSampling", &mx_op_upsampling},
     {"make_loss", &mx_op_make_loss_plain},
     /* -- convolution ops (issue #3) -- */
     {"Convolution", &mx_op_convolution},
