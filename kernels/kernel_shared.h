@@ -161,4 +161,33 @@ MX_SHARED_FN size_t mx_embed_row(float v, int input_dim)
     return (size_t)v;
 }
 
+/* LRN (MXNet's): x viewed as (outer, c, inner); the window of channel ch
+ * is [ch − n/2, ch + n/2] clipped to the channels. Its scale at flat index
+ * i: knorm + α/n·Σ x² over the window, summed in channel order. */
+MX_SHARED_FN float mx_lrn_scale(const float *x, size_t i, size_t c, size_t inner, int n, float alpha, float knorm)
+{
+    size_t ch = (i / inner) % c, base = i - ch * inner, half = (size_t)n / 2;
+    size_t lo = ch >= half ? ch - half : 0, hi = ch + half < c ? ch + half : c - 1;
+    float s = 0.0f;
+    for (size_t k = lo; k <= hi; k++) s += x[base + k * inner] * x[base + k * inner];
+    return knorm + alpha / (float)n * s;
+}
+
+/* dx at i of y = x·scale^−β: dy·s^−β − (2αβ/n)·x·Σ_w dy_w·x_w·s_w^(−β−1)
+ * over the channels w whose window holds i's (the window is symmetric). */
+MX_SHARED_FN float mx_lrn_grad(const float *x, const float *dy, size_t i, size_t c, size_t inner, int n,
+                               float alpha, float beta, float knorm)
+{
+    size_t ch = (i / inner) % c, base = i - ch * inner, half = (size_t)n / 2;
+    size_t lo = ch >= half ? ch - half : 0, hi = ch + half < c ? ch + half : c - 1;
+    float acc = 0.0f;
+    for (size_t k = lo; k <= hi; k++) {
+        size_t w = base + k * inner;
+        float sw = mx_lrn_scale(x, w, c, inner, n, alpha, knorm);
+        acc += dy[w] * x[w] * powf(sw, -beta - 1.0f);
+    }
+    float si = mx_lrn_scale(x, i, c, inner, n, alpha, knorm);
+    return dy[i] * powf(si, -beta) - 2.0f * alpha * beta / (float)n * x[i] * acc;
+}
+
 #endif

@@ -145,6 +145,13 @@ typedef struct mx_kernels {
                            mx_req req_b, size_t n, size_t inner);
     /* y = log softmax of x over the middle axis of (outer, channels, inner):
      * x − max − log Σ e^(x − max). */
+    /* MXNet's LRN over x viewed as (outer, c, inner), window nsize
+     * channels: y = x·(knorm + α/nsize·Σ x²)^−β (kernel_shared.h). */
+    void (*lrn_forward)(mx_engine *eng, const float *x, float *y, size_t outer, size_t c, size_t inner, int nsize,
+                        float alpha, float beta, float knorm);
+    /* Its gradient dx (req) from dy, recomputing the scales from x. */
+    void (*lrn_backward)(mx_engine *eng, const float *x, const float *dy, float *dx, mx_req req, size_t outer,
+                         size_t c, size_t inner, int nsize, float alpha, float beta, float knorm);
     void (*log_softmax)(mx_engine *eng, const float *x, float *y, size_t outer, size_t channels, size_t inner);
     /* dx (req) = dy − e^y · Σ dy over the channels. */
     void (*log_softmax_backward)(mx_engine *eng, const float *y, const float *dy, float *dx, size_t outer,

@@ -45,6 +45,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(mathops)       \
     X(bcastops)      \
     X(layoutops)     \
+    X(normops)       \
     X(io)            \
     X(csv)           \
     X(vocab)         \

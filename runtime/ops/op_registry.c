@@ -121,6 +121,9 @@ static const op_entry registry[] = {
     {"smooth_l1", &mx_op_smooth_l1},
     {"Deconvolution", &mx_op_deconvolution},
     {"UpSampling", &mx_op_upsampling},
+    {"LRN", &mx_op_lrn},
+    {"L2Normalization", &mx_op_l2_normalization},
+    {"InstanceNorm", &mx_op_instance_norm},
     {"make_loss", &mx_op_make_loss_plain},
     /* -- convolution ops (issue #3) -- */
     {"Convolution", &mx_op_convolution},

@@ -36,6 +36,9 @@ extern const mx_op_def mx_op_dot, mx_op_batch_dot, mx_op_smooth_l1, mx_op_make_l
 extern const mx_op_def mx_op_convolution;
 extern const mx_op_def mx_op_deconvolution;
 extern const mx_op_def mx_op_upsampling;
+extern const mx_op_def mx_op_lrn;
+extern const mx_op_def mx_op_l2_normalization;
+extern const mx_op_def mx_op_instance_norm;
 /* -- pooling and shape ops (issue #3) -- */
 extern const mx_op_def mx_op_pooling, mx_op_reshape, mx_op_concat;
 /* -- layer ops (issue #3) -- */
