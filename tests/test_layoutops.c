@@ -449,6 +449,79 @@ static void test_smooth_l1_and_make_loss(void)
     mx_sym_free(y);
 }
 
+/* ---- Crop, broadcast_like, _full ---- */
+
+static void test_crop_like_full(void)
+{
+    /* Crop by h_w at an offset, centred, and to crop_like's size */
+    mx_sym *y;
+    mx_exec *e = run_iota("Crop", "num_args=1 offset=(1,2) h_w=(2,2)", mx_shape_make(4, 1, 2, 4, 5), &y);
+    static const float want0[] = {7, 8, 12, 13, 27, 28, 32, 33};
+    CU_ASSERT(output_is(e, mx_shape_make(4, 1, 2, 2, 2), want0, 8));
+    mx_nd *h = mx_nd_ones(mx_shape_make(4, 1, 2, 2, 2));
+    CU_ASSERT_EQUAL(mx_exec_backward(e, &h), MX_OK);
+    const float *g = mx_nd_data(mx_exec_grad(e, 0));
+    float sum = 0;
+    for (int i = 0; i < 40; i++) sum += g[i];
+    CU_ASSERT(sum == 8.0f && g[7] == 1.0f && g[33] == 1.0f && g[6] == 0.0f);
+    mx_nd_free(h);
+    mx_exec_free(e);
+    mx_sym_free(y);
+    e = run_iota("Crop", "num_args=1 h_w=(2,3) center_crop=true", mx_shape_make(4, 1, 1, 4, 5), &y);
+    static const float want1[] = {6, 7, 8, 11, 12, 13};
+    CU_ASSERT(output_is(e, mx_shape_make(4, 1, 1, 2, 3), want1, 6));
+    mx_exec_free(e);
+    mx_sym_free(y);
+    mx_sym *d = mx_var("data"), *like = mx_var("like"), *c = mx_op("Crop", "num_args=2 offset=(0,1)", d, like);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    mx_shape in[2] = {mx_shape_make(4, 2, 3, 4, 4), mx_shape_make(4, 2, 5, 3, 2)}, args[2], outs[1];
+    CU_ASSERT_EQUAL(mx_infer_shape(c, 2, (const char *[]){"data", "like"}, in, args, outs, NULL), MX_OK);
+    CU_ASSERT(outs[0].ndim == 4 && outs[0].dims[1] == 3 && outs[0].dims[2] == 3 && outs[0].dims[3] == 2);
+    mx_gc_check gc = mx_gc_head("Crop");
+    CU_ASSERT(mx_gradcheck(&gc, c, 2, (const char *[]){"data", "like"}, in) > 0);
+    mx_sym_free(c);
+    CU_ASSERT_EQUAL(out_shape("Crop", "num_args=1 offset=(3,0) h_w=(2,2)", mx_shape_make(4, 1, 1, 4, 4)).ndim, 0);
+    ASSERT_ERROR_HAS("a 2x2 window at (3, 0) does not fit data (1,1,4,4)");
+    CU_ASSERT_EQUAL(out_shape("Crop", "num_args=3", mx_shape_make(4, 1, 1, 4, 4)).ndim, 0);
+    ASSERT_ERROR_HAS("parameter 'num_args': 3; Crop takes 1 (data) or 2 (data, crop_like)");
+    /* broadcast_like: to rhs's shape, or on named axes; rhs gets no gradient */
+    mx_sym *b = mx_op("broadcast_like", "", d, like);
+    in[0] = mx_shape_make(3, 2, 1, 4), in[1] = mx_shape_make(3, 2, 3, 4);
+    CU_ASSERT_EQUAL(mx_infer_shape(b, 2, (const char *[]){"data", "like"}, in, args, outs, NULL), MX_OK);
+    CU_ASSERT(mx_shape_equal(&outs[0], &in[1]));
+    mx_exec *f = bind_n(b, 2, (const char *[]){"data", "like"}, in);
+    mx_test_fill(mx_exec_arg(f, 0), -1, 1, 2);
+    CU_ASSERT_EQUAL(mx_exec_forward(f, 1), MX_OK);
+    const float *x = mx_nd_data(mx_exec_arg(f, 0)), *o = mx_nd_data(mx_exec_output(f, 0));
+    CU_ASSERT(o[0] == x[0] && o[4] == x[0] && o[9] == x[1] && o[13] == x[5] && o[23] == x[7]);
+    mx_exec_free(f);
+    gc = mx_gc_head("broadcast_like");
+    CU_ASSERT(mx_gradcheck(&gc, b, 2, (const char *[]){"data", "like"}, in) > 0);
+    mx_sym_free(b);
+    b = mx_op("broadcast_like", "lhs_axes=(0,) rhs_axes=(-1,)", d, like);
+    in[0] = mx_shape_make(2, 1, 3), in[1] = mx_shape_make(2, 5, 7);
+    CU_ASSERT_EQUAL(mx_infer_shape(b, 2, (const char *[]){"data", "like"}, in, args, outs, NULL), MX_OK);
+    CU_ASSERT(outs[0].ndim == 2 && outs[0].dims[0] == 7 && outs[0].dims[1] == 3);
+    in[0] = mx_shape_make(2, 2, 3);
+    CU_ASSERT_NOT_EQUAL(mx_infer_shape(b, 2, (const char *[]){"data", "like"}, in, args, outs, NULL), MX_OK);
+    ASSERT_ERROR_HAS("only size-1 axes broadcast");
+    mx_sym_free(b);
+    /* _full: a constant */
+    mx_sym *k = mx_op("_full", "shape=(2,3) value=2.5");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+    mx_exec *fk = mx_simple_bind(k, mx_cpu(), 0, NULL, NULL, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fk);
+    CU_ASSERT_EQUAL(mx_exec_forward(fk, 0), MX_OK);
+    static const float full[6] = {2.5f, 2.5f, 2.5f, 2.5f, 2.5f, 2.5f};
+    CU_ASSERT(output_is(fk, mx_shape_make(2, 2, 3), full, 6));
+    mx_exec_free(fk);
+    mx_sym_free(k);
+    CU_ASSERT_PTR_NULL(mx_op("_full", "shape=(2,3)"));
+    ASSERT_ERROR_HAS("required parameter 'value' missing");
+    mx_sym_free(d);
+    mx_sym_free(like);
+}
+
 /* ---- values MXNet has that mxrt does not run, in the ops of this and earlier steps ---- */
 
 static void test_not_supported(void)
@@ -483,6 +556,8 @@ CU_ErrorCode mx_test_register_layoutops(void)
     CU_add_test(s, "where: full and per-row condition, gradients to x and y only, errors", test_where);
     CU_add_test(s, "dot, batch_dot: every transposition against double loops, gradchecks, errors", test_dot);
     CU_add_test(s, "smooth_l1 (sigma 1, 2) and make_loss: values and gradients", test_smooth_l1_and_make_loss);
+    CU_add_test(s, "Crop (offset, centred, crop_like), broadcast_like, _full: values, gradients, errors",
+                test_crop_like_full);
     CU_add_test(s, "not supported: MakeLoss valid, 65 SliceChannel outputs, 3-D pooling data; node named once",
                 test_not_supported);
     return CUE_SUCCESS;

@@ -2,7 +2,7 @@
  * broadcast_sub (broadcast_minus), broadcast_mul, broadcast_div,
  * broadcast_maximum, broadcast_minimum on two inputs whose dims agree or
  * are 1 (aligned from the right), and broadcast_to, broadcast_axis (alias
- * broadcast_axes) on one. Each gradient is the output gradient times the
+ * broadcast_axes) on one, broadcast_like to another's shape. Each gradient is the output gradient times the
  * op's derivative, summed over the axes where its input was repeated: the
  * term is formed in the workspace, then reduced (reduce.c's geometry). */
 #include <stdio.h>
@@ -236,4 +236,59 @@ const mx_op_def mx_op_broadcast_axis = {
     .infer_shape = axis_infer,
     .forward = repeat_forward,
     .backward = repeat_backward,
+};
+
+/* -- broadcast_like: lhs repeated to rhs's shape, or to its sizes on
+ * named axes (lhs_axes[k] takes rhs's axis rhs_axes[k]); rhs only lends
+ * its shape and gets a zero gradient -- */
+
+typedef struct like_param {
+    mx_shape lhs_axes, rhs_axes;
+} like_param;
+
+static const mx_param_spec like_params[] = {
+    {"lhs_axes", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(like_param, lhs_axes), NULL, 0, MX_PF_OPTIONAL, NULL},
+    {"rhs_axes", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(like_param, rhs_axes), NULL, 0, MX_PF_OPTIONAL, NULL},
+    MX_PARAMS_END,
+};
+
+static mx_status like_infer(const void *param, mx_shape *in, int nin, mx_shape *out, int nout, mx_shape *aux,
+                            int naux)
+{
+    (void)nin, (void)nout, (void)aux, (void)naux;
+    const like_param *p = param;
+    int nl = mx_shape_given(&p->lhs_axes) ? p->lhs_axes.ndim : 0;
+    int nr = mx_shape_given(&p->rhs_axes) ? p->rhs_axes.ndim : 0;
+    if (nl != nr)
+        return mx_set_error(MX_EINVAL, "parameters 'lhs_axes' and 'rhs_axes': %d and %d axes", nl, nr);
+    if (in[0].ndim == 0 || in[1].ndim == 0) return MX_OK;
+    mx_shape y = nl ? in[0] : in[1];
+    for (int k = 0; k < nl; k++) {
+        int64_t a = p->lhs_axes.dims[k] < 0 ? p->lhs_axes.dims[k] + in[0].ndim : p->lhs_axes.dims[k];
+        int64_t b = p->rhs_axes.dims[k] < 0 ? p->rhs_axes.dims[k] + in[1].ndim : p->rhs_axes.dims[k];
+        if (a < 0 || a >= in[0].ndim || b < 0 || b >= in[1].ndim)
+            return mx_set_error(MX_EINVAL, "parameters 'lhs_axes'/'rhs_axes': %lld, %lld out of range for %d-D and "
+                                "%d-D inputs", (long long)p->lhs_axes.dims[k], (long long)p->rhs_axes.dims[k],
+                                in[0].ndim, in[1].ndim);
+        y.dims[a] = in[1].dims[b];
+    }
+    mx_status st = check_repeat(&in[0], &y);
+    return st == MX_OK ? mx_shape_assign(&out[0], &y, "output") : st;
+}
+
+static void like_backward(const mx_op_run *r, const void *param, const mx_tensor *dy, const mx_tensor *in,
+                          const mx_tensor *out, mx_tensor *din, const mx_req *req, mx_tensor *aux)
+{
+    repeat_backward(r, param, dy, in, out, din, req, aux);
+    if (req[1] == MX_REQ_WRITE) r->k->fill(r->eng, din[1].data, 0.0f, mx_shape_size(&in[1].shape));
+}
+
+const mx_op_def mx_op_broadcast_like = {
+    .name = "broadcast_like",
+    .param_size = sizeof(like_param),
+    .params = like_params,
+    .list_arguments = lhs_rhs,
+    .infer_shape = like_infer,
+    .forward = repeat_forward,
+    .backward = like_backward,
 };

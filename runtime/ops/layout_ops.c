@@ -424,3 +424,110 @@ const mx_op_def mx_op_where = {
     .forward = where_fwd,
     .backward = where_bwd,
 };
+
+/* -- Crop (MXNet's legacy op, not the slice alias crop): a window of
+ * (N, C, H, W) data, of size h_w or of crop_like's H and W, at offset
+ * (y, x) or centred -- */
+
+typedef struct crop_param {
+    int num_args;
+    mx_shape offset, h_w;
+    int center_crop;
+} crop_param;
+
+static const mx_param_spec crop_params[] = {
+    {"num_args", MX_P_INT, NULL, offsetof(crop_param, num_args), NULL, 1, 0, NULL},
+    {"offset", MX_P_SHAPE, "(0,0)", offsetof(crop_param, offset), NULL, 0, 0, NULL},
+    {"h_w", MX_P_SHAPE, "(0,0)", offsetof(crop_param, h_w), NULL, 0, 0, NULL},
+    {"center_crop", MX_P_BOOL, "false", offsetof(crop_param, center_crop), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
+};
+
+static int crop_args(const void *param, const char **names)
+{
+    names[0] = "data";
+    if (((const crop_param *)param)->num_args < 2) return 1;
+    names[1] = "crop_like";
+    return 2;
+}
+
+/* The window's top-left corner in data of shape x for output y. */
+static void crop_corner(const crop_param *p, const mx_shape *x, const mx_shape *y, int64_t *oy, int64_t *ox)
+{
+    if (p->center_crop) {
+        *oy = (x->dims[2] - y->dims[2]) / 2, *ox = (x->dims[3] - y->dims[3]) / 2;
+    } else {
+        *oy = p->offset.dims[0], *ox = p->offset.dims[1];
+    }
+}
+
+static mx_status crop_infer(const void *param, mx_shape *in, int nin, mx_shape *out, int nout, mx_shape *aux,
+                            int naux)
+{
+    (void)nin, (void)nout, (void)aux, (void)naux;
+    const crop_param *p = param;
+    char a[128], b[128];
+    if (p->num_args > 2)
+        return mx_set_error(MX_EINVAL, "parameter 'num_args': %d; Crop takes 1 (data) or 2 (data, crop_like)",
+                            p->num_args);
+    if (p->offset.ndim != 2 || p->h_w.ndim != 2 || p->offset.dims[0] < 0 || p->offset.dims[1] < 0 ||
+        p->h_w.dims[0] < 0 || p->h_w.dims[1] < 0)
+        return mx_set_error(MX_EINVAL, "parameters 'offset' %s and 'h_w' %s must be two sizes each",
+                            mx_shape_str(&p->offset, a, sizeof a), mx_shape_str(&p->h_w, b, sizeof b));
+    if (in[0].ndim == 0 || (p->num_args == 2 && in[1].ndim == 0)) return MX_OK;
+    if (in[0].ndim != 4 || (p->num_args == 2 && in[1].ndim != 4))
+        return mx_set_error(MX_EINVAL, "Crop needs (N,C,H,W) data%s, got %s", p->num_args == 2 ? " and crop_like" : "",
+                            mx_shape_str(&in[0], a, sizeof a));
+    mx_shape y = in[0];
+    y.dims[2] = p->num_args == 2 ? in[1].dims[2] : p->h_w.dims[0];
+    y.dims[3] = p->num_args == 2 ? in[1].dims[3] : p->h_w.dims[1];
+    int64_t oy, ox;
+    crop_corner(p, &in[0], &y, &oy, &ox);
+    if (y.dims[2] < 1 || y.dims[3] < 1 || y.dims[2] > in[0].dims[2] - oy || y.dims[3] > in[0].dims[3] - ox)
+        return mx_set_error(MX_EINVAL, "a %lldx%lld window at (%lld, %lld) does not fit data %s",
+                            (long long)y.dims[2], (long long)y.dims[3], (long long)oy, (long long)ox,
+                            mx_shape_str(&in[0], a, sizeof a));
+    return mx_shape_assign(&out[0], &y, "output");
+}
+
+/* The window as a gather over y: its offset in x and x's strides. */
+static int64_t crop_geom(const crop_param *p, const mx_shape *x, const mx_shape *y, mx_bcast_geom *g)
+{
+    int64_t sx[MX_MAX_NDIM], oy, ox;
+    strides_of(x, sx);
+    crop_corner(p, x, y, &oy, &ox);
+    gather_geom(y, sx, g);
+    return oy * sx[2] + ox;
+}
+
+static void crop_fwd(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out, mx_tensor *aux)
+{
+    (void)aux;
+    mx_bcast_geom g;
+    int64_t base = crop_geom(param, &in[0].shape, &out[0].shape, &g);
+    r->k->bcast_binary(r->eng, MX_BIN_ADD, in[0].data + base, NULL, out[0].data, &g);
+}
+
+static void crop_bwd(const mx_op_run *r, const void *param, const mx_tensor *dy, const mx_tensor *in,
+                     const mx_tensor *out, mx_tensor *din, const mx_req *req, mx_tensor *aux)
+{
+    (void)out, (void)aux;
+    const crop_param *p = param;
+    if (p->num_args == 2 && req[1] == MX_REQ_WRITE) /* crop_like lends its shape only */
+        r->k->fill(r->eng, din[1].data, 0.0f, mx_shape_size(&in[1].shape));
+    if (req[0] == MX_REQ_NULL) return;
+    mx_bcast_geom g;
+    int64_t base = crop_geom(p, &in[0].shape, &dy[0].shape, &g);
+    if (req[0] == MX_REQ_WRITE) r->k->fill(r->eng, din[0].data, 0.0f, mx_shape_size(&in[0].shape));
+    r->k->scatter(r->eng, dy[0].data, din[0].data + base, &g, MX_REQ_ADD);
+}
+
+const mx_op_def mx_op_crop = {
+    .name = "Crop",
+    .param_size = sizeof(crop_param),
+    .params = crop_params,
+    .list_arguments = crop_args,
+    .infer_shape = crop_infer,
+    .forward = crop_fwd,
+    .backward = crop_bwd,
+};

@@ -124,11 +124,16 @@ static const op_entry registry[] = {
     {"LRN", &mx_op_lrn},
     {"L2Normalization", &mx_op_l2_normalization},
     {"InstanceNorm", &mx_op_instance_norm},
+    {"_full", &mx_op_full},
+    {"broadcast_like", &mx_op_broadcast_like},
+    {"Crop", &mx_op_crop},
     {"make_loss", &mx_op_make_loss_plain},
     /* -- convolution ops (issue #3) -- */
     {"Convolution", &mx_op_convolution},
+    {"Convolution_v1", &mx_op_convolution}, /* MXNet's legacy op: the same math, a subset of the parameters */
     /* -- pooling and shape ops (issue #3) -- */
     {"Pooling", &mx_op_pooling},
+    {"Pooling_v1", &mx_op_pooling}, /* MXNet's legacy op: the same math, a subset of the parameters */
     {"Reshape", &mx_op_reshape},
     {"reshape", &mx_op_reshape},
     {"Concat", &mx_op_concat},
@@ -136,6 +141,7 @@ static const op_entry registry[] = {
     /* -- layer ops (issue #3) -- */
     {"Dropout", &mx_op_dropout},
     {"BatchNorm", &mx_op_batch_norm},
+    {"BatchNorm_v1", &mx_op_batch_norm}, /* MXNet's legacy op: the same math, a subset of the parameters */
     {"LeakyReLU", &mx_op_leaky_relu},
     {"SoftmaxActivation", &mx_op_softmax_activation},
     /* -- sequence ops (char-LSTM issue) -- */

@@ -335,6 +335,37 @@ const mx_op_def mx_op_ones = {
     .backward = no_input_grad,
 };
 
+/* -- _full: a constant of a given shape and value (the shape rules of _zeros) -- */
+
+typedef struct full_param {
+    const_param c; /* first: const_infer reads it */
+    float value;
+} full_param;
+
+static const mx_param_spec full_params[] = {
+    {"shape", MX_P_SHAPE, MX_UNSET_SHAPE, offsetof(full_param, c.shape), NULL, 0, 0, NULL},
+    {"ctx", MX_P_TEXT, "", 0, NULL, 0, MX_PF_IGNORED, NULL},
+    {"dtype", MX_P_ENUM, "float32", offsetof(full_param, c.dtype), dtypes, 0, 0, dtypes_other},
+    {"value", MX_P_FLOAT, NULL, offsetof(full_param, value), NULL, 0, 0, NULL},
+    MX_PARAMS_END,
+};
+
+static void full_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out, mx_tensor *aux)
+{
+    (void)in, (void)aux;
+    r->k->fill(r->eng, out[0].data, ((const full_param *)param)->value, mx_shape_size(&out[0].shape));
+}
+
+const mx_op_def mx_op_full = {
+    .name = "_full",
+    .param_size = sizeof(full_param),
+    .params = full_params,
+    .list_arguments = no_args,
+    .infer_shape = const_infer,
+    .forward = full_forward,
+    .backward = no_input_grad,
+};
+
 /* -- MakeLoss: the input is the loss; its gradient is grad_scale,
  * normalised as MXNet's -- */
 
