@@ -483,7 +483,15 @@ static void test_crop_like_full(void)
     CU_ASSERT_EQUAL(out_shape("Crop", "num_args=1 offset=(3,0) h_w=(2,2)", mx_shape_make(4, 1, 1, 4, 4)).ndim, 0);
     ASSERT_ERROR_HAS("a 2x2 window at (3, 0) does not fit data (1,1,4,4)");
     CU_ASSERT_EQUAL(out_shape("Crop", "num_args=3", mx_shape_make(4, 1, 1, 4, 4)).ndim, 0);
-    ASSERT_ERROR_HAS("parameter 'num_args': 3; Crop takes 1 (data) or 2 (data, crop_like)");
+    ASSERT_ERROR_HAS("parameter 'num_args': 3; Crop takes 1 (arg0) or 2 (arg0, and arg1 to crop like)");
+    {
+        mx_sym *v = mx_var("v"), *cr = mx_op("Crop", "name=cr num_args=2", v);
+        const char *const *an;
+        CU_ASSERT_EQUAL(mx_list_arguments(cr, &an), 2); /* MXNet's names */
+        CU_ASSERT(!strcmp(an[0], "v") && !strcmp(an[1], "cr_arg1"));
+        mx_sym_free(cr);
+        mx_sym_free(v);
+    }
     /* broadcast_like: to rhs's shape, or on named axes; rhs gets no gradient */
     mx_sym *b = mx_op("broadcast_like", "", d, like);
     in[0] = mx_shape_make(3, 2, 1, 4), in[1] = mx_shape_make(3, 2, 3, 4);

@@ -443,11 +443,12 @@ static const mx_param_spec crop_params[] = {
     MX_PARAMS_END,
 };
 
+/* MXNet names them arg0 (the data) and arg1 (crop_like). */
 static int crop_args(const void *param, const char **names)
 {
-    names[0] = "data";
+    names[0] = mx_op_arg_name(0);
     if (((const crop_param *)param)->num_args < 2) return 1;
-    names[1] = "crop_like";
+    names[1] = mx_op_arg_name(1);
     return 2;
 }
 
@@ -468,7 +469,7 @@ static mx_status crop_infer(const void *param, mx_shape *in, int nin, mx_shape *
     const crop_param *p = param;
     char a[128], b[128];
     if (p->num_args > 2)
-        return mx_set_error(MX_EINVAL, "parameter 'num_args': %d; Crop takes 1 (data) or 2 (data, crop_like)",
+        return mx_set_error(MX_EINVAL, "parameter 'num_args': %d; Crop takes 1 (arg0) or 2 (arg0, and arg1 to crop like)",
                             p->num_args);
     if (p->offset.ndim != 2 || p->h_w.ndim != 2 || p->offset.dims[0] < 0 || p->offset.dims[1] < 0 ||
         p->h_w.dims[0] < 0 || p->h_w.dims[1] < 0)
@@ -476,7 +477,7 @@ static mx_status crop_infer(const void *param, mx_shape *in, int nin, mx_shape *
                             mx_shape_str(&p->offset, a, sizeof a), mx_shape_str(&p->h_w, b, sizeof b));
     if (in[0].ndim == 0 || (p->num_args == 2 && in[1].ndim == 0)) return MX_OK;
     if (in[0].ndim != 4 || (p->num_args == 2 && in[1].ndim != 4))
-        return mx_set_error(MX_EINVAL, "Crop needs (N,C,H,W) data%s, got %s", p->num_args == 2 ? " and crop_like" : "",
+        return mx_set_error(MX_EINVAL, "Crop needs (N,C,H,W) arg0%s, got %s", p->num_args == 2 ? " and arg1" : "",
                             mx_shape_str(&in[0], a, sizeof a));
     mx_shape y = in[0];
     y.dims[2] = p->num_args == 2 ? in[1].dims[2] : p->h_w.dims[0];
