@@ -190,4 +190,38 @@ MX_SHARED_FN float mx_lrn_grad(const float *x, const float *dy, size_t i, size_t
     return dy[i] * powf(si, -beta) - 2.0f * alpha * beta / (float)n * x[i] * acc;
 }
 
+/* The GRU cell of MXNet's RNN op (cuDNN's): rows of pre-activations a =
+ * x·W_i2hᵀ + b_i2h and b = h·W_h2hᵀ + b_h2h, gates r, z, n in columns
+ * [0, h), [h, 2h), [2h, 3h):
+ *   r = σ(a_r + b_r), z = σ(a_z + b_z), n = tanh(a_n + r·b_n),
+ *   h' = (1 − z)·n + z·hp.
+ * Element j of row `row`: writes h' and act (r, z, n, b_n: 4h a row). */
+MX_SHARED_FN void mx_gru_cell(const float *a, const float *b, const float *hp, float *h, float *act, size_t row,
+                              size_t j, size_t hs)
+{
+    const float *ar = a + row * 3 * hs, *br = b + row * 3 * hs;
+    float r = 1.0f / (1.0f + expf(-(ar[j] + br[j])));
+    float z = 1.0f / (1.0f + expf(-(ar[hs + j] + br[hs + j])));
+    float bn = br[2 * hs + j], n = tanhf(ar[2 * hs + j] + r * bn);
+    h[row * hs + j] = (1.0f - z) * n + z * hp[row * hs + j];
+    float *g = act + row * 4 * hs;
+    g[j] = r, g[hs + j] = z, g[2 * hs + j] = n, g[3 * hs + j] = bn;
+}
+
+/* Its gradients from dh: da (the i2h pre-activations'), db (the h2h ones':
+ * r·dn for n) and dhp = z·dh, the part not through W_h2h. */
+MX_SHARED_FN void mx_gru_cell_grad(const float *act, const float *hp, const float *dh, float *da, float *db,
+                                   float *dhp, size_t row, size_t j, size_t hs)
+{
+    const float *g = act + row * 4 * hs;
+    float r = g[j], z = g[hs + j], n = g[2 * hs + j], bn = g[3 * hs + j], d = dh[row * hs + j];
+    float dn = d * (1.0f - z) * (1.0f - n * n);
+    float dz = d * (hp[row * hs + j] - n) * z * (1.0f - z);
+    float dr = dn * bn * r * (1.0f - r);
+    float *ga = da + row * 3 * hs, *gb = db + row * 3 * hs;
+    ga[j] = dr, ga[hs + j] = dz, ga[2 * hs + j] = dn;
+    gb[j] = dr, gb[hs + j] = dz, gb[2 * hs + j] = dn * r;
+    dhp[row * hs + j] = d * z;
+}
+
 #endif

@@ -309,6 +309,15 @@ typedef struct mx_kernels {
     void (*lstm_cell_backward)(mx_engine *eng, const float *act, const float *cp, const float *dc,
                                const float *dh, float *da, mx_req req_a, float *db, mx_req req_b,
                                float *dcp, mx_req req_c, size_t n, size_t h, const int gate[4]);
+    /* -- the GRU cell of the fused RNN op (issue #16; kernel_shared.h) -- */
+    /* One GRU cell over n rows of h units from pre-activations a (i2h) and
+     * b (h2h), 3h a row (r, z, n) and the previous state hp: h (n × h) and
+     * the saved act (n × 4h: r, z, n, b_n) for backward. */
+    void (*gru_cell_forward)(mx_engine *eng, const float *a, const float *b, const float *hp, float *h, float *act,
+                             size_t n, size_t hs);
+    /* Its gradients from dh: da, db (n × 3h) and dhp = z·dh (n × h), all written. */
+    void (*gru_cell_backward)(mx_engine *eng, const float *act, const float *hp, const float *dh, float *da,
+                              float *db, float *dhp, size_t n, size_t hs);
 } mx_kernels;
 
 /* The CPU table (kernels/cpu/table.c). */

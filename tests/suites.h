@@ -46,6 +46,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(bcastops)      \
     X(layoutops)     \
     X(normops)       \
+    X(rnnop)         \
     X(io)            \
     X(csv)           \
     X(vocab)         \

@@ -63,7 +63,7 @@ static const char *const names[][2] = {
     {"make_loss", "make_loss"}, {"Deconvolution", "Deconvolution"},
     {"UpSampling", "UpSampling"}, {"LRN", "LRN"}, {"L2Normalization", "L2Normalization"},
     {"InstanceNorm", "InstanceNorm"}, {"broadcast_like", "broadcast_like"}, {"Crop", "Crop"},
-    {"Convolution_v1", "Convolution"}, {"Pooling_v1", "Pooling"}, {"BatchNorm_v1", "BatchNorm"},
+    {"Convolution_v1", "Convolution"}, {"Pooling_v1", "Pooling"}, {"BatchNorm_v1", "BatchNorm"}, {"RNN", "RNN"},
 };
 
 /* Parameters an op needs to be built (a required one), by canonical name. */
@@ -78,7 +78,7 @@ static const char *required_of(const char *canonical)
         {"slice", "begin=(0,) end=(1,)"}, {"Pad", "mode=constant pad_width=(0,0,1,1)"},
         {"Deconvolution", "kernel=(2,2) num_filter=2"},
         {"UpSampling", "scale=2 sample_type=nearest num_args=1"}, {"LRN", "nsize=5"},
-        {"Crop", "num_args=1 h_w=(1,1)"},
+        {"Crop", "num_args=1 h_w=(1,1)"}, {"RNN", "mode=lstm num_layers=1 state_size=2"},
     };
     for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
         if (!strcmp(req[i][0], canonical)) return req[i][1];

@@ -178,6 +178,12 @@ void mx_cpu_lstm_cell_backward(mx_engine *eng, const float *act, const float *cp
                                const float *dh, float *da, mx_req req_a, float *db, mx_req req_b,
                                float *dcp, mx_req req_c, size_t n, size_t h, const int gate[4]);
 
+/* Table entry gru_cell_forward. */
+void mx_cpu_gru_cell_forward(mx_engine *eng, const float *a, const float *b, const float *hp, float *h, float *act,
+                             size_t n, size_t hs);
+/* Table entry gru_cell_backward. */
+void mx_cpu_gru_cell_backward(mx_engine *eng, const float *act, const float *hp, const float *dh, float *da,
+                              float *db, float *dhp, size_t n, size_t hs);
 /* Table entry lrn_forward. */
 void mx_cpu_lrn_forward(mx_engine *eng, const float *x, float *y, size_t outer, size_t c, size_t inner, int nsize,
                         float alpha, float beta, float knorm);

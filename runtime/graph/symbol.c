@@ -171,6 +171,15 @@ mx_sym *mx_var(const char *name)
     return s;
 }
 
+/* Output i's name suffix: the op's own (MXNet's list), else output, or
+ * output<i> when there are several. */
+static void out_suffix(const mx_op_def *op, const void *param, int nout, int i, char *buf, size_t n)
+{
+    const char *own = op->output_name ? op->output_name(param, i) : NULL;
+    if (own) snprintf(buf, n, "%s", own);
+    else snprintf(buf, n, nout == 1 && !(op->flags & MX_OP_NUMBERED_OUTPUTS) ? "output" : "output%d", i);
+}
+
 mx_node *mx_node_new_op(const mx_op_def *op, const char *name, void *param, int ninputs,
                         const mx_entry *inputs)
 {
@@ -188,7 +197,7 @@ mx_node *mx_node_new_op(const mx_op_def *op, const char *name, void *param, int 
     }
     for (int i = 0; i < nout; i++) {
         char suffix[32];
-        snprintf(suffix, sizeof suffix, nout == 1 && !(op->flags & MX_OP_NUMBERED_OUTPUTS) ? "output" : "output%d", i);
+        out_suffix(op, param, nout, i, suffix, sizeof suffix);
         if (!(n->out_names[i] = join_name(name, suffix))) goto oom;
     }
     const char *aux[MX_OP_MAX_AUX];
@@ -212,10 +221,9 @@ mx_status mx_node_rename(mx_node *node, const char *name)
     char *nn = dup_str(name);
     if (!nn) return MX_ENOMEM;
     char **outs = calloc((size_t)node->noutputs, sizeof *outs);
-    int numbered = node->op && (node->noutputs != 1 || (node->op->flags & MX_OP_NUMBERED_OUTPUTS));
     for (int i = 0; outs && i < node->noutputs; i++) {
         char suffix[32];
-        snprintf(suffix, sizeof suffix, numbered ? "output%d" : "output", i);
+        if (node->op) out_suffix(node->op, node->param, node->noutputs, i, suffix, sizeof suffix);
         if (!(outs[i] = node->op ? join_name(name, suffix) : dup_str(name))) {
             for (int k = 0; k < i; k++) free(outs[k]);
             free(outs);
@@ -570,3 +578,4 @@ void mx_sym_print(const mx_sym *sym, FILE *out)
     fprintf(out, "\n");
     free(order);
 }
+

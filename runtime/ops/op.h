@@ -98,6 +98,9 @@ typedef struct mx_op_def {
     /* Output count (NULL: 1), at most MX_OP_MAX_OUTPUTS: clamp a larger
      * request here and fail it in infer_shape (as Concat's num_args). */
     int (*num_outputs)(const void *param);
+    /* Output i's name suffix, as MXNet lists it (RNN's output, state_output,
+     * statecell_output); NULL: output, or output0, output1, … for several. */
+    const char *(*output_name)(const void *param, int i);
     /* Auxiliary state names; returns their count (NULL: none). */
     int (*list_aux)(const void *param, const char **names);
     /* Fills unknown shapes (ndim 0) of in/out/aux and checks known ones; on

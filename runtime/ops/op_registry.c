@@ -127,6 +127,7 @@ static const op_entry registry[] = {
     {"_full", &mx_op_full},
     {"broadcast_like", &mx_op_broadcast_like},
     {"Crop", &mx_op_crop},
+    {"RNN", &mx_op_rnn},
     {"make_loss", &mx_op_make_loss_plain},
     /* -- convolution ops (issue #3) -- */
     {"Convolution", &mx_op_convolution},

@@ -40,6 +40,7 @@ extern const mx_op_def mx_op_lrn;
 extern const mx_op_def mx_op_full;
 extern const mx_op_def mx_op_broadcast_like;
 extern const mx_op_def mx_op_crop;
+extern const mx_op_def mx_op_rnn;
 extern const mx_op_def mx_op_l2_normalization;
 extern const mx_op_def mx_op_instance_norm;
 /* -- pooling and shape ops (issue #3) -- */
