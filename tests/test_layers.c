@@ -512,6 +512,9 @@ static void test_batchnorm_only_mean_used(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(bn);
     mx_sym *mean = mx_sym_output(bn, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(mean);
+    const char *outs[3];
+    CU_ASSERT_EQUAL(mx_list_outputs(bn, outs, 3), 3); /* MXNet's names */
+    CU_ASSERT(!strcmp(outs[0], "bn_output") && !strcmp(outs[1], "bn_mean") && !strcmp(outs[2], "bn_var"));
     const char *names[] = {"x"};
     mx_shape s = mx_shape_make(2, 6, 3);
     mx_grad_req reqs[3] = {MX_GRAD_WRITE, MX_GRAD_WRITE, MX_GRAD_WRITE};

@@ -67,6 +67,14 @@ static int bn_outputs(const void *param)
     return p->output_mean_var ? 3 : 1;
 }
 
+/* MXNet's output names: output, mean, var (bn_mean, as sym[:bn_mean] finds it). */
+static const char *bn_output_name(const void *param, int i)
+{
+    (void)param;
+    static const char *const names[] = {"output", "mean", "var"};
+    return i >= 0 && i < 3 ? names[i] : NULL;
+}
+
 /* The channel axis of data (negative counts from the end), or -1. */
 static int channel_axis(const bn_param *p, const mx_shape *data)
 {
@@ -185,6 +193,7 @@ const mx_op_def mx_op_batch_norm = {
     .params = bn_params,
     .list_arguments = bn_args,
     .num_outputs = bn_outputs,
+    .output_name = bn_output_name,
     .list_aux = bn_aux,
     .infer_shape = bn_infer,
     .flags = MX_OP_BWD_INPLACE,
