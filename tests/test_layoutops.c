@@ -551,6 +551,13 @@ static void test_not_supported(void)
     const char *msg = mx_last_error(), *first = strstr(msg, "'tr0'");
     CU_ASSERT_PTR_NOT_NULL(first);
     CU_ASSERT(first && !strstr(first + 1, "'tr0'"));
+    /* also when the name is a substring of the message; a missing parameter too */
+    CU_ASSERT_PTR_NULL(mx_op("transpose", "name=a axes=(0,x)", x));
+    ASSERT_ERROR_HAS("(node 'a')");
+    CU_ASSERT_PTR_NULL(mx_op("slice", "name=sl0 end=(1,)", x));
+    ASSERT_ERROR_HAS("slice: required parameter 'begin' missing (node 'sl0')");
+    msg = mx_last_error();
+    CU_ASSERT(strstr(msg, "sl0") == strrchr(msg, '\'') - 3);
     mx_sym_free(x);
 }
 

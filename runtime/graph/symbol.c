@@ -269,16 +269,15 @@ mx_sym *mx_op_args(const char *opname, const char *params, int n, const char *co
     mx_status pst = mx_params_parse(op, params, param, given, sizeof given, &keys, &vals, &nattr);
     if (pst != MX_OK) {
         free(param);
-        /* name the node too, when the text gives one */
+        /* name the node too, when the text gives a valid name (the one
+         * place that does: the parser's messages name the op only) */
         const char *at = params ? strstr(params, "name=") : NULL;
         while (at && at != params && at[-1] != ' ' && at[-1] != ',' && at[-1] != '\t') at = strstr(at + 1, "name=");
         int len = at ? (int)strcspn(at + 5, " ,\t") : 0;
-        char node[208];
-        snprintf(node, sizeof node, "%.*s", len > 200 ? 200 : len, at ? at + 5 : "");
-        if (at && !strstr(mx_last_error(), node)) {
+        if (len > 0 && len < NAME_CAP) {
             char msg[768];
             snprintf(msg, sizeof msg, "%s", mx_last_error());
-            mx_set_error(pst, "%s (node '%s')", msg, node);
+            mx_set_error(pst, "%s (node '%.*s')", msg, len, at + 5);
         }
         return NULL;
     }

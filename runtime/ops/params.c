@@ -281,9 +281,8 @@ mx_status mx_params_parse(const mx_op_def *op, const char *text, void *param, ch
     }
     for (size_t i = 0; i < nspecs && i < 64; i++) {
         if (!op->params[i].def && !given[i] && !(op->params[i].flags & MX_PF_OPTIONAL)) {
-            st = mx_set_error(MX_EINVAL, "%s%s%s: required parameter '%s' missing", op->name,
-                              name_out && name_out[0] ? " " : "", name_out ? name_out : "",
-                              op->params[i].name);
+            /* (mx_op_args names the node after the message) */
+            st = mx_set_error(MX_EINVAL, "%s: required parameter '%s' missing", op->name, op->params[i].name);
             goto fail;
         }
     }
