@@ -5,7 +5,9 @@
  * It is the kernel table's BatchNorm (batch statistics) on x viewed as
  * (1, N·C, spatial), with gamma and beta repeated for each sample; their
  * gradients are summed back over the samples. So it runs wherever
- * BatchNorm does, with its fixed reduction order. */
+ * BatchNorm does, with its fixed reduction order. Backward reads the
+ * statistics forward left in the workspace (bind keeps a node's workspace
+ * from its forward to its backward step, as Dropout's mask). */
 #include <stdio.h>
 
 #include "ops.h"
@@ -45,17 +47,17 @@ static mx_status in_infer(const void *param, mx_shape *in, int nin, mx_shape *ou
 }
 
 /* Workspace floats: gamma and beta repeated (N·C each), mean, var,
- * invstd (N·C each), and for backward the repeated gradients (2·N·C)
- * and the output BatchNorm writes while recomputing the statistics. */
+ * invstd (N·C each, kept for backward), and backward's repeated
+ * gradients (2·N·C). */
 static size_t in_workspace(const mx_kernels *k, const void *param, const mx_shape *in, const mx_shape *out)
 {
     (void)k, (void)param, (void)out;
     size_t nc = (size_t)(in[0].dims[0] * in[0].dims[1]);
-    return (7 * nc + mx_shape_size(&in[0])) * sizeof(float);
+    return 7 * nc * sizeof(float);
 }
 
 typedef struct in_ws {
-    float *gamma, *beta, *mean, *var, *invstd, *dgamma, *dbeta, *y;
+    float *gamma, *beta, *mean, *var, *invstd, *dgamma, *dbeta;
     size_t n, c, inner;
 } in_ws;
 
@@ -65,7 +67,7 @@ static in_ws carve(const mx_op_run *r, const mx_shape *s)
     w.n = (size_t)s->dims[0], w.c = (size_t)s->dims[1], w.inner = mx_shape_tail(s, 2);
     size_t nc = w.n * w.c;
     w.gamma = r->workspace, w.beta = w.gamma + nc, w.mean = w.beta + nc, w.var = w.mean + nc;
-    w.invstd = w.var + nc, w.dgamma = w.invstd + nc, w.dbeta = w.dgamma + nc, w.y = w.dbeta + nc;
+    w.invstd = w.var + nc, w.dgamma = w.invstd + nc, w.dbeta = w.dgamma + nc;
     return w;
 }
 
@@ -78,21 +80,15 @@ static void repeat(const mx_op_run *r, const in_ws *w, const float *src, float *
     r->k->bcast_binary(r->eng, MX_BIN_ADD, src, NULL, dst, &g);
 }
 
-/* Normalises x into y, the statistics into the workspace. */
-static void normalise(const mx_op_run *r, const in_param *p, const in_ws *w, const float *x, const float *gamma,
-                      const float *beta, float *y)
-{
-    repeat(r, w, gamma, w->gamma);
-    repeat(r, w, beta, w->beta);
-    r->k->batchnorm_forward(r->eng, x, y, 1, w->n * w->c, w->inner, w->gamma, w->beta, p->eps, w->mean, w->var,
-                            w->invstd, 1);
-}
-
 static void in_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out, mx_tensor *aux)
 {
     (void)aux;
+    const in_param *p = param;
     in_ws w = carve(r, &in[0].shape);
-    normalise(r, param, &w, in[0].data, in[1].data, in[2].data, out[0].data);
+    repeat(r, &w, in[1].data, w.gamma);
+    repeat(r, &w, in[2].data, w.beta);
+    r->k->batchnorm_forward(r->eng, in[0].data, out[0].data, 1, w.n * w.c, w.inner, w.gamma, w.beta, p->eps, w.mean,
+                            w.var, w.invstd, 1);
 }
 
 /* dst (req) = src (N, C) summed over the samples. */
@@ -107,9 +103,8 @@ static void sum_samples(const mx_op_run *r, const in_ws *w, const float *src, fl
 static void in_backward(const mx_op_run *r, const void *param, const mx_tensor *dy, const mx_tensor *in,
                         const mx_tensor *out, mx_tensor *din, const mx_req *req, mx_tensor *aux)
 {
-    (void)out, (void)aux;
-    in_ws w = carve(r, &in[0].shape);
-    normalise(r, param, &w, in[0].data, in[1].data, in[2].data, w.y); /* the statistics again */
+    (void)param, (void)out, (void)aux;
+    in_ws w = carve(r, &in[0].shape); /* mean, invstd and gamma repeated: forward's */
     r->k->batchnorm_backward(r->eng, in[0].data, dy[0].data, din[0].data, 1, w.n * w.c, w.inner, w.mean, w.invstd,
                              w.gamma, 1, req[0], w.dgamma, req[1] != MX_REQ_NULL ? MX_REQ_WRITE : MX_REQ_NULL,
                              w.dbeta, req[2] != MX_REQ_NULL ? MX_REQ_WRITE : MX_REQ_NULL);
@@ -123,7 +118,7 @@ const mx_op_def mx_op_instance_norm = {
     .params = in_params,
     .list_arguments = in_args,
     .infer_shape = in_infer,
-    .bwd_needs_in = 7u,
+    .bwd_needs_in = 1u, /* x; gamma repeated is forward's */
     .workspace = in_workspace,
     .forward = in_forward,
     .backward = in_backward,

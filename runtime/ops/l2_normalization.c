@@ -7,7 +7,8 @@
  * from the kernel table's elementwise, reduce and broadcast entries (no
  * kernels of its own), so it runs on every device:
  *   forward   norm = sqrt(Σ_r x² + eps), y = x / norm;
- *   backward  dx = (dy − y·Σ_r dy·y) / norm. */
+ *   backward  dx = (dy − y·Σ_r dy·y) / norm, with forward's norms (bind
+ *             keeps a node's workspace from its forward to its backward). */
 #include <stdio.h>
 
 #include "ops.h"
@@ -105,8 +106,7 @@ static void l2_backward(const mx_op_run *r, const void *param, const mx_tensor *
     int64_t v[3];
     view(param, &in[0].shape, v);
     size_t n = mx_shape_size(&in[0].shape);
-    float *t = r->workspace, *norm = t + n, *dot = norm + v[0] * v[2];
-    norms(r, param, v, in[0].data, t, norm);
+    float *t = r->workspace, *norm = t + n, *dot = norm + v[0] * v[2]; /* norm: forward's */
     r->k->binary(r->eng, MX_BIN_MUL, dy[0].data, out[0].data, t, n); /* dy·y */
     sum_r(r, v, t, dot);
     mx_bcast_geom g = over_r(v);
@@ -128,7 +128,6 @@ const mx_op_def mx_op_l2_normalization = {
     .params = l2_params,
     .list_arguments = mx_args_data,
     .infer_shape = l2_infer,
-    .bwd_needs_in = 1u,
     .bwd_needs_out = 1u,
     .workspace = l2_workspace,
     .forward = l2_forward,
