@@ -14,6 +14,13 @@ int64_t mx_conv_axis(const mx_shape *s, int i, int64_t def);
  * [lo, INT_MAX]; the error names the parameter. */
 mx_status mx_conv_check_axes(const mx_shape *s, const char *name, int rank, int64_t lo);
 
+/* The checks Convolution and Deconvolution share, what names the op in
+ * messages: a 1-D or 2-D kernel (3-D: not supported), stride, dilate and
+ * pad of its rank, layout (0 None, 1 NCW, 2 NCHW) fitting it, num_filter
+ * divisible by num_group. */
+mx_status mx_conv_check_common(const char *what, const mx_shape *kernel, const mx_shape *stride,
+                               const mx_shape *dilate, const mx_shape *pad, int layout, int num_filter, int num_group);
+
 /* The convolution geometry g run backwards (a deconvolution: g's output
  * is the data, g's input the result; deconvolution.c): y = deconv(x, w)
  * + b (b NULL: none); r->workspace holds mx_deconv_workspace(g) bytes. */

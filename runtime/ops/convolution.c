@@ -62,34 +62,41 @@ mx_status mx_conv_check_axes(const mx_shape *s, const char *name, int rank, int6
     return MX_OK;
 }
 
+mx_status mx_conv_check_common(const char *what, const mx_shape *kernel, const mx_shape *stride,
+                               const mx_shape *dilate, const mx_shape *pad, int layout, int num_filter, int num_group)
+{
+    static const char *const names[] = {"None", "NCW", "NCHW"};
+    char buf[128];
+    int rank = kernel->ndim;
+    if (rank == 3)
+        return mx_set_error(MX_ENOTSUP, "parameter 'kernel': %s: 3-D %s is not supported by mxrt "
+                            "(1-D (k,) and 2-D (kh,kw) kernels)", mx_shape_str(kernel, buf, sizeof buf), what);
+    if (rank != 1 && rank != 2)
+        return mx_set_error(MX_EINVAL, "parameter 'kernel': %s: kernels are 1-D (k,), 2-D (kh,kw) or 3-D",
+                            mx_shape_str(kernel, buf, sizeof buf));
+    mx_status st = mx_conv_check_axes(kernel, "kernel", rank, 1);
+    if (st == MX_OK) st = mx_conv_check_axes(stride, "stride", rank, 1);
+    if (st == MX_OK) st = mx_conv_check_axes(dilate, "dilate", rank, 1);
+    if (st == MX_OK) st = mx_conv_check_axes(pad, "pad", rank, 0);
+    if (st != MX_OK) return st;
+    if (layout != 0 && layout != rank) /* NCW is 1, NCHW 2: the kernel's rank */
+        return mx_set_error(MX_EINVAL, "parameter 'layout': %s does not fit a %d-D kernel (%s)", names[layout], rank,
+                            names[rank]);
+    if (num_filter % num_group)
+        return mx_set_error(MX_EINVAL, "parameter 'num_filter': %d is not divisible by num_group %d", num_filter,
+                            num_group);
+    return MX_OK;
+}
+
 /* Checks what does not depend on the data's shape. */
 static mx_status check_params(const conv_param *p)
 {
-    char buf[128];
-    int rank = p->kernel.ndim;
-    if (rank == 3)
-        return mx_set_error(MX_ENOTSUP, "parameter 'kernel': %s: 3-D convolution is not supported by mxrt "
-                            "(1-D (k,) and 2-D (kh,kw) kernels)", mx_shape_str(&p->kernel, buf, sizeof buf));
-    if (rank != 1 && rank != 2)
-        return mx_set_error(MX_EINVAL, "parameter 'kernel': %s: kernels are 1-D (k,), 2-D (kh,kw) or 3-D",
-                            mx_shape_str(&p->kernel, buf, sizeof buf));
-    mx_status st = mx_conv_check_axes(&p->kernel, "kernel", rank, 1);
-    if (st == MX_OK) st = mx_conv_check_axes(&p->stride, "stride", rank, 1);
-    if (st == MX_OK) st = mx_conv_check_axes(&p->dilate, "dilate", rank, 1);
-    if (st == MX_OK) st = mx_conv_check_axes(&p->pad, "pad", rank, 0);
-    if (st != MX_OK) return st;
-    int want = rank == 2 ? LAYOUT_NCHW : LAYOUT_NCW;
     /* channels-last and 3-D layouts are MXNet's, not mxrt's */
     if (p->layout != LAYOUT_NONE && p->layout != LAYOUT_NCW && p->layout != LAYOUT_NCHW)
         return mx_set_error(MX_ENOTSUP, "parameter 'layout': %s is not supported by mxrt (NCW, NCHW)",
                             layouts[p->layout]);
-    if (p->layout != LAYOUT_NONE && p->layout != want)
-        return mx_set_error(MX_EINVAL, "parameter 'layout': %s does not fit a %d-D kernel (%s)",
-                            layouts[p->layout], rank, layouts[want]);
-    if (p->num_filter % p->num_group)
-        return mx_set_error(MX_EINVAL, "parameter 'num_filter': %d is not divisible by num_group %d",
-                            p->num_filter, p->num_group);
-    return MX_OK;
+    return mx_conv_check_common("convolution", &p->kernel, &p->stride, &p->dilate, &p->pad, p->layout, p->num_filter,
+                                p->num_group);
 }
 
 /* The geometry of data (and output) shapes that inference accepted. */

@@ -24,7 +24,6 @@ typedef struct deconv_param {
 static const char *const tunes[] = {"None", "off", "limited_workspace", "fastest", NULL};
 static const char *const layouts[] = {"None", "NCW", "NCHW", NULL};
 static const char *const layouts_other[] = {"NCDHW", "NHWC", "NDHWC", NULL};
-enum { LAYOUT_NONE, LAYOUT_NCW, LAYOUT_NCHW };
 
 /* workspace, cudnn_tune and cudnn_off are accepted and ignored, as Convolution's */
 static const mx_param_spec deconv_params[] = {
@@ -68,26 +67,11 @@ static mx_status check_params(const deconv_param *p)
 {
     char buf[128];
     int rank = p->kernel.ndim;
-    if (rank == 3)
-        return mx_set_error(MX_ENOTSUP, "parameter 'kernel': %s: 3-D deconvolution is not supported by mxrt "
-                            "(1-D (k,) and 2-D (kh,kw) kernels)", mx_shape_str(&p->kernel, buf, sizeof buf));
-    if (rank != 1 && rank != 2)
-        return mx_set_error(MX_EINVAL, "parameter 'kernel': %s: kernels are 1-D (k,), 2-D (kh,kw) or 3-D",
-                            mx_shape_str(&p->kernel, buf, sizeof buf));
-    mx_status st = mx_conv_check_axes(&p->kernel, "kernel", rank, 1);
-    if (st == MX_OK) st = mx_conv_check_axes(&p->stride, "stride", rank, 1);
-    if (st == MX_OK) st = mx_conv_check_axes(&p->dilate, "dilate", rank, 1);
-    if (st == MX_OK) st = mx_conv_check_axes(&p->pad, "pad", rank, 0);
+    mx_status st = mx_conv_check_common("deconvolution", &p->kernel, &p->stride, &p->dilate, &p->pad, p->layout,
+                                        p->num_filter, p->num_group);
     if (st == MX_OK) st = mx_conv_check_axes(&p->adj, "adj", rank, 0);
     if (st == MX_OK) st = mx_conv_check_axes(&p->target_shape, "target_shape", rank, 0);
     if (st != MX_OK) return st;
-    int want = rank == 2 ? LAYOUT_NCHW : LAYOUT_NCW;
-    if (p->layout != LAYOUT_NONE && p->layout != want)
-        return mx_set_error(MX_EINVAL, "parameter 'layout': %s does not fit a %d-D kernel (%s)",
-                            layouts[p->layout], rank, layouts[want]);
-    if (p->num_filter % p->num_group)
-        return mx_set_error(MX_EINVAL, "parameter 'num_filter': %d is not divisible by num_group %d",
-                            p->num_filter, p->num_group);
     for (int i = 0; i < rank && !has_target(p); i++)
         if (mx_conv_axis(&p->adj, i, 0) >= mx_conv_axis(&p->stride, i, 1))
             return mx_set_error(MX_EINVAL, "parameter 'adj': %s must be smaller than the stride on each axis",

@@ -30,6 +30,17 @@ static void gather_geom(const mx_shape *y, const int64_t *sx, mx_bcast_geom *g)
     }
 }
 
+/* The gradient of a gather that reads each element at most once (a
+ * slice, a crop): din (req) gets dy at the gathered offsets (base + g's
+ * strides) and 0 elsewhere. */
+static void gather_grad(const mx_op_run *r, const float *dy, float *din, size_t n_in, int64_t base,
+                        const mx_bcast_geom *g, mx_req req)
+{
+    if (req == MX_REQ_NULL) return;
+    if (req == MX_REQ_WRITE) r->k->fill(r->eng, din, 0.0f, n_in);
+    r->k->scatter(r->eng, dy, din + base, g, MX_REQ_ADD);
+}
+
 /* -- transpose and SwapAxis: a permutation of the axes -- */
 
 typedef struct transpose_param {
@@ -253,12 +264,9 @@ static void slice_bwd(const mx_op_run *r, const void *param, const mx_tensor *dy
                       const mx_tensor *out, mx_tensor *din, const mx_req *req, mx_tensor *aux)
 {
     (void)out, (void)aux;
-    if (req[0] == MX_REQ_NULL) return;
     mx_bcast_geom g;
     int64_t base = slice_geom(param, &in[0].shape, &dy[0].shape, &g);
-    if (base < 0) return;
-    if (req[0] == MX_REQ_WRITE) r->k->fill(r->eng, din[0].data, 0.0f, mx_shape_size(&in[0].shape));
-    r->k->scatter(r->eng, dy[0].data, din[0].data + base, &g, MX_REQ_ADD);
+    if (base >= 0) gather_grad(r, dy[0].data, din[0].data, mx_shape_size(&in[0].shape), base, &g, req[0]);
 }
 
 const mx_op_def mx_op_slice = {
@@ -516,11 +524,9 @@ static void crop_bwd(const mx_op_run *r, const void *param, const mx_tensor *dy,
     const crop_param *p = param;
     if (p->num_args == 2 && req[1] == MX_REQ_WRITE) /* crop_like lends its shape only */
         r->k->fill(r->eng, din[1].data, 0.0f, mx_shape_size(&in[1].shape));
-    if (req[0] == MX_REQ_NULL) return;
     mx_bcast_geom g;
     int64_t base = crop_geom(p, &in[0].shape, &dy[0].shape, &g);
-    if (req[0] == MX_REQ_WRITE) r->k->fill(r->eng, din[0].data, 0.0f, mx_shape_size(&in[0].shape));
-    r->k->scatter(r->eng, dy[0].data, din[0].data + base, &g, MX_REQ_ADD);
+    gather_grad(r, dy[0].data, din[0].data, mx_shape_size(&in[0].shape), base, &g, req[0]);
 }
 
 const mx_op_def mx_op_crop = {
