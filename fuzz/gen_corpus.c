@@ -263,6 +263,44 @@ static void symjson_seeds(void)
         "\"arg_nodes\":[0,6,7,8,9],\"node_row_ptr\":[0,1,2,3,4,5,6,7,8,9,10,13,14],\"heads\":[[11,0,0]],"
         "\"attrs\":{\"mxnet_version\":[\"int\",10901]}}\n";
     put_file("symjson", "mxnet-1.9-compat-symbol.json", v1x, sizeof v1x - 1);
+    /* MXNet 1.9: a graph chaining issue #16's ops with their parameters as
+     * MXNet writes them (the rnnop suite also runs it) */
+    static const char item5[] =
+        "{\"nodes\":[{\"op\":\"null\",\"name\":\"data\",\"inputs\":[]},{\"op\":\"null\",\"name\":\"dc_weight\""
+        ",\"inputs\":[]},{\"op\":\"null\",\"name\":\"dc_bias\",\"inputs\":[]},{\"op\":\"Deconvolution\",\"nam"
+        "e\":\"dc\",\"inputs\":[[0,0,0],[1,0,0],[2,0,0]],\"attrs\":{\"kernel\":\"(4, 4)\",\"stride\":\"(2, 2)"
+        "\",\"pad\":\"(1, 1)\",\"adj\":\"(0, 0)\",\"target_shape\":\"()\",\"num_filter\":\"4\",\"num_group\":"
+        "\"1\",\"workspace\":\"512\",\"no_bias\":\"False\",\"cudnn_tune\":\"None\",\"cudnn_off\":\"False\",\""
+        "layout\":\"None\"}},{\"op\":\"LRN\",\"name\":\"lrn\",\"inputs\":[[3,0,0]],\"attrs\":{\"alpha\":\"0.0"
+        "001\",\"beta\":\"0.75\",\"knorm\":\"2\",\"nsize\":\"3\"}},{\"op\":\"UpSampling\",\"name\":\"up\",\"i"
+        "nputs\":[[4,0,0]],\"attrs\":{\"scale\":\"2\",\"sample_type\":\"nearest\",\"num_args\":\"1\"}},{\"op\""
+        ":\"null\",\"name\":\"in_gamma\",\"inputs\":[]},{\"op\":\"null\",\"name\":\"in_beta\",\"inputs\":[]},"
+        "{\"op\":\"InstanceNorm\",\"name\":\"inorm\",\"inputs\":[[5,0,0],[6,0,0],[7,0,0]],\"attrs\":{\"eps\":"
+        "\"0.001\"}},{\"op\":\"L2Normalization\",\"name\":\"l2\",\"inputs\":[[8,0,0]],\"attrs\":{\"mode\":\"c"
+        "hannel\",\"eps\":\"1e-10\"}},{\"op\":\"Crop\",\"name\":\"crop0\",\"inputs\":[[9,0,0]],\"attrs\":{\"n"
+        "um_args\":\"1\",\"offset\":\"(1, 1)\",\"h_w\":\"(8, 8)\",\"center_crop\":\"False\"}},{\"op\":\"Pad\""
+        ",\"name\":\"pad0\",\"inputs\":[[10,0,0]],\"attrs\":{\"mode\":\"constant\",\"pad_width\":\"(0, 0, 0, "
+        "0, 1, 1, 1, 1)\",\"constant_value\":\"0\"}},{\"op\":\"transpose\",\"name\":\"tr\",\"inputs\":[[11,0,"
+        "0]],\"attrs\":{\"axes\":\"(0, 2, 3, 1)\"}},{\"op\":\"slice\",\"name\":\"sl\",\"inputs\":[[12,0,0]],\""
+        "attrs\":{\"begin\":\"(None, 0, 0, 0)\",\"end\":\"(None, 8, 8, 4)\",\"step\":\"(None, 1, 1, None)\"}}"
+        ",{\"op\":\"Reshape\",\"name\":\"rs\",\"inputs\":[[13,0,0]],\"attrs\":{\"shape\":\"(0, -1, 4)\"}},{\""
+        "op\":\"SwapAxis\",\"name\":\"sw\",\"inputs\":[[14,0,0]],\"attrs\":{\"dim1\":\"0\",\"dim2\":\"1\"}},{"
+        "\"op\":\"null\",\"name\":\"rnn_parameters\",\"inputs\":[]},{\"op\":\"null\",\"name\":\"rnn_state\",\""
+        "inputs\":[]},{\"op\":\"null\",\"name\":\"rnn_state_cell\",\"inputs\":[]},{\"op\":\"RNN\",\"name\":\""
+        "rnn\",\"inputs\":[[15,0,0],[16,0,0],[17,0,0],[18,0,0]],\"attrs\":{\"state_size\":\"5\",\"num_layers\""
+        ":\"2\",\"bidirectional\":\"True\",\"mode\":\"lstm\",\"p\":\"0.2\",\"state_outputs\":\"True\",\"proje"
+        "ction_size\":\"None\",\"lstm_state_clip_min\":\"None\",\"lstm_state_clip_max\":\"None\",\"lstm_state"
+        "_clip_nan\":\"False\",\"use_sequence_length\":\"False\"}},{\"op\":\"sum\",\"name\":\"s0\",\"inputs\""
+        ":[[19,0,0]],\"attrs\":{\"axis\":\"(0,)\",\"keepdims\":\"False\",\"exclude\":\"False\"}},{\"op\":\"me"
+        "an\",\"name\":\"m0\",\"inputs\":[[19,1,0]],\"attrs\":{\"axis\":\"0\"}},{\"op\":\"sum\",\"name\":\"s1"
+        "\",\"inputs\":[[21,0,0]],\"attrs\":{\"axis\":\"1\",\"keepdims\":\"True\"}},{\"op\":\"broadcast_like\""
+        ",\"name\":\"bl\",\"inputs\":[[22,0,0],[20,0,0]],\"attrs\":{\"lhs_axes\":\"None\",\"rhs_axes\":\"None"
+        "\"}},{\"op\":\"dot\",\"name\":\"dt\",\"inputs\":[[23,0,0],[23,0,0]],\"attrs\":{\"transpose_b\":\"Tru"
+        "e\"}},{\"op\":\"smooth_l1\",\"name\":\"sl1\",\"inputs\":[[24,0,0]],\"attrs\":{\"scalar\":\"1\"}},{\""
+        "op\":\"make_loss\",\"name\":\"ml\",\"inputs\":[[25,0,0]]}],\"arg_nodes\":[0,1,2,6,7,16,17,18],\"node"
+        "_row_ptr\":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27],\"heads\":[[2"
+        "6,0,0]],\"attrs\":{\"mxnet_version\":[\"int\",10901]}}";
+    put_file("symjson", "mxnet-1.9-item5-symbol.json", item5, sizeof item5 - 1);
 }
 
 /* ---- opparams ---- */
@@ -274,6 +312,10 @@ static void put_op_seed(const char *name, int shape, const char *op, const char 
 {
     char buf[512];
     int n = snprintf(buf, sizeof buf, "%c%c%s%s%s", 0x80, shape, op, *op ? " " : "", text);
+    if (n < 0 || (size_t)n >= sizeof buf) {
+        fprintf(stderr, "gen_corpus: opparams seed %s too long\n", name);
+        exit(1);
+    }
     put_file("opparams", name, buf, (size_t)n);
 }
 
@@ -312,6 +354,33 @@ static void opparams_seeds(void)
         {"_Plus", 1, ""},
         {"Flatten", 6, ""},
         {"LinearRegressionOutput", 1, "grad_scale=0.5"},
+        /* issue #16's ops */
+        {"transpose", 3, "axes=(2,0,1)"},
+        {"SwapAxis", 2, "dim1=1 dim2=3"},
+        {"slice", 3, "begin=(None,1,-1) end=(2,None,0) step=(1,2,-2)"},
+        {"Pad", 2, "mode=constant pad_width=(0,0,0,0,1,1,2,2) constant_value=1.5"},
+        {"dot", 1, "transpose_b=true"},
+        {"batch_dot", 3, "transpose_a=true"},
+        {"smooth_l1", 0, "scalar=2"},
+        {"sum", 2, "axis=(1,3) keepdims=true exclude=false"},
+        {"broadcast_to", 2, "shape=(0,3,0,8)"},
+        {"softmax", 3, "axis=-1"},
+        {"clip", 2, "a_min=-1 a_max=1"},
+        {"expand_dims", 0, "axis=-1"},
+        {"slice_axis", 2, "axis=2 begin=1 end=None"},
+        {"Cast", 3, "dtype=float32"},
+        {"Deconvolution", 2, "kernel=(4,4) stride=(2,2) pad=(1,1) adj=(1,1) num_filter=8 num_group=1 no_bias=false"},
+        {"Deconvolution", 2, "kernel=(3,3) stride=(2,2) target_shape=(16,16) num_filter=4"},
+        {"UpSampling", 2, "scale=2 sample_type=nearest num_args=1"},
+        {"UpSampling", 2, "scale=2 sample_type=bilinear num_filter=3 num_args=2 workspace=512"},
+        {"LRN", 0, "nsize=5 alpha=0.0001 beta=0.75 knorm=2"},
+        {"L2Normalization", 2, "mode=channel eps=1e-10"},
+        {"InstanceNorm", 2, "eps=0.001"},
+        {"Crop", 2, "num_args=1 offset=(1,1) h_w=(4,4) center_crop=false"},
+        {"broadcast_like", 2, "lhs_axes=(0,) rhs_axes=(1,)"},
+        {"Pooling_v1", 2, "kernel=(2,2) pool_type=max stride=(2,2)"},
+        {"RNN", 3, "mode=lstm num_layers=2 state_size=8 bidirectional=true state_outputs=true p=0.2"},
+        {"RNN", 3, "mode=gru num_layers=1 state_size=4 projection_size=None lstm_state_clip_min=None"},
     };
     /* fuzz_opparams' findings, replayed on every run: an int parameter
      * past int, sizes past int in Flatten and FullyConnected, a pad that
@@ -331,6 +400,17 @@ static void opparams_seeds(void)
         snprintf(name, sizeof name, "regress-%zu-%s", i, regress[i].op);
         put_op_seed(name, regress[i].shape, regress[i].op, regress[i].params);
     }
+    /* later findings, under the names they were filed with: an output no
+     * memory could hold (CI, 2026-11-26), a Pad width past int64 and a
+     * num_args of 2^31 - 1 (2026-12-07) */
+    static const struct { const char *name; int shape; const char *text; } found[] = {
+        {"regress-4-FullyConnected-output-too-large", 47, "FullyConnected num_hidden=00000000001815321791"},
+        {"regress-5-Pad-width-overflow", 2,
+         "Pad mode=constant pad_width=(333333333333333333333333333333333333333333333333333333333333333333333333"
+         "333333333333333333333333333333333333333330,0,0,0,1,1,2,2) constant_value=1.5"},
+        {"regress-6-Concat-num-args-huge", 2, "Concat num_args=02147483647\nLe%kyReL;"},
+    };
+    for (size_t i = 0; i < sizeof found / sizeof found[0]; i++) put_op_seed(found[i].name, found[i].shape, "", found[i].text);
     static const struct { int shape; const char *lines; } chains[] = {
         {0, "Convolution name=conv1 kernel=(5,5) num_filter=20\nActivation act_type=tanh\n"
             "Pooling kernel=(2,2) stride=(2,2)\nFlatten"},
