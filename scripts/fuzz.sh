@@ -16,7 +16,12 @@ cd "$(dirname "$0")/.."
 seconds=${1:-${FUZZ_SECONDS:-60}}
 case $seconds in '' | *[!0-9]*) echo "usage: bash scripts/fuzz.sh [seconds]" >&2; exit 2 ;; esac
 cc=${FUZZ_CC:-clang-14}
-targets=${FUZZ_TARGETS:-"idx params symjson opparams vocab optimizer csv pgm"}
+all_targets="idx params symjson opparams vocab optimizer csv pgm"
+targets=${FUZZ_TARGETS:-$all_targets}
+for t in $targets; do
+    case " $all_targets " in *" $t "*) ;; *) echo "fuzz.sh: FUZZ_TARGETS: unknown target '$t' (targets: $all_targets)" >&2; exit 2 ;; esac
+done
+[ -n "${targets// /}" ] || { echo "fuzz.sh: FUZZ_TARGETS names no target (targets: $all_targets)" >&2; exit 2; }
 out=build/fuzz
 jobs=$(nproc)
 if ! command -v "$cc" > /dev/null; then

@@ -54,5 +54,11 @@ python3 scripts/check_layers.py "${layer_builds[@]}"
 echo "== cross builds (aarch64, armhf) under qemu: static build, unit suites, a short mnist_mlp run"
 bash scripts/cross_test.sh
 echo "== fuzzers (libFuzzer + ASan/UBSan, ${MX_FUZZ_SECONDS:-60} s per parser)"
+# a target name that does not exist is refused by name, before anything builds
+if out=$(FUZZ_TARGETS="opparams bogus" bash scripts/fuzz.sh 0 2>&1); then
+    echo "test.sh: fuzz.sh accepted FUZZ_TARGETS=bogus" >&2
+    exit 1
+fi
+grep -q "unknown target 'bogus'" <<<"$out" || { echo "test.sh: fuzz.sh's refusal of FUZZ_TARGETS=bogus: $out" >&2; exit 1; }
 bash scripts/fuzz.sh "${MX_FUZZ_SECONDS:-60}"
 echo "test.sh: all tests passed"

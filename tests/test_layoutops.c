@@ -561,6 +561,54 @@ static void test_not_supported(void)
     mx_sym_free(x);
 }
 
+/* ---- errors of #16's ops not checked above ---- */
+
+static void test_more_errors(void)
+{
+    static const struct {
+        const char *op, *params, *needle;
+        mx_shape x;
+    } t[] = {
+        {"broadcast_to", "", "parameter 'shape' is required", {2, {2, 1}}},
+        {"broadcast_to", "shape=(2,3,4)", "parameter 'shape': (2,3,4) has 3 dims, data has 2", {2, {2, 1}}},
+        {"broadcast_to", "shape=(2,3)", "axis 0 of data (3,1) has size 3", {2, {3, 1}}},
+        {"softmax", "axis=2", "parameter 'axis': 2 is out of range for data (2,3)", {2, {2, 3}}},
+        {"log_softmax", "axis=-3", "parameter 'axis': -3 is out of range", {2, {2, 3}}},
+        {"InstanceNorm", "eps=0", "parameter 'eps': 0 must be positive", {3, {2, 3, 4}}},
+        {"L2Normalization", "eps=-1", "parameter 'eps': -1 is negative", {2, {2, 3}}},
+        {"LRN", "nsize=3 knorm=0", "parameters 'knorm'/'alpha': 0, 0.0001", {3, {2, 3, 4}}},
+        {"Crop", "num_args=1 offset=(1,2,3) h_w=(1,1)", "parameters 'offset' (1,2,3) and 'h_w' (1,1) must be two sizes",
+         {4, {1, 1, 4, 4}}},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        mx_clear_error();
+        CU_ASSERT_EQUAL(out_shape(t[i].op, t[i].params, t[i].x).ndim, 0);
+        if (!strstr(mx_last_error(), t[i].needle)) fprintf(stderr, "\n  %s %s\n", t[i].op, t[i].params);
+        ASSERT_ERROR_HAS(t[i].needle);
+    }
+    mx_sym *k = mx_op("_full", "shape=(2,-1) value=1");
+    mx_shape none[1], kout[1];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+    CU_ASSERT_NOT_EQUAL(mx_infer_shape(k, 0, NULL, NULL, none, kout, NULL), MX_OK);
+    ASSERT_ERROR_HAS("parameter 'shape': (2,-1): a negative dim");
+    mx_sym_free(k);
+    mx_sym *x = mx_var("x");
+    CU_ASSERT_PTR_NULL(mx_op("MakeLoss", "normalization=sometimes", x));
+    ASSERT_ERROR_HAS("parameter 'normalization'");
+    /* broadcast_like: axis lists of different lengths, an axis out of range */
+    mx_sym *y = mx_var("y"), *b = mx_op("broadcast_like", "lhs_axes=(0,1) rhs_axes=(0,)", x, y);
+    mx_shape in[2] = {mx_shape_make(2, 1, 3), mx_shape_make(2, 4, 3)}, args[2], outs[1];
+    CU_ASSERT_NOT_EQUAL(mx_infer_shape(b, 2, (const char *[]){"x", "y"}, in, args, outs, NULL), MX_OK);
+    ASSERT_ERROR_HAS("parameters 'lhs_axes' and 'rhs_axes': 2 and 1 axes");
+    mx_sym_free(b);
+    b = mx_op("broadcast_like", "lhs_axes=(0,) rhs_axes=(5,)", x, y);
+    CU_ASSERT_NOT_EQUAL(mx_infer_shape(b, 2, (const char *[]){"x", "y"}, in, args, outs, NULL), MX_OK);
+    ASSERT_ERROR_HAS("0, 5 out of range for 2-D and 2-D inputs");
+    mx_sym_free(b);
+    mx_sym_free(y);
+    mx_sym_free(x);
+}
+
 CU_ErrorCode mx_test_register_layoutops(void)
 {
     CU_pSuite s = CU_add_suite("layoutops", NULL, NULL);
@@ -573,6 +621,8 @@ CU_ErrorCode mx_test_register_layoutops(void)
     CU_add_test(s, "smooth_l1 (sigma 1, 2) and make_loss: values and gradients", test_smooth_l1_and_make_loss);
     CU_add_test(s, "Crop (offset, centred, crop_like), broadcast_like, _full: values, gradients, errors",
                 test_crop_like_full);
+    CU_add_test(s, "errors: broadcast_to, softmax axis, InstanceNorm, L2Normalization, LRN, Crop, _full, MakeLoss, "
+                   "broadcast_like", test_more_errors);
     CU_add_test(s, "not supported: MakeLoss valid, 65 SliceChannel outputs, 3-D pooling data; node named once",
                 test_not_supported);
     return CUE_SUCCESS;
