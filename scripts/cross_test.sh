@@ -95,6 +95,21 @@ infer_aarch64() {
     fi
     grep -q 'too small' <<<"$out" || { echo "$out"; echo "cross_test: no 'too small' error"; return 1; }
     echo "  aarch64 mnist_infer: a buffer of $((need - 1)) bytes is refused: $(head -1 <<<"$out")"
+    # A PyTorch LeNet through ONNX (issue #17): imported on the host, classified
+    # under qemu exactly as on x86-64
+    if [ -x $native/onnx_convert ] && /usr/bin/python3 -c 'import torch, onnx' 2>/dev/null; then
+        /usr/bin/python3 tests/onnx/make_models.py "$tmp/onnx" lenet@13 >/dev/null 2>&1 &&
+            $native/onnx_convert import "$tmp/onnx/lenet-op13.onnx" "$tmp/tl" --shape data=100,1,28,28 >/dev/null ||
+            { echo "cross_test: PyTorch LeNet: export or import failed"; return 1; }
+        args=(--prefix "$tmp/tl" --epoch 0 --images "$data/t10k-images-idx3-ubyte" --batch 100 --quiet)
+        $native/mnist_infer "${args[@]}" --predictions "$tmp/tx86.txt" >/dev/null
+        qemu-aarch64-static "$dir/mnist_infer" "${args[@]}" --predictions "$tmp/tarm.txt" >/dev/null
+        [ "$(wc -l <"$tmp/tarm.txt")" -eq 10000 ] && cmp -s "$tmp/tx86.txt" "$tmp/tarm.txt" ||
+            { echo "cross_test: aarch64 predictions of the imported PyTorch LeNet differ from x86-64's"; return 1; }
+        echo "  aarch64 mnist_infer under qemu, PyTorch LeNet imported from ONNX: all 10000 predictions equal x86-64's"
+    else
+        echo "  skipped: the PyTorch LeNet through ONNX (no $native/onnx_convert, or no python3-torch/python3-onnx)"
+    fi
     rm -rf "$tmp"
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz.sh — builds the libFuzzer targets in fuzz/ (every parser of user
 # input: IDX, .params, symbol JSON, op parameters, the vocabulary file, CSV,
-# optimizer specs) with clang-14 under
+# optimizer specs, ONNX models) with clang-14 under
 # ASan + UBSan into build/fuzz/, then runs each for the given seconds from
 # a scratch copy of its seed corpus (fuzz/corpus/<target>, left as is).
 # Prints executions, coverage (edges, features), corpus size and crashes
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-${FUZZ_SECONDS:-60}}
 case $seconds in '' | *[!0-9]*) echo "usage: bash scripts/fuzz.sh [seconds]" >&2; exit 2 ;; esac
 cc=${FUZZ_CC:-clang-14}
-all_targets="idx params symjson opparams vocab optimizer csv pgm"
+all_targets="idx params symjson opparams vocab optimizer csv pgm onnx"
 targets=${FUZZ_TARGETS:-$all_targets}
 for t in $targets; do
     case " $all_targets " in *" $t "*) ;; *) echo "fuzz.sh: FUZZ_TARGETS: unknown target '$t' (targets: $all_targets)" >&2; exit 2 ;; esac
@@ -32,7 +32,7 @@ fi
 # Largest input per target: a LeNet symbol file is 3 KB and grows under
 # mutation; an op's parameter text needs little room.
 max_len() {
-    case $1 in symjson) echo 16384 ;; opparams) echo 2048 ;; *) echo 4096 ;; esac
+    case $1 in symjson) echo 16384 ;; opparams) echo 2048 ;; onnx) echo 65536 ;; *) echo 4096 ;; esac
 }
 
 # The library exactly as SConstruct globs it, built without hwloc (no
@@ -84,8 +84,30 @@ if [ ${#todo[@]} -gt 0 ]; then
 fi
 rm -f "$out/libmxrt.a" # rebuilt each time, so a deleted source leaves nothing behind
 ar rcs "$out/libmxrt.a" "${objs[@]}"
+# The ONNX importer (onnx/, issue #17) with protobuf-c's code generated
+# from Debian's onnx.proto, as SConstruct does; only fuzz_onnx links it.
+if [[ " $targets " == *" onnx "* ]]; then
+    proto=$(dpkg -L python3-onnx 2>/dev/null | grep '/onnx/onnx\.proto$' | head -1 || true)
+    if [ -z "$proto" ] || ! command -v protoc-c >/dev/null; then
+        echo "fuzz.sh: the onnx target needs protoc-c and python3-onnx's onnx.proto (apt-get install protobuf-c-compiler libprotobuf-c-dev python3-onnx)" >&2
+        exit 1
+    fi
+    mkdir -p "$out/gen" "$out/obj-onnx"
+    protoc-c --c_out="$out/gen" --proto_path="$(dirname "$(dirname "$proto")")" onnx/onnx.proto
+    onnx_objs=()
+    for src in "$out/gen/onnx/onnx.pb-c.c" onnx/*.c; do
+        obj=$out/obj-onnx/$(basename "${src%.c}").o
+        $cc "${lib_flags[@]}" -I"$out/gen" -c "$src" -o "$obj" >> "$out/build.log" 2>&1 ||
+            { cat "$out/build.log"; echo "fuzz.sh: FAILED to build $src" >&2; exit 1; }
+        onnx_objs+=("$obj")
+    done
+    rm -f "$out/libmxrt_onnx.a"
+    ar rcs "$out/libmxrt_onnx.a" "${onnx_objs[@]}"
+fi
 for t in $targets; do
-    if ! $cc "${fuzz_flags[@]}" -Ifuzz "fuzz/fuzz_$t.c" "$out/libmxrt.a" -lz -lm -lpthread -o "$out/fuzz_$t"; then
+    extra=()
+    [ "$t" = onnx ] && extra=(-I"$out/gen" "$out/libmxrt_onnx.a" -lprotobuf-c)
+    if ! $cc "${fuzz_flags[@]}" -Ifuzz "fuzz/fuzz_$t.c" "${extra[@]}" "$out/libmxrt.a" -lz -lm -lpthread -o "$out/fuzz_$t"; then
         echo "fuzz.sh: FAILED to build fuzz_$t" >&2
         exit 1
     fi

@@ -2,7 +2,8 @@
 # test.sh — every test on a fresh Debian 12 machine: installs what is
 # missing, fetches MNIST once, checks the option combinations SConstruct
 # refuses, then builds and runs the unit suites and the app tests in the
-# release build, the unit suites again under
+# release build (ONNX import/export against PyTorch: tests/test_onnx.sh),
+# the unit suites and the ONNX tests again under
 # AddressSanitizer + UBSan and without hwloc, the inference-only profile
 # (profile=infer: mnist_infer's tests), the CUDA build where nvcc is
 # installed (its GPU suite runs for real on a GPU machine and says
@@ -25,6 +26,11 @@ scons -Q -j"$jobs" test
 echo "== sanitizer build (address,undefined): unit suites"
 scons -Q -j"$jobs" sanitize=address,undefined build/release-san/run_tests
 MX_TEST_DATA=data/mnist ASAN_OPTIONS=detect_leaks=1 build/release-san/run_tests
+echo "== sanitizer build: ONNX import and export (tests/test_onnx.sh)"
+san=build/release-san
+scons -Q -j"$jobs" sanitize=address,undefined $san/onnx_convert $san/ckpt_compare $san/predict $san/mnist_infer \
+    $san/mnist_mlp $san/mnist_lenet $san/char_lstm
+MX_TEST_DATA=data/mnist ASAN_OPTIONS=detect_leaks=1 bash tests/test_onnx.sh $san
 echo "== profile=infer (fixed-buffer inference, no training code): mnist_infer tests"
 scons -Q -j"$jobs" profile=infer test
 echo "== build without hwloc (threads pinned with sched_setaffinity): unit suites"
