@@ -86,6 +86,11 @@ def main():
          [ints('st', [2]), ints('en', [4]), ints('r0', 0), ints('r1', 4), ints('r2', 1),
           nh.from_array(np.array([True]), 'c'), ints('ax', [1])])
     save(out, 'sum', [N('Sum', ['x', 'x', 'x'], ['y']), N('ReduceMax', ['y'], ['z'], axes=[1])], outputs=('y', 'z'))
+    save(out, 'lstm', [N('LSTM', ['x', 'lw', 'lr', 'lb'], ['y', 'yh', 'yc'], hidden_size=2)],
+         [w('lw', 1, 8, 3), w('lr', 1, 8, 2), w('lb', 1, 16)], shape=(2, 1, 3), outputs=('y', 'yh', 'yc'))
+    save(out, 'gru_bi', [N('GRU', ['x', 'gw', 'gr', 'gb', '', 'h0'], ['y'], hidden_size=2, direction='bidirectional',
+                           linear_before_reset=1)],
+         [w('gw', 2, 6, 3), w('gr', 2, 6, 2), w('gb', 2, 12), w('h0', 2, 1, 2)], shape=(2, 1, 3))
     save(out, 'constant', [N('Constant', [], ['k'], value=nh.from_array(np.ones((1, 2, 1, 1), np.float32))),
                            N('Add', ['x', 'k'], ['y'])])
 

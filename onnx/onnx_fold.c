@@ -422,6 +422,28 @@ static int fold_where(ox_ctx *c)
     return ox_set_const(c, 0, &t) == MX_OK ? 1 : -1;
 }
 
+/* Expand of a constant: numpy broadcasting of x to the given shape. */
+static int fold_expand(ox_ctx *c)
+{
+    ox_tensor *x = cin(c, 0), *sh = cin(c, 1), t;
+    if (sh->shape.ndim != 1 || sh->n > MX_MAX_NDIM) return ox_fail(c, MX_EINVAL, "shape must be 1-D, at most %d values", MX_MAX_NDIM), -1;
+    mx_shape want = {.ndim = (int)sh->n}, s;
+    for (int d = 0; d < want.ndim; d++) want.dims[d] = ox_tensor_geti(sh, (size_t)d);
+    if (!ox_broadcast_shape(x->shape, want, &s)) return ox_fail(c, MX_EINVAL, "shapes do not broadcast"), -1;
+    if (falloc(c, &t, x->dtype, s) != MX_OK) return -1;
+    size_t idx[MX_MAX_NDIM] = {0};
+    for (size_t k = 0; k < t.n; k++) {
+        size_t o = bcast_offset(x->shape, s.ndim, idx);
+        if (t.dtype == OX_F32) t.f[k] = x->f[o];
+        else t.i[k] = x->i[o];
+        for (int d = s.ndim - 1; d >= 0; d--) {
+            if (++idx[d] < (size_t)s.dims[d]) break;
+            idx[d] = 0;
+        }
+    }
+    return ox_set_const(c, 0, &t) == MX_OK ? 1 : -1;
+}
+
 static int fold_constant_of_shape(ox_ctx *c)
 {
     ox_tensor *sh = cin(c, 0), t, val = {0};
@@ -546,7 +568,7 @@ int ox_try_fold(ox_ctx *c)
     if (!ox_ninputs(c)) return 0;
     /* inputs each fold reads unconditionally: missing ones are an error here, not a NULL there */
     static const struct { const char *name; int need; } needs[] = {
-        {"Gather", 2}, {"Reshape", 2}, {"Range", 3}, {"Where", 3}, {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2},
+        {"Gather", 2}, {"Reshape", 2}, {"Expand", 2}, {"Range", 3}, {"Where", 3}, {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2},
         {"Equal", 2}};
     for (size_t k = 0; k < sizeof needs / sizeof needs[0]; k++)
         if (!strcmp(op, needs[k].name))
@@ -566,6 +588,7 @@ int ox_try_fold(ox_ctx *c)
     if (!strcmp(op, "Transpose")) return fold_transpose(c);
     if (!strcmp(op, "Slice")) return fold_slice(c);
     if (!strcmp(op, "ConstantOfShape")) return fold_constant_of_shape(c);
+    if (!strcmp(op, "Expand")) return fold_expand(c);
     if (!strcmp(op, "Range")) return fold_range(c);
     if (!strcmp(op, "Where")) return fold_where(c);
     if (!strcmp(op, "Neg")) return fold_unary(c, '-');

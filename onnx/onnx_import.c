@@ -153,9 +153,17 @@ mx_sym *ox_param_sym(ox_ctx *c, const char *name, const ox_tensor *t)
 {
     if (ox_add_param(c, name, t, 0) != MX_OK) return NULL;
     ox_param *p = find_param(c, name);
-    if (!p->var && !(p->var = mx_var(name))) {
-        mx_set_error(MX_ENOMEM, "onnx: no memory");
-        return NULL;
+    if (!p->var) {
+        /* with its shape (MXNet's Variable(shape=)): a parameter read only by a
+         * broadcast has no other way to it when the checkpoint is bound */
+        char tuple[160];
+        if (!(p->var = mx_var(name)) ||
+            mx_sym_set_attr(p->var, "__shape__", ox_tuple(p->t.shape.dims, p->t.shape.ndim, tuple, sizeof tuple)) != MX_OK) {
+            mx_sym_free(p->var);
+            p->var = NULL;
+            mx_set_error(MX_ENOMEM, "onnx: no memory");
+            return NULL;
+        }
     }
     return mx_sym_copy(p->var);
 }
@@ -293,9 +301,10 @@ static void set_base(ox_ctx *c, const Onnx__GraphProto *g, const Onnx__NodeProto
     const char *b = n->name && *n->name ? n->name : n->n_output && *n->output[0] ? n->output[0] : NULL;
     if (b) snprintf(c->label, sizeof c->label, "%s", b);
     else snprintf(c->label, sizeof c->label, "#%d", index);
-    for (size_t o = 0; o < n->n_output; o++)
-        for (size_t k = 0; k < g->n_output; k++)
-            if (*n->output[o] && g->output[k]->name && !strcmp(n->output[o], g->output[k]->name)) b = n->output[o];
+    int named = 0; /* by the first of its outputs that is a graph output */
+    for (size_t o = 0; o < n->n_output && !named; o++)
+        for (size_t k = 0; k < g->n_output && !named; k++)
+            if (*n->output[o] && g->output[k]->name && !strcmp(n->output[o], g->output[k]->name)) b = n->output[o], named = 1;
     if (b) snprintf(c->base, sizeof c->base, "%s", b);
     else snprintf(c->base, sizeof c->base, "node%d", index);
     /* a graph output mxrt exported ("fc3_output") names its node "fc3", so it is fc3_output again */

@@ -958,6 +958,123 @@ static mx_status cv_slice(ox_ctx *c)
     return unary(c, "slice", p);
 }
 
+/* LSTM and GRU: one layer (one or two directions) as MXNet's fused RNN op.
+ * ONNX keeps W (D, G·H, I), R (D, G·H, H), B (D, 2·G·H) with gates in
+ * ONNX's order (LSTM i, o, f, c; GRU z, r, h); mxrt packs every weight
+ * then every bias, direction by direction, in cuDNN's order (LSTM i, f,
+ * g, o; GRU r, z, n): the blocks are reordered into one "parameters"
+ * vector. mxrt's GRU is cuDNN's, the reset gate applied after the
+ * recurrent product: ONNX's linear_before_reset=1, which PyTorch writes. */
+static mx_status rnn_common(ox_ctx *c, int lstm)
+{
+    ox_value *x = ox_input(c, 0, 1);
+    const ox_tensor *w = ox_const_input(c, 1, "W"), *r = w ? ox_const_input(c, 2, "R") : NULL;
+    if (!x || !w || !r) return mx_last_status();
+    const ox_tensor *b = NULL;
+    if (ox_ninputs(c) > 3 && *c->node->input[3] && !(b = ox_const_input(c, 3, "B"))) return mx_last_status();
+    int G = lstm ? 4 : 3;
+    int64_t H = ox_attr_int(c->node, "hidden_size", 0);
+    char db[32], ab[64];
+    const char *dir = ox_attr_str(c->node, "direction", "forward", db, sizeof db);
+    int D = !strcmp(dir, "bidirectional") ? 2 : 1;
+    if (strcmp(dir, "forward") && D == 1) return ox_fail(c, MX_ENOTSUP, "direction '%s' (mxrt: forward or bidirectional)", dir);
+    if (ox_attr_int(c->node, "layout", 0)) return ox_fail(c, MX_ENOTSUP, "layout 1 (batch first)");
+    if (ox_attr(c->node, "clip")) return ox_fail(c, MX_ENOTSUP, "clip");
+    if (lstm && ox_attr_int(c->node, "input_forget", 0)) return ox_fail(c, MX_ENOTSUP, "input_forget 1");
+    if (!lstm && !ox_attr_int(c->node, "linear_before_reset", 0))
+        return ox_fail(c, MX_ENOTSUP, "linear_before_reset 0 (mxrt's GRU is cuDNN's: linear_before_reset 1)");
+    const Onnx__AttributeProto *acts = ox_attr(c->node, "activations");
+    for (size_t k = 0; acts && k < acts->n_strings; k++) {
+        size_t len = acts->strings[k].len < sizeof ab - 1 ? acts->strings[k].len : sizeof ab - 1;
+        memcpy(ab, acts->strings[k].data, len);
+        ab[len] = 0;
+        if (strcmp(ab, k % (lstm ? 3 : 2) == 0 ? "Sigmoid" : "Tanh"))
+            return ox_fail(c, MX_ENOTSUP, "activation '%s' (mxrt: the defaults)", ab);
+    }
+    if (lstm && ox_ninputs(c) > 7 && *c->node->input[7]) return ox_fail(c, MX_ENOTSUP, "peephole weights (P)");
+    if (x->shape.ndim != 3) return ox_fail(c, MX_EINVAL, "X has rank %d, expected 3 (seq, batch, input)", x->shape.ndim);
+    int64_t T = x->shape.dims[0], N = x->shape.dims[1], I = x->shape.dims[2];
+    if (H < 1 || w->shape.ndim != 3 || w->shape.dims[0] != D || w->shape.dims[1] != G * H || w->shape.dims[2] != I ||
+        r->shape.ndim != 3 || r->shape.dims[0] != D || r->shape.dims[1] != G * H || r->shape.dims[2] != H ||
+        (b && (b->shape.ndim != 2 || b->shape.dims[0] != D || b->shape.dims[1] != 2 * G * H)))
+        return ox_fail(c, MX_EINVAL, "W, R or B do not match hidden_size %lld, %d direction(s), input %lld", (long long)H, D,
+                       (long long)I);
+    if (ox_ninputs(c) > 4 && *c->node->input[4]) { /* sequence_lens: all full length, or not supported */
+        const ox_tensor *sl = ox_const_input(c, 4, "sequence_lens");
+        if (!sl) return mx_last_status();
+        for (size_t k = 0; k < sl->n; k++)
+            if (ox_tensor_geti(sl, k) != T) return ox_fail(c, MX_ENOTSUP, "sequence_lens shorter than the sequence");
+    }
+    static const int lstm_order[4] = {0, 2, 3, 1}; /* mxrt block k <- ONNX block: i<-i, f<-f, g<-c, o<-o */
+    static const int gru_order[3] = {1, 0, 2};     /* r<-r, z<-z, n<-h */
+    const int *order = lstm ? lstm_order : gru_order;
+    size_t GH = (size_t)(G * H), nw = (size_t)D * GH * (size_t)(I + H), total = nw + (size_t)D * 2 * GH;
+    ox_tensor packed;
+    if (ox_tensor_alloc(&packed, OX_F32, (mx_shape){1, {(int64_t)total}}) != MX_OK) return mx_last_status();
+    float *p = packed.f;
+    for (int d = 0; d < D; d++)
+        for (int m = 0; m < 2; m++) { /* W_i2h then W_h2h */
+            const ox_tensor *src = m ? r : w;
+            size_t cols = (size_t)(m ? H : I);
+            for (int k = 0; k < G; k++)
+                for (int64_t row = 0; row < H; row++)
+                    for (size_t col = 0; col < cols; col++)
+                        *p++ = (float)ox_tensor_get(src, ((size_t)d * GH + (size_t)(order[k] * H + row)) * cols + col);
+        }
+    for (int d = 0; d < D; d++)
+        for (int m = 0; m < 2; m++) /* b_i2h (ONNX Wb) then b_h2h (Rb) */
+            for (int k = 0; k < G; k++)
+                for (int64_t row = 0; row < H; row++)
+                    *p++ = b ? (float)ox_tensor_get(b, (size_t)d * 2 * GH + (size_t)m * GH + (size_t)(order[k] * H + row)) : 0;
+    char pname[300];
+    snprintf(pname, sizeof pname, "%s_parameters", c->base);
+    mx_sym *params = ox_param_sym(c, pname, &packed);
+    ox_tensor_free(&packed);
+    if (!params) return mx_last_status();
+    /* initial states: given, or zeros of (D, N, H) */
+    mx_sym *st[2] = {NULL, NULL};
+    char shp[TUPLE_BUF], zp[TUPLE_BUF + 16];
+    int64_t sdims[3] = {D, N, H};
+    snprintf(zp, sizeof zp, "shape=%s", ox_tuple(sdims, 3, shp, sizeof shp));
+    for (int k = 0; k < 1 + lstm; k++) {
+        int idx = 5 + k;
+        if (idx < ox_ninputs(c) && *c->node->input[idx]) st[k] = input_sym(c, idx);
+        else st[k] = ox_emit(c, k ? "_c0" : "_h0", "_zeros", zp, 0, NULL, NULL);
+        if (!st[k]) return mx_sym_free(params), mx_sym_free(st[0]), mx_last_status();
+    }
+    char prm[160];
+    snprintf(prm, sizeof prm, "mode=%s state_size=%lld num_layers=1 bidirectional=%d state_outputs=1", lstm ? "lstm" : "gru",
+             (long long)H, D == 2);
+    mx_sym *in[4] = {ox_sym(c, x), params, st[0], st[1]};
+    static const char *const names[] = {"data", "parameters", "state", "state_cell"};
+    mx_sym *rnn = in[0] ? ox_emit(c, NULL, "RNN", prm, 3 + lstm, names, in) : NULL;
+    for (int k = 0; k < 4; k++) mx_sym_free(in[k]);
+    if (!rnn) return mx_last_status();
+    mx_status status = MX_OK;
+    /* Y (T, D, N, H) from mxrt's (T, N, D·H); Y_h, Y_c as they are */
+    if (c->node->n_output > 0 && *c->node->output[0]) {
+        mx_sym *y = mx_sym_output(rnn, 0), *o = NULL;
+        char q[64];
+        int64_t four[4] = {T, N, D, H};
+        snprintf(q, sizeof q, "shape=%s", ox_tuple(four, 4, shp, sizeof shp));
+        mx_sym *r4 = y ? ox_emit(c, "_y4", "Reshape", q, 1, NULL, &y) : NULL;
+        o = r4 ? ox_emit(c, "_y", "transpose", "axes=(0,2,1,3)", 1, NULL, &r4) : NULL;
+        mx_sym_free(y);
+        mx_sym_free(r4);
+        status = o ? ox_set_output(c, 0, o) : mx_last_status();
+    }
+    for (int k = 1; status == MX_OK && k < (int)c->node->n_output && k <= 1 + lstm; k++) {
+        if (!*c->node->output[k]) continue;
+        mx_sym *o = mx_sym_output(rnn, k);
+        status = o ? ox_set_output(c, k, o) : mx_set_error(MX_ENOMEM, "onnx: no memory");
+    }
+    mx_sym_free(rnn);
+    return status;
+}
+
+static mx_status cv_lstm(ox_ctx *c) { return rnn_common(c, 1); }
+static mx_status cv_gru(ox_ctx *c) { return rnn_common(c, 0); }
+
 static const struct {
     const char *op;
     ox_convert_fn fn;
@@ -966,7 +1083,7 @@ static const struct {
     {"Cast", cv_cast}, {"Clip", cv_clip}, {"Concat", cv_concat}, {"Conv", cv_conv},
     {"ConvTranspose", cv_conv_transpose}, {"Div", cv_div}, {"Dropout", cv_dropout}, {"Elu", cv_elu},
     {"Exp", cv_exp}, {"Expand", cv_expand}, {"Flatten", cv_flatten}, {"Gather", cv_gather}, {"Gemm", cv_gemm},
-    {"GlobalAveragePool", cv_gap}, {"GlobalMaxPool", cv_gmp}, {"Identity", cv_identity},
+    {"GlobalAveragePool", cv_gap}, {"GlobalMaxPool", cv_gmp}, {"GRU", cv_gru}, {"Identity", cv_identity}, {"LSTM", cv_lstm},
     {"LeakyRelu", cv_leaky}, {"Log", cv_log}, {"LogSoftmax", cv_log_softmax}, {"MatMul", cv_matmul},
     {"MaxPool", cv_maxpool}, {"Mul", cv_mul}, {"Neg", cv_neg}, {"PRelu", cv_prelu}, {"Pad", cv_pad},
     {"ReduceMax", cv_reduce_max}, {"ReduceMean", cv_reduce_mean}, {"ReduceMin", cv_reduce_min},

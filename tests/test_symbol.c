@@ -103,6 +103,36 @@ static void test_symbol_shape_mismatch_names_node_and_argument(void)
     mx_sym_free(net);
 }
 
+/* A variable's "__shape__" attribute (MXNet's Variable(shape=...), and
+ * what the ONNX importer sets on its parameters) is where inference starts
+ * when no shape is given: a bias read only by a broadcast has no other
+ * way to a shape. A given shape wins; one with a 0 (unknown) dimension is
+ * not a shape. */
+static void test_symbol_variable_shape_attribute_seeds_inference(void)
+{
+    mx_sym *x = mx_var("data"), *b = mx_var("bias");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    mx_sym *y = mx_op("broadcast_add", "name=add", x, b);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    const char *names[] = {"data", "bias"};
+    mx_shape shapes[] = {mx_shape_make(3, 8, 2, 65), mx_shape_make(3, 1, 2, 65)}, args[2], outs[1];
+    CU_ASSERT_EQUAL(mx_infer_shape(y, 1, names, shapes, args, outs, NULL), MX_EINVAL);
+    ASSERT_ERROR_HAS("'bias'");
+    CU_ASSERT_EQUAL_FATAL(mx_sym_set_attr(b, "__shape__", "(1, 1, 65)"), MX_OK);
+    CU_ASSERT_EQUAL_FATAL(mx_infer_shape(y, 1, names, shapes, args, outs, NULL), MX_OK);
+    CU_ASSERT_EQUAL(args[1].ndim, 3);
+    CU_ASSERT_EQUAL(args[1].dims[2], 65);
+    CU_ASSERT_EQUAL(outs[0].dims[0], 8);
+    CU_ASSERT_EQUAL(outs[0].dims[1], 2);
+    CU_ASSERT_EQUAL(mx_infer_shape(y, 2, names, shapes, args, outs, NULL), MX_OK); /* given: (1,2,65) */
+    CU_ASSERT_EQUAL(args[1].dims[1], 2);
+    CU_ASSERT_EQUAL(mx_sym_set_attr(b, "__shape__", "(0, 1, 65)"), MX_OK);
+    CU_ASSERT_EQUAL(mx_infer_shape(y, 1, names, shapes, args, outs, NULL), MX_EINVAL);
+    mx_sym_free(y);
+    mx_sym_free(b);
+    mx_sym_free(x);
+}
+
 /* An inferred shape no memory could hold (the opparams fuzzer's find: a
  * batch of 2^31-1 times 1.8e9 hidden units) is an error naming the op,
  * not a shape that later sizes an allocation. */
@@ -345,6 +375,7 @@ CU_ErrorCode mx_test_register_symbol(void)
     CU_add_test(s, "flatten=false keeps leading axes", test_symbol_flatten_false_keeps_leading_axes);
     CU_add_test(s, "shape mismatch names node and argument", test_symbol_shape_mismatch_names_node_and_argument);
     CU_add_test(s, "an inferred shape too large for memory is an error", test_symbol_inferred_shape_too_large_is_an_error);
+    CU_add_test(s, "a variable's __shape__ attribute seeds inference", test_symbol_variable_shape_attribute_seeds_inference);
     CU_add_test(s, "rejects unknown op, key and bad values", test_symbol_rejects_unknown_op_key_and_bad_values);
     CU_add_test(s, "named inputs bind by argument", test_symbol_named_inputs_bind_by_argument);
     CU_add_test(s, "group and compose", test_symbol_group_and_compose);

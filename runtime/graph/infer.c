@@ -124,6 +124,20 @@ mx_status mx_graph_infer(const mx_sym *sym, int n_known, const char *const *name
             return mx_set_error(MX_EINVAL, "infer_shape: the symbol has no argument named '%s'", names[k]);
         }
     }
+    /* A variable with a "__shape__" attribute (MXNet's Variable(shape=...))
+     * starts from it, as MXNet's InferShape does, unless given a shape; one
+     * with an unknown (0) dimension is only a hint MXNet fills in: skipped. */
+    for (int i = 0; i < gs->n; i++) {
+        mx_node *nd = gs->order[i];
+        if (nd->op || gs->out[i][0].ndim) continue;
+        for (int a = 0; a < nd->nattr; a++) {
+            mx_shape s;
+            if (strcmp(nd->attr_keys[a], "__shape__") || mx_shape_parse(nd->attr_vals[a], &s) != 0) continue;
+            int known = 1;
+            for (int d = 0; d < s.ndim; d++) known &= s.dims[d] > 0;
+            if (known) gs->out[i][0] = s;
+        }
+    }
     int most = 1;
     for (int i = 0; i < gs->n; i++)
         if (gs->order[i]->ninputs > most) most = gs->order[i]->ninputs;

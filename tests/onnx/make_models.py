@@ -86,6 +86,21 @@ class OpZoo(nn.Module):
         return torch.clamp(self.drop(z @ self.w) * 4, -1.0, 1.5)
 
 
+class CharRNN(nn.Module):
+    """The char-LSTM of the tutorials, PyTorch's way: Embedding(65, 32), a
+    2-layer nn.LSTM (or nn.GRU) of 64, one or two directions, Linear to 65;
+    input (seq, batch) of character ids, output (seq, batch, 65) logits."""
+    def __init__(self, cell, bidirectional=False):
+        super().__init__()
+        self.emb = nn.Embedding(65, 32)
+        self.rnn = cell(32, 64, num_layers=2, bidirectional=bidirectional)
+        self.fc = nn.Linear(128 if bidirectional else 64, 65)
+
+    def forward(self, x):
+        y, _ = self.rnn(self.emb(x))
+        return self.fc(y)
+
+
 def randomise_bn(model, gen):
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -104,12 +119,17 @@ MODELS = {
     'mobilenet_v2': (lambda: torchvision.models.mobilenet_v2(), (2, 3, 224, 224)),
     'squeezenet1_1': (lambda: torchvision.models.squeezenet1_1(), (2, 3, 224, 224)),
     'opzoo': (OpZoo, (2, 3, 16, 16)),
+    'char_lstm': (lambda: CharRNN(nn.LSTM), (8, 2)),
+    'char_gru': (lambda: CharRNN(nn.GRU), (8, 2)),
+    'char_bilstm': (lambda: CharRNN(nn.LSTM, True), (8, 2)),
+    'char_bigru': (lambda: CharRNN(nn.GRU, True), (8, 2)),
 }
 # NAME@OPSET; "+raw" exports without PyTorch's constant folding. LeNet's batch axis is dynamic: its Reshape takes a Shape -> Gather ->
 # Unsqueeze -> Concat sub-graph that the importer folds for --shape.
 DEFAULT = ['mlp@9', 'mlp@13', 'mlp@17', 'lenet@9', 'lenet@13', 'lenet@17',
            'resnet18@13', 'resnet18@9+raw', 'mobilenet_v2@9', 'mobilenet_v2@13',
-           'squeezenet1_1@13', 'squeezenet1_1@17', 'opzoo@9', 'opzoo@11', 'opzoo@13', 'opzoo@17']
+           'squeezenet1_1@13', 'squeezenet1_1@17', 'opzoo@9', 'opzoo@11', 'opzoo@13', 'opzoo@17',
+           'char_lstm@9', 'char_lstm@13', 'char_lstm@17', 'char_gru@13', 'char_bilstm@13', 'char_bigru@11']
 
 
 def read_idx_images(path):
@@ -127,7 +147,7 @@ def export(outdir, name, opset, raw, mnist=None):
     with torch.no_grad():
         randomise_bn(model, gen)
     model.eval()
-    x = torch.rand(shape, generator=gen)
+    x = torch.randint(0, 65, shape, generator=gen) if name.startswith('char_') else torch.rand(shape, generator=gen)
     with torch.no_grad():
         y = model(x)
     base = os.path.join(outdir, '%s-op%d%s' % (name, opset, '-raw' if raw else ''))
