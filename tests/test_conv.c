@@ -301,6 +301,22 @@ static void test_conv_reference_fixed(void)
     check_case(&depth, mixed);
     check_case(&single, all);
     check_case(&padded, all);
+    /* forward's own paths (kernels/cpu/conv.c): depthwise layers computed
+     * directly (MobileNet's; stride 2 and dilation too), a col matrix built
+     * in bands of output rows (16·9 taps × 48·48 pixels), and a layer with
+     * few pixels taking several samples to one GEMM */
+    conv_case dw1 = {3, 6, 9, 9, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0};
+    conv_case dw2 = {18, 4, 11, 10, 4, 4, 3, 3, 2, 2, 1, 1, 2, 2, 0, 1};
+    conv_case band = {2, 16, 48, 48, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0};
+    conv_case multi = {5, 8, 4, 4, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0};
+    /* a tap whose valid pixels are 8 of a 9-wide row (pad 1): im2col's
+     * one-vector copy once took it for a whole row of 8 */
+    conv_case nine = {2, 3, 9, 9, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0};
+    check_case(&nine, all);
+    check_case(&dw1, all);
+    check_case(&dw2, mixed);
+    check_case(&band, all);
+    check_case(&multi, no_dx);
 }
 
 /* ---- shape inference ---- */
@@ -399,7 +415,7 @@ CU_ErrorCode mx_test_register_conv(void)
     CU_add_test(s, "gradcheck: 1x1 kernels and 1-D", test_conv_gradcheck_pointwise_and_1d);
     CU_add_test(s, "gradcheck: a small network of two convolutions", test_conv_gradcheck_network);
     CU_add_test(s, "24 random shapes vs a naive reference, 1 and 2 threads bit-identical", test_conv_reference_random);
-    CU_add_test(s, "LeNet layers, pointwise, depthwise, batch 1, every req", test_conv_reference_fixed);
+    CU_add_test(s, "LeNet layers, pointwise, depthwise, banded, several samples a GEMM, every req", test_conv_reference_fixed);
     CU_add_test(s, "infer_shape rejects bad parameters naming them", test_conv_infer_errors);
     CU_add_test(s, "infer_shape: LeNet, strides, groups, 1-D", test_conv_infer_shapes);
     return CU_get_error();

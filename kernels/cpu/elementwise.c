@@ -170,8 +170,21 @@ typedef struct un_job {
 
 MX_SIMD_CLONES static void unary_range(void *p, size_t lo, size_t hi)
 {
-    un_job *j = p;
-    for (size_t i = lo; i < hi; i++) j->out[i] = mx_unop_apply(j->op, j->x[i], j->lo, j->hi);
+    /* the job's fields in locals: read through j, every store to out could
+     * change them, and the loop was reloaded element by element, unvectorised
+     * (clip, MobileNet's ReLU6, ran at 1 GB/s) */
+    const un_job *j = p;
+    const float *x = j->x, a = j->lo, b = j->hi;
+    float *out = j->out;
+    const mx_unop op = j->op;
+    if (op == MX_UN_CLIP) {
+        for (size_t i = lo; i < hi; i++) {
+            float v = x[i];
+            out[i] = v > b ? b : v < a ? a : v;
+        }
+        return;
+    }
+    for (size_t i = lo; i < hi; i++) out[i] = mx_unop_apply(op, x[i], a, b);
 }
 
 void mx_cpu_unary(mx_engine *eng, mx_unop op, const float *x, float *y, size_t n, float lo, float hi)
