@@ -91,6 +91,8 @@ def main():
     save(out, 'gru_bi', [N('GRU', ['x', 'gw', 'gr', 'gb', '', 'h0'], ['y'], hidden_size=2, direction='bidirectional',
                            linear_before_reset=1)],
          [w('gw', 2, 6, 3), w('gr', 2, 6, 2), w('gb', 2, 12), w('h0', 2, 1, 2)], shape=(2, 1, 3))
+    save(out, 'rnn_relu', [N('RNN', ['x', 'rw', 'rr', 'rb'], ['y', 'yh'], hidden_size=2, activations=['Relu'])],
+         [w('rw', 1, 2, 3), w('rr', 1, 2, 2), w('rb', 1, 4)], shape=(2, 1, 3), outputs=('y', 'yh'))
     save(out, 'constant', [N('Constant', [], ['k'], value=nh.from_array(np.ones((1, 2, 1, 1), np.float32))),
                            N('Add', ['x', 'k'], ['y'])])
 

@@ -20,6 +20,7 @@
 #include "mx/symbol_json.h"
 #include "mx/version.h"
 #include "onnx/onnx.pb-c.h"
+#include "runtime/graph/graph.h"
 
 #define EX_MAX_NODES (1 << 20)
 
@@ -136,6 +137,9 @@ static int attr_tuple(const ex_node *nd, const char *key, int64_t *out, int cap)
     }
     return n;
 }
+
+/* Index in p of the parameter called name ("arg:"/"aux:" dropped), or -1. */
+static int param_index(const mx_nd_list *p, const char *name);
 
 /* ---- shapes ---- */
 
@@ -402,9 +406,7 @@ static mx_status ex_fully_connected(ex *e, const ex_node *nd)
     if (n > 2 && !flatten) {
         /* over the last axis: MatMul with W^T, then the bias */
         const mx_shape *ws = shape_of(e, in_name(e, nd, 1));
-        int wi = -1;
-        for (int i = 0; i < e->params->n; i++)
-            if (!strcmp(e->params->names[i] + 4, in_name(e, nd, 1))) wi = i;
+        int wi = param_index(e->params, in_name(e, nd, 1));
         if (!ws || wi < 0) return ex_fail(e, MX_ENOTSUP, "flatten=False needs the weight as a parameter");
         int64_t r = ws->dims[0], k = ws->dims[1], dims[2] = {k, r};
         float *wt = malloc(sizeof(float) * (size_t)(r * k));
@@ -663,9 +665,7 @@ static mx_status ex_leaky(ex *e, const ex_node *nd)
     /* MXNet's gamma runs over axis 1; ONNX's slope broadcasts from the right: shape (C,1,...) */
     int n = in_ndim(e, nd, 0);
     const mx_shape *gs = shape_of(e, in_name(e, nd, 1));
-    int gi = -1;
-    for (int i = 0; i < e->params->n; i++)
-        if (!strcmp(e->params->names[i] + 4, in_name(e, nd, 1))) gi = i;
+    int gi = param_index(e->params, in_name(e, nd, 1));
     if (!gs || gi < 0) return ex_fail(e, MX_ENOTSUP, "prelu's gamma must be a parameter");
     int64_t dims[MX_MAX_NDIM] = {gs->dims[0]};
     for (int d = 1; d < n - 1; d++) dims[d] = 1;
@@ -884,6 +884,175 @@ static mx_status ex_expand(ex *e, const ex_node *nd)
     return done(e, &o);
 }
 
+/* An int64 initializer named after the current node plus suffix. */
+static const char *ints_init(ex *e, const char *suffix, const int64_t *v, int n)
+{
+    char *name = tmp_name(e, suffix);
+    return name && add_ints_init(e, name, v, n) == MX_OK ? name : NULL;
+}
+
+/* Rows [lo, hi) of axis 0 of tensor t (opset 10+: Slice's inputs). */
+static const char *slice_rows(ex *e, const char *t, int64_t lo, int64_t hi, const char *suffix)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s_slice", suffix);
+    ex_onode o = onode(e, "Slice", tmp_name(e, buf));
+    in_(&o, t);
+    int64_t zero = 0;
+    if (e->opset >= 10) {
+        snprintf(buf, sizeof buf, "%s_lo", suffix);
+        const char *a = ints_init(e, buf, &lo, 1);
+        snprintf(buf, sizeof buf, "%s_hi", suffix);
+        const char *b = ints_init(e, buf, &hi, 1);
+        snprintf(buf, sizeof buf, "%s_axes", suffix);
+        const char *c = ints_init(e, buf, &zero, 1);
+        if (!a || !b || !c) return NULL;
+        in_(&o, a);
+        in_(&o, b);
+        in_(&o, c);
+    } else {
+        a_ints(&o, "starts", &lo, 1);
+        a_ints(&o, "ends", &hi, 1);
+        a_ints(&o, "axes", &zero, 1);
+    }
+    char *out = tmp_name(e, suffix);
+    out_(&o, out ? out : "");
+    return done(e, &o) == MX_OK && out ? out : NULL;
+}
+
+/* MXNet's fused RNN op, layer by layer as ONNX LSTM / GRU / RNN nodes:
+ * the packed parameters (every W_i2h, W_h2h, then every b_i2h, b_h2h;
+ * gates in cuDNN's order) cut into each layer's W, R, B in ONNX's gate
+ * order, the states sliced per layer, each layer's Y (T, D, N, H) turned
+ * back into (T, N, D·H) for the next; the last states concatenated. */
+static mx_status ex_rnn(ex *e, const ex_node *nd)
+{
+    const char *mode = attr(nd, "mode", "");
+    int lstm = !strcmp(mode, "lstm"), gru = !strcmp(mode, "gru");
+    int plain = !strcmp(mode, "rnn_tanh") || !strcmp(mode, "rnn_relu");
+    if (!lstm && !gru && !plain) return ex_fail(e, MX_ENOTSUP, "RNN mode '%s'", mode);
+    if (attr_num(nd, "projection_size", 0) > 0) return ex_fail(e, MX_ENOTSUP, "projection_size");
+    int G = lstm ? 4 : gru ? 3 : 1;
+    int64_t H = (int64_t)attr_num(nd, "state_size", 0), L = (int64_t)attr_num(nd, "num_layers", 1);
+    int D = attr_bool(nd, "bidirectional", 0) ? 2 : 1;
+    const mx_shape *xs = shape_of(e, in_name(e, nd, 0));
+    int pi = param_index(e->params, in_name(e, nd, 1));
+    if (!xs || xs->ndim != 3 || H < 1 || L < 1) return ex_fail(e, MX_EINVAL, "bad RNN shapes");
+    if (pi < 0) return ex_fail(e, MX_ENOTSUP, "the RNN's parameters must be a parameter of the checkpoint");
+    const float *P = mx_nd_data(e->params->arrays[pi]);
+    size_t GH = (size_t)(G * H), I0 = (size_t)xs->dims[2], need = 0;
+    for (int64_t l = 0; l < L; l++) need += (size_t)D * GH * ((l ? (size_t)D * H : I0) + (size_t)H + 2);
+    if (mx_nd_size(e->params->arrays[pi]) != need)
+        return ex_fail(e, MX_EINVAL, "parameters hold %zu values, the RNN needs %zu", mx_nd_size(e->params->arrays[pi]), need);
+    static const int lstm_from[4] = {0, 3, 1, 2}; /* ONNX i, o, f, c <- mxrt i, f, g, o */
+    static const int gru_from[3] = {1, 0, 2};     /* ONNX z, r, h <- mxrt r, z, n */
+    static const int one[1] = {0};
+    const int *from = lstm ? lstm_from : gru ? gru_from : one;
+    const char *x = in_name(e, nd, 0);
+    size_t woff = 0, boff = 0;
+    for (int64_t l = 0; l < L; l++) boff += (size_t)D * GH * ((l ? (size_t)D * H : I0) + (size_t)H);
+    char **hy = ex_alloc(e, sizeof(char *) * (size_t)L), **cy = ex_alloc(e, sizeof(char *) * (size_t)L);
+    if (!hy || !cy) return ex_fail(e, MX_ENOMEM, "no memory");
+    for (int64_t l = 0; l < L; l++) {
+        size_t I = l ? (size_t)D * H : I0;
+        size_t nw = (size_t)D * GH * I, nr = (size_t)D * GH * (size_t)H, nb = (size_t)D * 2 * GH;
+        float *W = malloc(nw * sizeof *W), *R = malloc(nr * sizeof *R), *B = malloc(nb * sizeof *B);
+        if (!W || !R || !B) return free(W), free(R), free(B), ex_fail(e, MX_ENOMEM, "no memory");
+        for (int d = 0; d < D; d++) {
+            const float *wi = P + woff, *wh = wi + GH * I;
+            woff += GH * (I + (size_t)H);
+            const float *bi = P + boff, *bh = bi + GH;
+            boff += 2 * GH;
+            for (int j = 0; j < G; j++) {
+                size_t src = (size_t)from[j] * (size_t)H, dst = (size_t)j * (size_t)H;
+                memcpy(W + (size_t)d * GH * I + dst * I, wi + src * I, sizeof(float) * (size_t)H * I);
+                memcpy(R + (size_t)d * GH * (size_t)H + dst * (size_t)H, wh + src * (size_t)H, sizeof(float) * (size_t)(H * H));
+                memcpy(B + (size_t)d * 2 * GH + dst, bi + src, sizeof(float) * (size_t)H);
+                memcpy(B + (size_t)d * 2 * GH + GH + dst, bh + src, sizeof(float) * (size_t)H);
+            }
+        }
+        char sfx[64];
+        int64_t wd[3] = {D, (int64_t)GH, (int64_t)I}, rd[3] = {D, (int64_t)GH, H}, bd[2] = {D, 2 * (int64_t)GH};
+        snprintf(sfx, sizeof sfx, "_l%lld_W", (long long)l);
+        char *wn = tmp_name(e, sfx);
+        snprintf(sfx, sizeof sfx, "_l%lld_R", (long long)l);
+        char *rn = tmp_name(e, sfx);
+        snprintf(sfx, sizeof sfx, "_l%lld_B", (long long)l);
+        char *bn = tmp_name(e, sfx);
+        mx_status st = wn && rn && bn ? add_init(e, wn, wd, 3, W, NULL, nw) : MX_ENOMEM;
+        if (st == MX_OK) st = add_init(e, rn, rd, 3, R, NULL, nr);
+        if (st == MX_OK) st = add_init(e, bn, bd, 2, B, NULL, nb);
+        free(W), free(R), free(B);
+        if (st != MX_OK) return mx_last_status() ? mx_last_status() : ex_fail(e, MX_ENOMEM, "no memory");
+        snprintf(sfx, sizeof sfx, "_l%lld_h0", (long long)l);
+        const char *h0 = slice_rows(e, in_name(e, nd, 2), l * D, (l + 1) * D, sfx);
+        const char *c0 = NULL;
+        if (lstm) {
+            snprintf(sfx, sizeof sfx, "_l%lld_c0", (long long)l);
+            c0 = slice_rows(e, in_name(e, nd, 3), l * D, (l + 1) * D, sfx);
+        }
+        if (!h0 || (lstm && !c0)) return mx_last_status();
+        snprintf(sfx, sizeof sfx, "_l%lld", (long long)l);
+        ex_onode o = onode(e, lstm ? "LSTM" : gru ? "GRU" : "RNN", tmp_name(e, sfx));
+        in_(&o, x);
+        in_(&o, wn);
+        in_(&o, rn);
+        in_(&o, bn);
+        in_(&o, "");
+        in_(&o, h0);
+        if (lstm) in_(&o, c0);
+        a_int(&o, "hidden_size", H);
+        if (D == 2) a_str(&o, "direction", "bidirectional");
+        if (gru) a_int(&o, "linear_before_reset", 1);
+        if (plain) {
+            const char *act = !strcmp(mode, "rnn_relu") ? "Relu" : "Tanh";
+            Onnx__AttributeProto *a = o.ok ? new_attr(e, "activations", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS) : NULL;
+            ProtobufCBinaryData *sv = a ? ex_alloc(e, sizeof *sv * (size_t)D) : NULL;
+            for (int d = 0; sv && d < D; d++) sv[d].data = (uint8_t *)ex_strdup(e, act), sv[d].len = strlen(act);
+            if (a && sv) a->strings = sv, a->n_strings = (size_t)D;
+            add_attr(&o, sv ? a : NULL);
+        }
+        snprintf(sfx, sizeof sfx, "_l%lld_Y", (long long)l);
+        char *y = tmp_name(e, sfx);
+        snprintf(sfx, sizeof sfx, "_l%lld_Yh", (long long)l);
+        hy[l] = tmp_name(e, sfx);
+        snprintf(sfx, sizeof sfx, "_l%lld_Yc", (long long)l);
+        cy[l] = lstm ? tmp_name(e, sfx) : NULL;
+        out_(&o, y ? y : "");
+        out_(&o, hy[l] ? hy[l] : "");
+        if (lstm) out_(&o, cy[l] ? cy[l] : "");
+        if (done(e, &o) != MX_OK || !y || !hy[l] || (lstm && !cy[l])) return mx_last_status();
+        /* Y (T, D, N, H) -> (T, N, D·H): the next layer's input, or the output */
+        snprintf(sfx, sizeof sfx, "_l%lld_Yt", (long long)l);
+        ex_onode t = onode(e, "Transpose", tmp_name(e, sfx));
+        char *yt = tmp_name(e, sfx);
+        int64_t perm[4] = {0, 2, 1, 3}, shape3[3] = {0, 0, -1};
+        in_(&t, y);
+        out_(&t, yt ? yt : "");
+        a_ints(&t, "perm", perm, 4);
+        if (done(e, &t) != MX_OK || !yt) return mx_last_status();
+        snprintf(sfx, sizeof sfx, "_l%lld_shape", (long long)l);
+        const char *sh = ints_init(e, sfx, shape3, 3);
+        snprintf(sfx, sizeof sfx, "_l%lld_out", (long long)l);
+        ex_onode r = onode(e, "Reshape", tmp_name(e, sfx));
+        char *yo = l == L - 1 ? nd->out[0] : tmp_name(e, sfx);
+        in_(&r, yt);
+        in_(&r, sh ? sh : "");
+        out_(&r, yo ? yo : "");
+        if (done(e, &r) != MX_OK || !sh || !yo) return mx_last_status();
+        x = yo;
+    }
+    /* the last states, all layers stacked as mxrt gives them */
+    for (int k = 1; k < nd->nout && k <= 1 + lstm; k++) {
+        ex_onode c = onode(e, "Concat", tmp_name(e, k == 1 ? "_hy" : "_cy"));
+        for (int64_t l = 0; l < L; l++) in_(&c, k == 1 ? hy[l] : cy[l]);
+        out_(&c, nd->out[k]);
+        a_int(&c, "axis", 0);
+        if (done(e, &c) != MX_OK) return mx_last_status();
+    }
+    return MX_OK;
+}
+
 static int is(const char *op, const char *const *names)
 {
     for (int i = 0; names[i]; i++)
@@ -947,6 +1116,7 @@ static mx_status export_node(ex *e, const ex_node *nd)
     if (!strcmp(op, "abs")) return simple(e, nd, "Abs");
     if (!strcmp(op, "negative")) return simple(e, nd, "Neg");
     if (!strcmp(op, "UpSampling")) return ex_upsampling(e, nd);
+    if (!strcmp(op, "RNN")) return ex_rnn(e, nd);
     if (!strcmp(op, "Pad") || !strcmp(op, "pad")) return ex_pad(e, nd);
     if (!strcmp(op, "slice_axis")) return ex_slice_axis(e, nd);
     if (!strcmp(op, "squeeze")) return ex_squeeze(e, nd);
@@ -972,8 +1142,9 @@ static int param_index(const mx_nd_list *p, const char *name)
 static const char *const loss_ops[] = {"SoftmaxOutput", "Softmax", "LinearRegressionOutput",
                                        "LogisticRegressionOutput", NULL};
 
-static mx_status read_graph(ex *e, const mx_json *root, const char *const *out_names, int nout_names)
+static mx_status read_graph(ex *e, const mx_json *root, mx_node *const *ops, int nops)
 {
+    int next_op = 0;
     const mx_json *nodes = mx_json_get(root, "nodes");
     if (!nodes || nodes->type != MX_JSON_ARRAY || nodes->n > EX_MAX_NODES) return ex_fail(e, MX_EFORMAT, "no nodes");
     e->n = nodes->n;
@@ -998,34 +1169,21 @@ static mx_status read_graph(ex *e, const mx_json *root, const char *const *out_n
             nd->in_node[k] = (int)ent->items[0].ival;
             nd->in_idx[k] = (int)ent->items[1].ival;
         }
-        /* output tensors: the internal output names mxrt lists, in node order */
-        char buf[600];
+        /* output tensors: the graph's own output names; JSON writes the op
+         * nodes in mx_graph_topo's order (aux variables put before their op) */
         if (!strcmp(nd->op, "null")) {
             nd->nout = 1;
+            nd->out = ex_alloc(e, sizeof(char *));
+            if (!nd->out || !(nd->out[0] = ex_strdup(e, nd->name))) return ex_fail(e, MX_ENOMEM, "no memory");
         } else {
-            nd->nout = 0;
-            snprintf(buf, sizeof buf, "%s_output", nd->name);
-            int single = 0;
-            for (int k = 0; k < nout_names; k++) single |= !strcmp(out_names[k], buf);
-            if (!single)
-                for (int k = 0; k < 4096; k++) {
-                    snprintf(buf, sizeof buf, "%s_output%d", nd->name, k);
-                    int found = 0;
-                    for (int m = 0; m < nout_names && !found; m++) found = !strcmp(out_names[m], buf);
-                    if (!found) break;
-                    nd->nout++;
-                }
-            if (single || !nd->nout) nd->nout = 1;
-            if (!strcmp(nd->op, "BatchNorm") || !strcmp(nd->op, "BatchNorm_v1")) nd->nout = 1;
-        }
-        nd->out = ex_alloc(e, sizeof(char *) * (size_t)nd->nout);
-        if (!nd->out) return ex_fail(e, MX_ENOMEM, "no memory");
-        for (int k = 0; k < nd->nout; k++) {
-            if (!strcmp(nd->op, "null")) snprintf(buf, sizeof buf, "%s", nd->name);
-            else if (nd->nout == 1 && strcmp(nd->op, "SliceChannel") && strcmp(nd->op, "split"))
-                snprintf(buf, sizeof buf, "%s_output", nd->name);
-            else snprintf(buf, sizeof buf, "%s_output%d", nd->name, k);
-            if (!(nd->out[k] = ex_strdup(e, buf))) return ex_fail(e, MX_ENOMEM, "no memory");
+            if (next_op >= nops || strcmp(ops[next_op]->name, nd->name))
+                return ex_fail(e, MX_EINTERNAL, "node '%s': the graph JSON and the graph disagree", nd->name);
+            const mx_node *gn = ops[next_op++];
+            nd->nout = gn->noutputs;
+            nd->out = ex_alloc(e, sizeof(char *) * (size_t)(nd->nout ? nd->nout : 1));
+            if (!nd->out) return ex_fail(e, MX_ENOMEM, "no memory");
+            for (int k = 0; k < nd->nout; k++)
+                if (!(nd->out[k] = ex_strdup(e, gn->out_names[k]))) return ex_fail(e, MX_ENOMEM, "no memory");
         }
         for (int k = 0; k < nd->nin; k++)
             if (nd->in_idx[k] < 0 || nd->in_idx[k] >= e->nodes[nd->in_node[k]].nout)
@@ -1150,7 +1308,13 @@ mx_status mx_onnx_export(const mx_sym *sym, const mx_nd_list *params, int n, con
     mx_json *root = json ? mx_json_parse(json, err, sizeof err) : NULL;
     mx_status st = root ? MX_OK : ex_fail(&e, MX_EINTERNAL, "symbol JSON: %s", err);
     if (st == MX_OK) st = infer_all(&e, sym, n, names, shapes);
-    if (st == MX_OK) st = read_graph(&e, root, (const char *const *)e.shape_names, e.nshapes);
+    int ntopo = 0, nops = 0;
+    mx_node **topo = st == MX_OK ? mx_graph_topo(sym, &ntopo) : NULL;
+    if (st == MX_OK && !topo) st = ex_fail(&e, MX_ENOMEM, "no memory");
+    for (int i = 0; topo && i < ntopo; i++)
+        if (topo[i]->op) topo[nops++] = topo[i];
+    if (st == MX_OK) st = read_graph(&e, root, topo, nops);
+    free(topo);
     /* initializers and inputs first, then the nodes in order */
     for (int i = 0; st == MX_OK && i < e.n; i++) {
         ex_node *v = &e.nodes[i];

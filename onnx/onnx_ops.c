@@ -958,21 +958,24 @@ static mx_status cv_slice(ox_ctx *c)
     return unary(c, "slice", p);
 }
 
-/* LSTM and GRU: one layer (one or two directions) as MXNet's fused RNN op.
+/* LSTM, GRU and RNN: one layer (one or two directions) as MXNet's fused RNN op.
  * ONNX keeps W (D, G·H, I), R (D, G·H, H), B (D, 2·G·H) with gates in
  * ONNX's order (LSTM i, o, f, c; GRU z, r, h); mxrt packs every weight
  * then every bias, direction by direction, in cuDNN's order (LSTM i, f,
  * g, o; GRU r, z, n): the blocks are reordered into one "parameters"
  * vector. mxrt's GRU is cuDNN's, the reset gate applied after the
  * recurrent product: ONNX's linear_before_reset=1, which PyTorch writes. */
-static mx_status rnn_common(ox_ctx *c, int lstm)
+/* kind: 'l' LSTM, 'g' GRU, 'r' RNN (tanh or relu). */
+static mx_status rnn_common(ox_ctx *c, char kind)
 {
+    int lstm = kind == 'l';
     ox_value *x = ox_input(c, 0, 1);
     const ox_tensor *w = ox_const_input(c, 1, "W"), *r = w ? ox_const_input(c, 2, "R") : NULL;
     if (!x || !w || !r) return mx_last_status();
     const ox_tensor *b = NULL;
     if (ox_ninputs(c) > 3 && *c->node->input[3] && !(b = ox_const_input(c, 3, "B"))) return mx_last_status();
-    int G = lstm ? 4 : 3;
+    int G = lstm ? 4 : kind == 'g' ? 3 : 1;
+    const char *mode = lstm ? "lstm" : kind == 'g' ? "gru" : "rnn_tanh";
     int64_t H = ox_attr_int(c->node, "hidden_size", 0);
     char db[32], ab[64];
     const char *dir = ox_attr_str(c->node, "direction", "forward", db, sizeof db);
@@ -981,15 +984,20 @@ static mx_status rnn_common(ox_ctx *c, int lstm)
     if (ox_attr_int(c->node, "layout", 0)) return ox_fail(c, MX_ENOTSUP, "layout 1 (batch first)");
     if (ox_attr(c->node, "clip")) return ox_fail(c, MX_ENOTSUP, "clip");
     if (lstm && ox_attr_int(c->node, "input_forget", 0)) return ox_fail(c, MX_ENOTSUP, "input_forget 1");
-    if (!lstm && !ox_attr_int(c->node, "linear_before_reset", 0))
+    if (kind == 'g' && !ox_attr_int(c->node, "linear_before_reset", 0))
         return ox_fail(c, MX_ENOTSUP, "linear_before_reset 0 (mxrt's GRU is cuDNN's: linear_before_reset 1)");
     const Onnx__AttributeProto *acts = ox_attr(c->node, "activations");
     for (size_t k = 0; acts && k < acts->n_strings; k++) {
         size_t len = acts->strings[k].len < sizeof ab - 1 ? acts->strings[k].len : sizeof ab - 1;
         memcpy(ab, acts->strings[k].data, len);
         ab[len] = 0;
-        if (strcmp(ab, k % (lstm ? 3 : 2) == 0 ? "Sigmoid" : "Tanh"))
+        if (kind == 'r') { /* one activation, the same in both directions */
+            if (!k && !strcmp(ab, "Relu")) mode = "rnn_relu";
+            if (strcmp(ab, !strcmp(mode, "rnn_relu") ? "Relu" : "Tanh"))
+                return ox_fail(c, MX_ENOTSUP, "activation '%s' (mxrt: Tanh or Relu, the same in both directions)", ab);
+        } else if (strcmp(ab, k % (lstm ? 3 : 2) == 0 ? "Sigmoid" : "Tanh")) {
             return ox_fail(c, MX_ENOTSUP, "activation '%s' (mxrt: the defaults)", ab);
+        }
     }
     if (lstm && ox_ninputs(c) > 7 && *c->node->input[7]) return ox_fail(c, MX_ENOTSUP, "peephole weights (P)");
     if (x->shape.ndim != 3) return ox_fail(c, MX_EINVAL, "X has rank %d, expected 3 (seq, batch, input)", x->shape.ndim);
@@ -1007,7 +1015,8 @@ static mx_status rnn_common(ox_ctx *c, int lstm)
     }
     static const int lstm_order[4] = {0, 2, 3, 1}; /* mxrt block k <- ONNX block: i<-i, f<-f, g<-c, o<-o */
     static const int gru_order[3] = {1, 0, 2};     /* r<-r, z<-z, n<-h */
-    const int *order = lstm ? lstm_order : gru_order;
+    static const int rnn_order[1] = {0};
+    const int *order = lstm ? lstm_order : kind == 'g' ? gru_order : rnn_order;
     size_t GH = (size_t)(G * H), nw = (size_t)D * GH * (size_t)(I + H), total = nw + (size_t)D * 2 * GH;
     ox_tensor packed;
     if (ox_tensor_alloc(&packed, OX_F32, (mx_shape){1, {(int64_t)total}}) != MX_OK) return mx_last_status();
@@ -1043,7 +1052,7 @@ static mx_status rnn_common(ox_ctx *c, int lstm)
         if (!st[k]) return mx_sym_free(params), mx_sym_free(st[0]), mx_last_status();
     }
     char prm[160];
-    snprintf(prm, sizeof prm, "mode=%s state_size=%lld num_layers=1 bidirectional=%d state_outputs=1", lstm ? "lstm" : "gru",
+    snprintf(prm, sizeof prm, "mode=%s state_size=%lld num_layers=1 bidirectional=%d state_outputs=1", mode,
              (long long)H, D == 2);
     mx_sym *in[4] = {ox_sym(c, x), params, st[0], st[1]};
     static const char *const names[] = {"data", "parameters", "state", "state_cell"};
@@ -1072,8 +1081,9 @@ static mx_status rnn_common(ox_ctx *c, int lstm)
     return status;
 }
 
-static mx_status cv_lstm(ox_ctx *c) { return rnn_common(c, 1); }
-static mx_status cv_gru(ox_ctx *c) { return rnn_common(c, 0); }
+static mx_status cv_lstm(ox_ctx *c) { return rnn_common(c, 'l'); }
+static mx_status cv_gru(ox_ctx *c) { return rnn_common(c, 'g'); }
+static mx_status cv_rnn(ox_ctx *c) { return rnn_common(c, 'r'); }
 
 static const struct {
     const char *op;
@@ -1087,7 +1097,7 @@ static const struct {
     {"LeakyRelu", cv_leaky}, {"Log", cv_log}, {"LogSoftmax", cv_log_softmax}, {"MatMul", cv_matmul},
     {"MaxPool", cv_maxpool}, {"Mul", cv_mul}, {"Neg", cv_neg}, {"PRelu", cv_prelu}, {"Pad", cv_pad},
     {"ReduceMax", cv_reduce_max}, {"ReduceMean", cv_reduce_mean}, {"ReduceMin", cv_reduce_min},
-    {"ReduceSum", cv_reduce_sum}, {"Relu", cv_relu}, {"Reshape", cv_reshape}, {"Resize", cv_resize},
+    {"ReduceSum", cv_reduce_sum}, {"RNN", cv_rnn}, {"Relu", cv_relu}, {"Reshape", cv_reshape}, {"Resize", cv_resize},
     {"Sigmoid", cv_sigmoid}, {"Slice", cv_slice}, {"Softmax", cv_softmax}, {"Softplus", cv_softplus}, {"Split", cv_split},
     {"Sqrt", cv_sqrt}, {"Squeeze", cv_squeeze}, {"Sub", cv_sub}, {"Sum", cv_sum}, {"Tanh", cv_tanh},
     {"Transpose", cv_transpose}, {"Unsqueeze", cv_unsqueeze}, {"Upsample", cv_resize},

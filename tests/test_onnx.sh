@@ -11,8 +11,9 @@
 #   * mxrt's own MLP, LeNet and char-LSTM (trained briefly here) are
 #     exported at opsets 9, 13 and 17, pass onnx.checker.check_model
 #     (full_check=True) and import back to the same outputs
-#     (build/*/ckpt_compare); so do the imported PyTorch models, exported
-#     again;
+#     (build/*/ckpt_compare); so do fused RNN ops of several layers
+#     (tests/onnx/make_rnn_ckpt.py) and the imported PyTorch models,
+#     exported again;
 #   * bad and unsupported files (tests/onnx/make_bad.py, truncated and
 #     random bytes) and bad usage are refused naming the file, the node,
 #     the op and the opset, with exit 1 (bad), 3 (unsupported) or 2
@@ -124,12 +125,26 @@ lstm_args=()
 for t in 1 2 3 4; do lstm_args+=(--shape "ptb_data_$t=2" --int "ptb_data_$t=$vocab"); done
 for l in 1 2; do lstm_args+=(--shape "ptb_l${l}_init_h=2,256" --shape "ptb_l${l}_init_c=2,256"); done
 roundtrip "char_lstm's 2-layer LSTM (4 steps)" "$tmp/app-lstm" "${lstm_args[@]}"
-for name in resnet18-op13 mobilenet_v2-op13 squeezenet1_1-op13 opzoo-op11; do
+# one RNN op of several layers (Gluon's export; the importer writes one a layer)
+for cfg in "lstm 2 1" "gru 3 0" "rnn_tanh 2 1" "rnn_relu 1 0"; do
+    set -- $cfg
+    p=$tmp/rnn-$1
+    if ! out=$("$py" "$repo/tests/onnx/make_rnn_ckpt.py" "$p" "$1" "$2" "$3" 2>&1) ||
+        ! out=$("$conv" export "$p" 0 "$p.onnx" --shape data=5,3,4 2>&1) ||
+        ! out=$("$py" "$repo/tests/onnx/check.py" "$p.onnx" 2>&1) ||
+        ! out=$("$conv" import "$p.onnx" "$p-back" 2>&1) ||
+        ! out=$("$build/ckpt_compare" "$p" 0 "$p-back" 0 --shape data=5,3,4 2>&1)
+    then bad "RNN op ($cfg): exported, checked and imported back" "$out"
+    else ok "RNN op, mode $1, $2 layer(s), bidirectional $3: exported, checked, imported back: $out"; fi
+done
+for name in resnet18-op13 mobilenet_v2-op13 squeezenet1_1-op13 opzoo-op11 char_bilstm-op13; do
     shape=$(cat "$tmp/m/$name.shape")
+    ints=()
+    [[ $name == char_* ]] && ints=(--int data=65) # character ids
     if ! out=$("$conv" export "$tmp/$name" 0 "$tmp/re.onnx" --shape "$shape" --opset "${name##*-op}" 2>&1) ||
         ! out=$("$py" "$repo/tests/onnx/check.py" "$tmp/re.onnx" 2>&1) ||
         ! out=$("$conv" import "$tmp/re.onnx" "$tmp/re-back" 2>&1) ||
-        ! out=$("$build/ckpt_compare" "$tmp/$name" 0 "$tmp/re-back" 0 --shape "$shape" 2>&1)
+        ! out=$("$build/ckpt_compare" "$tmp/$name" 0 "$tmp/re-back" 0 --shape "$shape" "${ints[@]}" 2>&1)
     then bad "$name: imported, exported again and imported back" "$out"
     else ok "$name: imported, exported again, checked and imported back: $out"; fi
 done

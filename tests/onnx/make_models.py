@@ -88,7 +88,7 @@ class OpZoo(nn.Module):
 
 class CharRNN(nn.Module):
     """The char-LSTM of the tutorials, PyTorch's way: Embedding(65, 32), a
-    2-layer nn.LSTM (or nn.GRU) of 64, one or two directions, Linear to 65;
+    2-layer nn.LSTM (or nn.GRU, nn.RNN) of 64, one or two directions, Linear to 65;
     input (seq, batch) of character ids, output (seq, batch, 65) logits."""
     def __init__(self, cell, bidirectional=False):
         super().__init__()
@@ -123,13 +123,16 @@ MODELS = {
     'char_gru': (lambda: CharRNN(nn.GRU), (8, 2)),
     'char_bilstm': (lambda: CharRNN(nn.LSTM, True), (8, 2)),
     'char_bigru': (lambda: CharRNN(nn.GRU, True), (8, 2)),
+    'char_rnn_relu': (lambda: CharRNN(lambda *a, **k: nn.RNN(*a, nonlinearity='relu', **k), True), (8, 2)),
+    'char_rnn_tanh': (lambda: CharRNN(nn.RNN), (8, 2)),
 }
 # NAME@OPSET; "+raw" exports without PyTorch's constant folding. LeNet's batch axis is dynamic: its Reshape takes a Shape -> Gather ->
 # Unsqueeze -> Concat sub-graph that the importer folds for --shape.
 DEFAULT = ['mlp@9', 'mlp@13', 'mlp@17', 'lenet@9', 'lenet@13', 'lenet@17',
            'resnet18@13', 'resnet18@9+raw', 'mobilenet_v2@9', 'mobilenet_v2@13',
            'squeezenet1_1@13', 'squeezenet1_1@17', 'opzoo@9', 'opzoo@11', 'opzoo@13', 'opzoo@17',
-           'char_lstm@9', 'char_lstm@13', 'char_lstm@17', 'char_gru@13', 'char_bilstm@13', 'char_bigru@11']
+           'char_lstm@9', 'char_lstm@13', 'char_lstm@17', 'char_gru@13', 'char_bilstm@13', 'char_bigru@11',
+           'char_rnn_tanh@13', 'char_rnn_relu@17']
 
 
 def read_idx_images(path):
