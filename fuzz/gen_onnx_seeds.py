@@ -93,6 +93,11 @@ def main():
          [w('gw', 2, 6, 3), w('gr', 2, 6, 2), w('gb', 2, 12), w('h0', 2, 1, 2)], shape=(2, 1, 3))
     save(out, 'rnn_relu', [N('RNN', ['x', 'rw', 'rr', 'rb'], ['y', 'yh'], hidden_size=2, activations=['Relu'])],
          [w('rw', 1, 2, 3), w('rr', 1, 2, 2), w('rb', 1, 4)], shape=(2, 1, 3), outputs=('y', 'yh'))
+    # findings, kept as seeds: a node with no outputs (set_base read output[0])
+    save(out, 'regress-1-node-without-outputs', [N('Relu', ['x'], [], name='r0'), N('Relu', ['x'], ['y'])])
+    # an empty string attribute (protobuf-c gives it no data pointer)
+    save(out, 'regress-2-empty-string-attribute', [N('Pad', ['x', 'pads'], ['y'], mode='')],
+         [ints('pads', [0, 0, 1, 1, 0, 0, 1, 1])])
     save(out, 'constant', [N('Constant', [], ['k'], value=nh.from_array(np.ones((1, 2, 1, 1), np.float32))),
                            N('Add', ['x', 'k'], ['y'])])
 

@@ -309,7 +309,7 @@ static void set_base(ox_ctx *c, const Onnx__GraphProto *g, const Onnx__NodeProto
     else snprintf(c->base, sizeof c->base, "node%d", index);
     /* a graph output mxrt exported ("fc3_output") names its node "fc3", so it is fc3_output again */
     size_t len = strlen(c->base);
-    if (b && b == n->output[0] && len > 7 && !strcmp(c->base + len - 7, "_output")) c->base[len - 7] = '\0';
+    if (b && n->n_output && b == n->output[0] && len > 7 && !strcmp(c->base + len - 7, "_output")) c->base[len - 7] = '\0';
     for (char *p = c->base; *p; p++)
         if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '=') *p = '_';
 }

@@ -989,7 +989,7 @@ static mx_status rnn_common(ox_ctx *c, char kind)
     const Onnx__AttributeProto *acts = ox_attr(c->node, "activations");
     for (size_t k = 0; acts && k < acts->n_strings; k++) {
         size_t len = acts->strings[k].len < sizeof ab - 1 ? acts->strings[k].len : sizeof ab - 1;
-        memcpy(ab, acts->strings[k].data, len);
+        if (len) memcpy(ab, acts->strings[k].data, len);
         ab[len] = 0;
         if (kind == 'r') { /* one activation, the same in both directions */
             if (!k && !strcmp(ab, "Relu")) mode = "rnn_relu";

@@ -305,7 +305,7 @@ const char *ox_attr_str(const Onnx__NodeProto *n, const char *name, const char *
     const Onnx__AttributeProto *a = ox_attr(n, name);
     if (!a || !a->has_s) return def;
     size_t len = a->s.len < cap - 1 ? a->s.len : cap - 1;
-    memcpy(buf, a->s.data, len);
+    if (len) memcpy(buf, a->s.data, len); /* an empty string has no data */
     buf[len] = 0;
     return buf;
 }

@@ -96,6 +96,43 @@ static void test_executor_plan_reuses_memory_and_runs_in_place(void)
     mx_sym_free(net);
 }
 
+/* clip (and the unary math ops) read x in backward: bound for training
+ * their output has its own buffer; bound for inference it takes x's
+ * (MobileNet's ReLU6 after each convolution), and the result is the same. */
+static void test_executor_clip_in_place_only_for_inference(void)
+{
+    mx_sym *x = mx_var("data");
+    mx_sym *fc = mx_op("FullyConnected", "name=fc num_hidden=16", x);
+    mx_sym *r6 = mx_op("clip", "name=relu6 a_min=0 a_max=6", fc);
+    mx_sym *c = mx_op("FullyConnected", "name=fc2 num_hidden=16", r6); /* clip's output internal, not a head */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    const char *names[] = {"data"};
+    mx_shape shapes[] = {mx_shape_make(2, 4, 8)};
+    mx_grad_req none[5] = {0}, train[5] = {MX_GRAD_NULL, MX_GRAD_WRITE, MX_GRAD_WRITE, MX_GRAD_WRITE, MX_GRAD_WRITE};
+    float out[2][64];
+    for (int pass = 0; pass < 2; pass++) {
+        mx_exec *e = mx_simple_bind(c, mx_cpu(), 1, names, shapes, pass ? train : none);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+        int shared = -1;
+        for (int i = 0; i < e->nsteps; i++)
+            if (!strcmp(e->steps[i].op->name, "clip")) shared = e->steps[i].in[0].data == e->steps[i].out[0].data;
+        CU_ASSERT_EQUAL(shared, pass ? 0 : 1);
+        for (int a = 0; a < mx_exec_num_args(e); a++) {
+            mx_nd *nd = mx_exec_arg(e, a);
+            float *d = mx_nd_data(nd);
+            for (size_t k = 0; k < mx_nd_size(nd); k++) d[k] = (float)((int)(k * 7 + (size_t)a * 3) % 11) - 4.0f;
+        }
+        CU_ASSERT_EQUAL_FATAL(mx_exec_forward(e, 0), MX_OK);
+        CU_ASSERT_EQUAL_FATAL(mx_nd_copy_to(mx_exec_output(e, 0), out[pass], 64), MX_OK);
+        mx_exec_free(e);
+    }
+    CU_ASSERT_EQUAL(memcmp(out[0], out[1], sizeof out[0]), 0);
+    mx_sym_free(c);
+    mx_sym_free(r6);
+    mx_sym_free(fc);
+    mx_sym_free(x);
+}
+
 static void run_once(mx_exec *e)
 {
     mx_exec_forward(e, 1);
@@ -300,6 +337,7 @@ CU_ErrorCode mx_test_register_executor(void)
     CU_add_test(s, "bind computes FullyConnected on caller arrays", test_executor_bind_computes_fully_connected);
     CU_add_test(s, "bind rejects missing and misshapen arrays", test_executor_bind_rejects_missing_and_misshapen_arrays);
     CU_add_test(s, "plan reuses memory and runs in place", test_executor_plan_reuses_memory_and_runs_in_place);
+    CU_add_test(s, "clip runs in place for inference only", test_executor_clip_in_place_only_for_inference);
     CU_add_test(s, "grad_req add accumulates, null skips", test_executor_grad_req_add_accumulates_and_null_skips);
     CU_add_test(s, "head gradient used for plain outputs", test_executor_head_gradient_is_used_for_plain_outputs);
     CU_add_test(s, "group output that is also consumed", test_executor_group_output_that_is_also_consumed);

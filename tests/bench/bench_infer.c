@@ -1,6 +1,7 @@
 /* bench_infer.c — inference latency of one checkpoint (issue #17's
  * benchmark: the ONNX-imported CNNs beside PyTorch, run_onnx_bench.sh):
- * binds PREFIX at the --shape given, runs forward --warmup times, then
+ * binds PREFIX at the --shape given (to the loaded parameters
+ * themselves), runs forward --warmup times, then
  * --runs timed times, and prints one key=value line: the median and
  * best latency, images/s at the median, the executor's planned bytes and
  * the process's peak RSS. Inputs are uniform [0, 1) from a fixed seed.
@@ -56,24 +57,36 @@ int main(int argc, char **argv)
     mx_nd_list params;
     if (mx_checkpoint_load(argv[1], atoi(argv[2]), &sym, &params) != MX_OK)
         return fprintf(stderr, "bench_infer: %s\n", mx_last_error()), 1;
+    /* Bound to the loaded parameters themselves (mx_bind), as an inference
+     * program would: no second copy of the weights in the executor. */
     const char *const *args;
     int na = mx_list_arguments(sym, &args);
-    mx_grad_req *reqs = calloc((size_t)na + 1, sizeof *reqs);
+    int nx = mx_list_auxiliary_states(sym, NULL, 0);
+    const char **aux_names = calloc((size_t)nx + 1, sizeof *aux_names);
+    mx_nd **arg_nd = calloc((size_t)na + 1, sizeof *arg_nd), **aux_nd = calloc((size_t)nx + 1, sizeof *aux_nd);
+    mx_shape *arg_shapes = calloc((size_t)na + 1, sizeof *arg_shapes), *aux_shapes = calloc((size_t)nx + 1, sizeof *aux_shapes);
+    mx_shape outs[64];
+    if (!aux_names || !arg_nd || !aux_nd || !arg_shapes || !aux_shapes || mx_list_outputs(sym, NULL, 0) > 64 ||
+        mx_list_auxiliary_states(sym, aux_names, nx) != nx)
+        return fprintf(stderr, "bench_infer: no memory\n"), 1;
     const char *names[1] = {name};
-    mx_exec *ex = reqs ? mx_simple_bind(sym, mx_cpu(), 1, names, &shape, reqs) : NULL;
-    free(reqs);
-    if (!ex) return fprintf(stderr, "bench_infer: bind: %s\n", mx_last_error()), 1;
-    for (int i = 0; i < params.n; i++) {
-        const char *nm = params.names[i] + 4;
-        int a = mx_exec_arg_index(ex, nm);
-        mx_nd *dst = a >= 0 ? mx_exec_arg(ex, a) : NULL;
-        for (int x = 0; !dst && x < mx_exec_num_aux(ex); x++)
-            if (!strcmp(mx_exec_aux_name(ex, x), nm)) dst = mx_exec_aux(ex, x);
-        if (dst && mx_nd_copy(dst, params.arrays[i]) != MX_OK) return fprintf(stderr, "bench_infer: %s\n", mx_last_error()), 1;
+    if (mx_infer_shape(sym, 1, names, &shape, arg_shapes, outs, aux_shapes) != MX_OK)
+        return fprintf(stderr, "bench_infer: %s\n", mx_last_error()), 1;
+    mx_nd *data = NULL;
+    for (int a = 0; a < na; a++) {
+        int pi = -1;
+        for (int i = 0; i < params.n; i++)
+            if (!strcmp(params.names[i] + 4, args[a])) pi = i;
+        arg_nd[a] = pi >= 0 ? params.arrays[pi] : mx_nd_empty(arg_shapes[a]); /* the data (and any label) */
+        if (!strcmp(args[a], name)) data = arg_nd[a];
     }
-    int di = mx_exec_arg_index(ex, name);
-    if (di < 0) return fprintf(stderr, "bench_infer: no input %s\n", name), 1;
-    mx_nd *data = mx_exec_arg(ex, di);
+    for (int x = 0; x < nx; x++)
+        for (int i = 0; i < params.n; i++)
+            if (!strcmp(params.names[i] + 4, aux_names[x])) aux_nd[x] = params.arrays[i];
+    for (int x = 0; x < nx; x++)
+        if (!aux_nd[x]) return fprintf(stderr, "bench_infer: no aux state %s in the params\n", aux_names[x]), 1;
+    mx_exec *ex = mx_bind(sym, mx_cpu(), arg_nd, NULL, NULL, aux_nd);
+    if (!ex || !data) return fprintf(stderr, "bench_infer: bind: %s\n", mx_last_error()), 1;
     size_t n = mx_nd_size(data);
     float *v = malloc(n * sizeof *v);
     mx_rng rng;
@@ -98,6 +111,12 @@ int main(int argc, char **argv)
            (double)mx_exec_planned_bytes(ex) / 1e6, (double)ru.ru_maxrss / 1024.0);
     free(t);
     mx_exec_free(ex);
+    for (int a = 0; a < na; a++) {
+        int owned = 1;
+        for (int i = 0; i < params.n; i++) owned &= arg_nd[a] != params.arrays[i];
+        if (owned) mx_nd_free(arg_nd[a]);
+    }
+    free(arg_nd), free(aux_nd), free(aux_names), free(arg_shapes), free(aux_shapes);
     mx_sym_free(sym);
     mx_nd_list_free(&params);
     return 0;
