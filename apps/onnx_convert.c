@@ -42,7 +42,7 @@ static void usage(FILE *f)
             "  --help                  this text\n"
             "\n"
             "Examples: %s import resnet18.onnx models/resnet18 --shape data=1,3,224,224\n"
-            "          predict models/resnet18 0 --shape data=1,3,224,224 --input image.pgm\n"
+            "          predict models/resnet18 0 --shape data=1,3,224,224 --input images.f32 --top-k 5\n"
             "          %s export mnist-lenet 10 lenet.onnx --shape data=1,1,28,28\n",
             prog, prog, prog, prog);
 }
