@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mx/version.h"
+
 static void usage(const char *prog, const char *summary, const app_arg *args, int nargs)
 {
     printf("usage: %s [options]\n\n%s\n\noptions:\n", prog, summary);
@@ -26,6 +28,13 @@ static void usage(const char *prog, const char *summary, const app_arg *args, in
         printf("  %-22s %s%s\n", flag, args[i].help, def);
     }
     printf("  %-22s %s\n", "--help", "show this help and exit");
+    printf("  %-22s %s\n", "--version", "print the version and exit");
+}
+
+void app_print_version(const char *prog)
+{
+    /* "NAME (PACKAGE) VERSION" first: the line help2man reads for the man pages */
+    printf("%s (mxrt) %s\n%s\n", prog, mx_version(), mx_build_info());
 }
 
 static int set_value(const char *prog, app_arg *a, const char *v)
@@ -54,6 +63,10 @@ int app_parse_args(const char *prog, const char *summary, app_arg *args, int nar
         const char *s = argv[i];
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
             usage(prog, summary, args, nargs);
+            return 1;
+        }
+        if (!strcmp(s, "--version")) {
+            app_print_version(prog);
             return 1;
         }
         if (strncmp(s, "--", 2) != 0) {

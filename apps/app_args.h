@@ -15,7 +15,10 @@ typedef struct app_arg {
     const char *help;
 } app_arg;
 
-/* Parses argv into the table; returns 0 to run, 1 if --help was printed,
+/* Prints "PROG (mxrt) VERSION" and the build line (--version). */
+void app_print_version(const char *prog);
+
+/* Parses argv into the table; returns 0 to run, 1 if --help or --version was printed,
  * -1 after printing an error (exit 2). */
 int app_parse_args(const char *prog, const char *summary, app_arg *args, int nargs, int argc, char **argv);
 

@@ -10,7 +10,7 @@
 #include "mx/mx.h"
 #include "mx/dist.h"
 #ifdef MX_HAVE_MPI
-#include "mpi/mx_mpi.h"
+#include "mx/mpi.h"
 #include <mpi.h>
 #endif
 

@@ -375,13 +375,18 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "train")) return train_main(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "sample")) return sample_main(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        app_print_version(PROG);
+        return 0;
+    }
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: %s train|sample [options]\n\n"
                "The MXNet.jl char-LSTM tutorial: trains an LSTM language model on a text, then\n"
                "generates text from its checkpoints.\n\n"
                "commands:\n"
                "  train    train on a text, checkpointing every epoch (%s train --help)\n"
-               "  sample   generate text from a checkpoint (%s sample --help)\n",
+               "  sample   generate text from a checkpoint (%s sample --help)\n\n"
+               "  --version  print the version and exit\n",
                PROG, PROG, PROG);
         return 0;
     }

@@ -18,6 +18,8 @@
 #include "mx/mx.h"
 #include "mx/onnx.h"
 
+#include "app_args.h"
+
 #define MAX_SHAPES 32
 
 static const char *prog = "onnx_convert";
@@ -40,6 +42,7 @@ static void usage(FILE *f)
             "  --shape NAME=D1,D2,...  the shape of graph input NAME (repeatable, up to 32)\n"
             "  --opset N               export: the ONNX opset, 9 to 17 (default 13)\n"
             "  --help                  this text\n"
+            "  --version               print the version and exit\n"
             "\n"
             "Examples: %s import resnet18.onnx models/resnet18 --shape data=1,3,224,224\n"
             "          predict models/resnet18 0 --shape data=1,3,224,224 --input images.f32 --top-k 5\n"
@@ -165,6 +168,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        app_print_version(prog);
         return 0;
     }
     for (int i = 2; i < argc; i++)

@@ -56,7 +56,7 @@ static int usage_error(const char *msg, const char *arg)
  * positional unless it is the value of the flag before it. */
 static int take_positional(opts *o, int *argc, char **argv)
 {
-    static const char *const no_value[] = {"--list", "--quiet", "--help", "-h", NULL};
+    static const char *const no_value[] = {"--list", "--quiet", "--help", "-h", "--version", NULL};
     int out = 1, npos = 0;
     for (int i = 1; i < *argc; i++) {
         const char *a = argv[i];

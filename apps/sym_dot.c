@@ -7,6 +7,8 @@
 
 #include "mx/mx.h"
 
+#include "app_args.h"
+
 #define MAX_SHAPES 16
 
 static int usage(int rc)
@@ -14,7 +16,11 @@ static int usage(int rc)
     fprintf(rc ? stderr : stdout,
             "usage: sym_dot SYMBOL.json [--shape NAME=D1,D2,...]... [--title TEXT]\n\n"
             "Writes the network in SYMBOL.json (an MXNet or mxrt checkpoint's -symbol.json) as\n"
-            "Graphviz DOT on stdout; with --shape, edges carry the inferred shapes.\n");
+            "Graphviz DOT on stdout; with --shape, edges carry the inferred shapes.\n\n"
+            "  --shape NAME=D1,D2,...  an input's shape (repeatable)\n"
+            "  --title TEXT            the graph's title\n"
+            "  --help                  this text\n"
+            "  --version               print the version and exit\n");
     return rc;
 }
 
@@ -27,6 +33,10 @@ int main(int argc, char **argv)
     int n = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(0);
+        if (!strcmp(argv[i], "--version")) {
+            app_print_version("sym_dot");
+            return 0;
+        }
         if (!strcmp(argv[i], "--title") && i + 1 < argc) { title = argv[++i]; continue; }
         if (!strcmp(argv[i], "--shape") && i + 1 < argc) {
             const char *spec = argv[++i], *eq = strchr(spec, '=');

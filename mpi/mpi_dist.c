@@ -2,7 +2,7 @@
  * in place (MPI_IN_PLACE), so the fused gradient buffer is the only
  * memory a step needs. Errors return (MPI_ERRORS_RETURN) so they can name
  * the call; a peer that dies makes the launcher end the job. */
-#include "mx_mpi.h"
+#include "mx/mpi.h"
 
 #include <limits.h>
 #include <mpi.h>

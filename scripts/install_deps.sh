@@ -17,6 +17,7 @@ set -euo pipefail
 packages=(gcc libc6-dev binutils scons doxygen libcunit1-dev libhwloc-dev zlib1g-dev libopenblas-dev gzip graphviz gnuplot-nox dataset-fashion-mnist python3-numpy clang-14 libclang-rt-14-dev
           libprotobuf-c-dev protobuf-c-compiler python3-onnx python3-torch python3-torchvision
           libopenmpi-dev openmpi-bin
+          make pkgconf file help2man man-db lmod
           gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user-static)
 cross_arches=(arm64:aarch64-linux-gnu armhf:arm-linux-gnueabihf)
 cross_dev=(zlib1g-dev libcunit1-dev libhwloc-dev)

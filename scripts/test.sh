@@ -9,7 +9,9 @@
 # installed (its GPU suite runs for real on a GPU machine and says
 # 'skipped' here), the MPI build under mpirun (tests/test_mpi.sh) and
 # under a private Slurm (tests/test_slurm.sh), the aarch64 and armhf
-# cross builds under qemu (scripts/cross_test.sh), then each parser's
+# cross builds under qemu (scripts/cross_test.sh), scons install of every
+# variant with the examples built from the installed tree and the archive
+# of scons dist moved and used (tests/test_install.sh), then each parser's
 # fuzzer for MX_FUZZ_SECONDS
 # (default 60).
 set -euo pipefail
@@ -59,6 +61,8 @@ layer_builds=(build/release build/release-mpi)
 python3 scripts/check_layers.py "${layer_builds[@]}"
 echo "== cross builds (aarch64, armhf) under qemu: static build, unit suites, a short mnist_mlp run"
 bash scripts/cross_test.sh
+echo "== install, pkg-config, modules, examples, the relocatable archive (tests/test_install.sh)"
+bash tests/test_install.sh
 echo "== fuzzers (libFuzzer + ASan/UBSan, ${MX_FUZZ_SECONDS:-60} s per parser)"
 # a target name that does not exist is refused by name, before anything builds
 if out=$(FUZZ_TARGETS="opparams bogus" bash scripts/fuzz.sh 0 2>&1); then

@@ -5,6 +5,11 @@
 
 #include "kernels/cpu/sgemm.h"
 
+const char *mx_version(void)
+{
+    return MX_VERSION;
+}
+
 const char *mx_build_info(void)
 {
     static char info[160];

@@ -22,7 +22,7 @@
 
 #include "mx/mx.h"
 #include "mx/dist.h"
-#include "mpi/mx_mpi.h"
+#include "mx/mpi.h"
 
 static int fail(const char *what)
 {
