@@ -143,6 +143,15 @@ EOF
         grep -c "^$version rank [01]/2") || true
     [ "$n" = 2 ] || fail "a program built with pkg-config mxrt-mpi did not run as 2 ranks"
     ok "mpi=1: libmxrt_mpi.a, mxrt-mpi.pc, mnist_mlp-mpi; a program using mx/mpi.h runs as 2 ranks under mpirun"
+    # The installed Slurm script finds the installed app from MXRT_HOME (what module load sets).
+    if [ -d data/mnist ]; then
+        (cd "$tmp" && MXRT_HOME=$prefix DATA_DIR=$OLDPWD/data/mnist LAUNCHER=mpirun EPOCHS=1 LIMIT=2000 THREADS=1 \
+            CKPT_PREFIX=$tmp/slurm-mlp OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+            bash "$prefix/share/mxrt/slurm/mnist_mlp_cpu.sbatch") >"$tmp/slurm.log" 2>&1 || { cat "$tmp/slurm.log"; fail "installed mnist_mlp_cpu.sbatch"; }
+        grep -q "^command: mpirun .* $prefix/bin/mnist_mlp-mpi " "$tmp/slurm.log" && [ -s "$tmp/slurm-mlp-0001.params" ] ||
+            { cat "$tmp/slurm.log"; fail "installed mnist_mlp_cpu.sbatch did not run bin/mnist_mlp-mpi to a checkpoint"; }
+        ok "share/mxrt/slurm/mnist_mlp_cpu.sbatch with MXRT_HOME=PREFIX runs bin/mnist_mlp-mpi (2 ranks, mpirun) to a checkpoint"
+    fi
 else
     echo "  skipped: mpi=1 install (no mpicc)"
 fi
