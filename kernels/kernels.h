@@ -201,8 +201,11 @@ typedef struct mx_kernels {
     /* -- convolution kernels (issue #3) -- */
     /* Scratch bytes conv_forward and conv_backward need for g. */
     size_t (*conv_workspace)(const mx_conv_geom *g);
-    /* y = conv(x, w) + b (b NULL: no bias); ws: conv_workspace(g) bytes,
-     * 64-byte aligned. */
+    /* Scratch bytes conv_forward alone needs (at most conv_workspace):
+     * what an executor that runs no backward gives it. */
+    size_t (*conv_forward_workspace)(const mx_conv_geom *g);
+    /* y = conv(x, w) + b (b NULL: no bias); ws: conv_forward_workspace(g)
+     * bytes or more, 64-byte aligned; the same bits whichever. */
     void (*conv_forward)(mx_engine *eng, const mx_conv_geom *g, const float *x, const float *w,
                          const float *b, float *y, void *ws);
     /* Gradients of conv_forward from dy: dx (req_x), dw (req_w), db

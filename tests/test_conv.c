@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "gradcheck.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "mx/random.h"
 #include "suites.h"
 #include "test_util.h"
 
@@ -319,6 +321,63 @@ static void test_conv_reference_fixed(void)
     check_case(&multi, no_dx);
 }
 
+/* ---- forward in a forward-only workspace ---- */
+
+/* An executor that runs no backward gives Convolution only
+ * conv_forward_workspace bytes (an exact heap block here, so AddressSanitizer
+ * sees any write past it): y must be the bits forward gives in the full
+ * training workspace, on 1 and 2 threads, on every forward path. */
+static void forward_only_case(const conv_case *k, int *smaller)
+{
+    mx_conv_geom g = {k->n, k->c, k->h, k->w, k->f, k->g, k->kh, k->kw, k->sh, k->sw, k->ph, k->pw, k->dh, k->dw,
+                      out_size(k->h, k->kh, k->sh, k->ph, k->dh), out_size(k->w, k->kw, k->sw, k->pw, k->dw)};
+    size_t nx = (size_t)g.n * g.c * g.h * g.w, nw = (size_t)g.f * (g.c / g.groups) * g.kh * g.kw;
+    size_t ny = (size_t)g.n * g.f * g.oh * g.ow;
+    size_t full = mx_cpu_kernels.conv_workspace(&g), fwd = mx_cpu_kernels.conv_forward_workspace(&g);
+    CU_ASSERT(fwd <= full);
+    *smaller += fwd < full;
+    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc((size_t)g.f * sizeof *b);
+    float *y_full = malloc(ny * sizeof *y_full), *y_fwd = malloc(ny * sizeof *y_fwd);
+    void *ws_full = aligned_alloc(64, (full + 63) / 64 * 64 + 64);
+    void *ws_fwd = fwd ? aligned_alloc(64, fwd) : NULL; /* fwd: a multiple of 64 (16 floats) */
+    CU_ASSERT_FATAL(x && w && b && y_full && y_fwd && ws_full && (ws_fwd || !fwd));
+    mx_rng r;
+    mx_rng_seed(&r, 11);
+    for (size_t i = 0; i < nx; i++) x[i] = mx_rng_uniform(&r) * 2.0f - 1.0f;
+    for (size_t i = 0; i < nw; i++) w[i] = mx_rng_uniform(&r) * 2.0f - 1.0f;
+    for (int i = 0; i < g.f; i++) b[i] = mx_rng_uniform(&r);
+    for (int t = 1; t <= 2; t++) {
+        mx_engine *eng = mx_engine_create(t, MX_BIND_NONE);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+        mx_cpu_kernels.conv_forward(eng, &g, x, w, k->no_bias ? NULL : b, y_full, ws_full);
+        memset(y_fwd, 0xff, ny * sizeof *y_fwd);
+        mx_cpu_kernels.conv_forward(eng, &g, x, w, k->no_bias ? NULL : b, y_fwd, ws_fwd);
+        int same = same_bits(y_full, y_fwd, ny);
+        if (!same) fprintf(stderr, "\n  forward-only workspace (%zu of %zu bytes) changes y: n=%d c=%d %dx%d f=%d, %d threads\n",
+                           fwd, full, g.n, g.c, g.h, g.w, g.f, t);
+        CU_ASSERT(same);
+        mx_engine_free(eng);
+    }
+    free(x), free(w), free(b), free(y_full), free(y_fwd), free(ws_full), free(ws_fwd);
+}
+
+static void test_conv_forward_only_workspace(void)
+{
+    const conv_case cases[] = {
+        {20, 20, 12, 12, 50, 1, 5, 5, 1, 1, 0, 0, 1, 1, 0, 0},  /* LeNet's conv2: several samples a GEMM */
+        {5, 8, 4, 4, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},      /* few pixels */
+        {2, 16, 48, 48, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},    /* bands of output rows */
+        {1, 16, 48, 48, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1},    /* one sample: bands side by side */
+        {20, 64, 24, 24, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},  /* slots cut by the budget, bands */
+        {3, 6, 10, 10, 6, 2, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0},     /* groups */
+        {5, 6, 4, 5, 4, 2, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0},       /* pointwise: no col */
+        {3, 6, 9, 9, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},       /* depthwise: direct */
+    };
+    int smaller = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) forward_only_case(&cases[i], &smaller);
+    CU_ASSERT(smaller >= 6); /* every case with a weight gradient to hold */
+}
+
 /* ---- shape inference ---- */
 
 static mx_status infer(const char *params, mx_shape data, mx_shape *w, mx_shape *y)
@@ -416,6 +475,7 @@ CU_ErrorCode mx_test_register_conv(void)
     CU_add_test(s, "gradcheck: a small network of two convolutions", test_conv_gradcheck_network);
     CU_add_test(s, "24 random shapes vs a naive reference, 1 and 2 threads bit-identical", test_conv_reference_random);
     CU_add_test(s, "LeNet layers, pointwise, depthwise, banded, several samples a GEMM, every req", test_conv_reference_fixed);
+    CU_add_test(s, "forward in the forward-only workspace: the same bits, a smaller block", test_conv_forward_only_workspace);
     CU_add_test(s, "infer_shape rejects bad parameters naming them", test_conv_infer_errors);
     CU_add_test(s, "infer_shape: LeNet, strides, groups, 1-D", test_conv_infer_shapes);
     return CU_get_error();

@@ -42,12 +42,21 @@
  * this many floats (forward_sample). */
 #define COL_BAND_FLOATS ((size_t)256 << 10)
 
-/* How the workspace is cut, in floats (each part 64-byte aligned). */
+/* How the workspace is cut, in floats (each part 64-byte aligned).
+ * Backward's slots hold a whole col matrix and a weight gradient each;
+ * forward needs far less (a band of col, or a few samples' cols when
+ * they are small), and an executor that runs no backward sizes the
+ * workspace for forward alone (mx_cpu_conv_forward_workspace). Forward
+ * computes the same thing in either: only where it works moves. */
 typedef struct conv_plan {
     int slots;
     size_t col;    /* one group's col matrix (0 when x is its own col) */
     size_t part;   /* a partial weight gradient (the whole weight) */
-    size_t stride; /* one slot: col + part */
+    size_t stride; /* one backward slot: col + part */
+    int group;     /* samples forward takes in one GEMM (forward_group) */
+    int band;      /* output rows forward takes at a time (band_rows) */
+    size_t fstride; /* one forward slot */
+    size_t fneed;  /* forward's whole workspace */
 } conv_plan;
 
 /* Everything one call needs; shared read-only by the workers. */
@@ -73,6 +82,12 @@ typedef struct gemm_at {
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
+/* 1 for a depthwise convolution, which forward runs directly (dw_planes). */
+static int is_depthwise(const mx_conv_geom *g)
+{
+    return g->groups > 1 && g->groups == g->c && g->f == g->c;
+}
+
 /* 1 when the col matrix would be x itself. */
 static int is_pointwise(const mx_conv_geom *g)
 {
@@ -81,23 +96,47 @@ static int is_pointwise(const mx_conv_geom *g)
 
 static conv_plan plan_of(const mx_conv_geom *g)
 {
-    size_t kdim = (size_t)(g->c / g->groups) * g->kh * g->kw;
+    size_t kdim = (size_t)(g->c / g->groups) * g->kh * g->kw, ohw = (size_t)g->oh * g->ow;
     conv_plan p;
     /* (+ 8: im2row's last short row may spill that far) */
-    p.col = is_pointwise(g) ? 0 : round16(kdim * g->oh * g->ow + 8);
+    p.col = is_pointwise(g) ? 0 : round16(kdim * ohw + 8);
     p.part = round16((size_t)g->f * kdim);
     p.stride = p.col + p.part;
     size_t fit = SLOTS_BUDGET / (p.stride * sizeof(float));
     int s = g->n < SLOTS_MAX ? g->n : SLOTS_MAX;
     if ((size_t)s > fit) s = fit > 0 ? (int)fit : 1;
     p.slots = s > 0 ? s : 1;
+    /* Forward: S samples side by side in one GEMM, S from the backward
+     * stride (fixed by the shape alone, whichever workspace is given) ... */
+    p.group = 1;
+    size_t per = (kdim + (size_t)g->f) * ohw + 16;
+    if (p.col && g->groups == 1 && ohw < MULTI_OHW_MAX && p.stride / per > 1)
+        p.group = p.stride / per < MULTI_MAX ? (int)(p.stride / per) : MULTI_MAX;
+    /* ... or a band of output rows at a time when col is large. */
+    p.band = g->oh;
+    if (p.col && kdim * ohw > COL_BAND_FLOATS) {
+        size_t band = COL_BAND_FLOATS / (kdim * g->ow);
+        p.band = band < 1 ? 1 : (int)band;
+    }
+    p.fstride = p.group > 1 ? round16(per * p.group) : p.col ? round16(kdim * p.band * g->ow + 8) : 0;
+    p.fneed = (size_t)p.slots * p.fstride;
+    /* With fewer samples than workers a sample's bands run side by side,
+     * each at its own place of a whole col (forward_sample_bands). */
+    if (p.band < g->oh && g->groups == 1 && p.col > p.fneed) p.fneed = p.col;
     return p;
 }
 
 size_t mx_cpu_conv_workspace(const mx_conv_geom *g)
 {
     conv_plan p = plan_of(g);
-    return (size_t)p.slots * p.stride * sizeof(float);
+    size_t bwd = (size_t)p.slots * p.stride;
+    return (bwd > p.fneed ? bwd : p.fneed) * sizeof(float);
+}
+
+size_t mx_cpu_conv_forward_workspace(const mx_conv_geom *g)
+{
+    if (is_depthwise(g)) return 0; /* direct, no col */
+    return plan_of(g).fneed * sizeof(float);
 }
 
 static void gemm(gemm_at at, int ta, int tb, int m, int n, int k, const float *a, int lda,
@@ -311,10 +350,7 @@ MX_SIMD_CLONES static void fill_bias(float *restrict y, const float *restrict b,
 /* Output rows of a band of forward (the whole plane when col is small). */
 static int band_rows(const conv_job *J)
 {
-    const mx_conv_geom *g = J->g;
-    if (!J->p.col || (size_t)J->kdim * J->ohw <= COL_BAND_FLOATS) return g->oh;
-    int band = (int)(COL_BAND_FLOATS / ((size_t)J->kdim * g->ow));
-    return band < 1 ? 1 : band;
+    return J->p.band;
 }
 
 /* Output rows [oy0, oy1) of sample n, group gi: im2col of the band into
@@ -428,11 +464,7 @@ static void backward_sample(const conv_job *J, gemm_at at, long n, float *col, f
  * S cols and the S outputs. Fixed by the shape alone, as the slots are. */
 static int forward_group(const conv_job *J)
 {
-    const mx_conv_geom *g = J->g;
-    if (!J->p.col || g->groups != 1 || J->ohw >= MULTI_OHW_MAX) return 1;
-    size_t per = ((size_t)J->kdim + (size_t)g->f) * (size_t)J->ohw + 16;
-    size_t s = J->p.stride / per;
-    return s > 1 ? (int)(s < MULTI_MAX ? s : MULTI_MAX) : 1;
+    return J->p.group;
 }
 
 /* Samples [n0, n0 + cnt) of one group-free conv as one GEMM over their
@@ -462,7 +494,9 @@ static void forward_samples(const conv_job *J, gemm_at at, long n0, int cnt, flo
 static void run_slot(const conv_job *J, int j, gemm_at at)
 {
     long n0 = (long)j * J->g->n / J->p.slots, n1 = (long)(j + 1) * J->g->n / J->p.slots;
-    float *col = J->ws + (size_t)j * J->p.stride, *part = col + J->p.col;
+    /* (forward of a pointwise conv may have no workspace at all) */
+    float *col = J->ws ? J->ws + (size_t)j * (J->backward ? J->p.stride : J->p.fstride) : NULL;
+    float *part = col ? col + J->p.col : NULL;
     int group = J->backward ? 1 : forward_group(J);
     for (long n = n0; n < n1;) {
         if (J->backward) backward_sample(J, at, n, col, part, n == n0);
@@ -569,11 +603,7 @@ static void job_init(conv_job *J, mx_engine *eng, const mx_conv_geom *g, void *w
  * each group is a 1 × 9 by 9 × pixels product, all overhead; directly,
  * each output plane adds its kh·kw shifted input rows, tap by tap (the
  * plane stays in L1), planes spread over the pool. The same arithmetic
- * whatever the thread count. */
-static int is_depthwise(const mx_conv_geom *g)
-{
-    return g->groups > 1 && g->groups == g->c && g->f == g->c;
-}
+ * whatever the thread count (is_depthwise, above). */
 
 typedef struct dw_job {
     const mx_conv_geom *g;

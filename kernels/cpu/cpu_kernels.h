@@ -105,6 +105,8 @@ void mx_cpu_nadam_update(mx_engine *eng, float *w, const float *g, float *m, flo
 /* -- convolution kernels (issue #3) -- */
 /* Workspace bytes of the CPU convolution (kernels/cpu/conv.c). */
 size_t mx_cpu_conv_workspace(const mx_conv_geom *g);
+/* Table entry conv_forward_workspace (see kernels/kernels.h). */
+size_t mx_cpu_conv_forward_workspace(const mx_conv_geom *g);
 /* Convolution forward: im2col + SGEMM, parallel over samples. */
 void mx_cpu_conv_forward(mx_engine *eng, const mx_conv_geom *g, const float *x, const float *w,
                          const float *b, float *y, void *ws);

@@ -48,6 +48,7 @@ const mx_kernels mx_cpu_kernels = {
 #endif
     /* -- convolution kernels (issue #3) -- */
     .conv_workspace = mx_cpu_conv_workspace,
+    .conv_forward_workspace = mx_cpu_conv_forward_workspace,
     .conv_forward = mx_cpu_conv_forward,
     .conv_backward = mx_cpu_conv_backward,
     /* -- pooling and shape kernels (issue #3) -- */

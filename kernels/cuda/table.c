@@ -46,6 +46,7 @@ const mx_kernels mx_cuda_kernels = {
     .rmsprop_update = mx_cuda_rmsprop_update,
     .nadam_update = mx_cuda_nadam_update,
     .conv_workspace = mx_cuda_conv_workspace,
+    .conv_forward_workspace = mx_cuda_conv_workspace,
     .conv_forward = mx_cuda_conv_forward,
     .conv_backward = mx_cuda_conv_backward,
     .pool_forward = mx_cuda_pool_forward,

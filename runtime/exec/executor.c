@@ -217,7 +217,9 @@ static void plan_buffers(bind_state *s)
             mx_shape *in = s->in_shapes;
             for (int k = 0; k < nd->ninputs; k++)
                 in[k] = s->gs.out[mx_graph_index(&s->gs, nd->inputs[k].node)][nd->inputs[k].index];
-            ws = nd->op->workspace(s->k, nd->param, in, s->gs.out[i]);
+            ws = !s->run_bwd[i] && nd->op->forward_workspace
+                     ? nd->op->forward_workspace(s->k, nd->param, in, s->gs.out[i])
+                     : nd->op->workspace(s->k, nd->param, in, s->gs.out[i]);
         }
         if (ws) {
             s->bws[i] = new_buf(s, ws, f, f);

@@ -181,6 +181,14 @@ static size_t conv_workspace(const mx_kernels *k, const void *param, const mx_sh
     return k->conv_workspace(&g);
 }
 
+static size_t conv_forward_workspace(const mx_kernels *k, const void *param, const mx_shape *in,
+                                     const mx_shape *out)
+{
+    mx_conv_geom g;
+    geom_of(param, &in[0], &out[0], &g);
+    return k->conv_forward_workspace(&g);
+}
+
 static void conv_forward(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
                          mx_tensor *aux)
 {
@@ -213,6 +221,7 @@ const mx_op_def mx_op_convolution = {
     .infer_shape = conv_infer,
     .bwd_needs_in = 1u | 2u,
     .workspace = conv_workspace,
+    .forward_workspace = conv_forward_workspace,
     .forward = conv_forward,
     .backward = conv_backward,
 };

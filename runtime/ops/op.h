@@ -113,6 +113,11 @@ typedef struct mx_op_def {
     /* Scratch bytes for one forward or backward call on the device of k
      * (NULL: none). */
     size_t (*workspace)(const mx_kernels *k, const void *param, const mx_shape *in, const mx_shape *out);
+    /* Scratch bytes forward alone needs, at most workspace's (NULL: the
+     * same as workspace): what a node gets when backward never runs
+     * (inference executors, the fixed buffer). */
+    size_t (*forward_workspace)(const mx_kernels *k, const void *param, const mx_shape *in,
+                                const mx_shape *out);
     void (*forward)(const mx_op_run *r, const void *param, const mx_tensor *in, mx_tensor *out,
                     mx_tensor *aux);
     /* in_grad[i] is NULL-data when req[i] is MX_REQ_NULL; out_grad[k] is
