@@ -55,6 +55,16 @@ INL void tile(const int ROWS, const int VECS, const int AROW, const int EDGE, lo
               float alpha, float beta, int rem)
 {
     float32x4_t acc[MR][NV];
+    /* A long product (a packed block): fetch C's rows while the depth loop
+     * runs, as the x86 kernels do; their writes come after it, too late
+     * for the core to overlap the misses (48 bytes a row: one or two
+     * lines). Short products find C in cache. */
+    if (k >= 128)
+#pragma GCC unroll 8
+        for (int i = 0; i < ROWS; i++) {
+            __builtin_prefetch(c + i * ldc, 1, 3);
+            __builtin_prefetch(c + i * ldc + 4 * VECS - 1, 1, 3);
+        }
 #pragma GCC unroll 8
     for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 3
