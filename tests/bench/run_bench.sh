@@ -12,6 +12,20 @@ epochs=${MX_BENCH_EPOCHS:-7}
 
 echo "== mxrt MLP benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
+# The ISA, the SGEMM kernel in use and the machine's measured peak (the
+# 2048^3 SGEMM of bench_sgemm, which runs below in full): every workload's
+# share of it is printed beside its figures (issue #19).
+isa=$(grep -q avx512f /proc/cpuinfo && echo AVX-512 || { grep -q avx2 /proc/cpuinfo && echo AVX2; } || uname -m)
+sgemm_out=""
+[ -x "$build/bench_sgemm" ] && sgemm_out=$("$build/bench_sgemm")
+kernel=$(sed -n 's/^mx_sgemm kernel: \([^;]*\);.*/\1/p' <<<"$sgemm_out")
+peak1=$(awk -F'|' '/^peak square/ { split($2, a, " "); print a[1] }' <<<"$sgemm_out")
+peak2=$(awk -F'|' '/^peak square/ { split($3, a, " "); print a[1] }' <<<"$sgemm_out")
+echo "ISA: $isa; SGEMM kernel: ${kernel:-?} (MX_SGEMM=${MX_SGEMM:-auto}); peak (2048^3 SGEMM): ${peak1:-?} GFLOP/s on 1 thread, ${peak2:-?} on 2"
+[ "$isa" = AVX-512 ] && [ "${kernel:-}" = avx2 ] &&
+    echo "(the AVX2 kernel on an AVX-512 chip: compare with OpenBLAS forced to its Haswell kernel, OPENBLAS_CORETYPE=Haswell)"
+# share PEAK GFLOP SECONDS: "x GFLOP/s = y% of peak"
+share() { awk -v p="$1" -v f="$2" -v t="$3" 'BEGIN { if (p > 0 && t > 0) printf "%.1f GFLOP/s = %.0f%% of peak", f / t / 1e9, 100 * f / t / 1e9 / p; else printf "?" }'; }
 echo "MNIST MLP 784-128-64-10, batch 100, SGD momentum 0.9; median of $epochs epochs (60000 images each)"
 echo
 
@@ -41,11 +55,16 @@ printf '%-26s %11s MB %13s MB %9s %s\n' "peak RSS, 2 threads" "$(field mxrt,2 pe
 printf '%-26s %11s kB   (naive, one buffer each: %s kB)\n' "planned activations+grads" \
     "$(field mxrt,2 planned_kb)" "$(field mxrt,2 naive_kb)"
 echo "(peak RSS includes the 47 MB of training images kept as bytes)"
+# Training FLOPs per epoch: forward and weight gradients of the three
+# layers, data gradients of the last two: 227,200 multiply-adds a sample.
+mlp_flops=27264000000
+echo "training rate, 1 thread:   $(share "$peak1" $mlp_flops "$(field mxrt,1 median_epoch_s)")"
+echo "training rate, 2 threads:  $(share "$peak2" $mlp_flops "$(field mxrt,2 median_epoch_s)")"
 echo "engine dispatch round trip, 2 threads: $(field mxrt,2 dispatch_us) us (high values mean the VM placed"
 echo "the two vCPUs far apart; 2-thread epochs then slow down by about 0.1 s: rerun to compare)"
 echo
-if [ -x "$build/bench_sgemm" ]; then
-    "$build/bench_sgemm"
+if [ -n "$sgemm_out" ]; then
+    echo "$sgemm_out"
 else
     echo "bench_sgemm not built (OpenBLAS missing: apt-get install libopenblas-dev)"
 fi
@@ -62,7 +81,7 @@ peak=$(awk '/^peak square/ { print $(NF-1) }' <<<"$gemm")
 # Training FLOPs per epoch: conv1 fwd+dW, conv2 fwd+dX+dW, fc1 and fc2 fwd+dX+dW, 60000 samples.
 flops=791000000000
 printf '%-26s %14s %9s %s\n' "" "mxrt" "target" "PyTorch 1.13 + oneDNN (issue's figure)"
-printf '%-26s %12s s %9s %s\n' "epoch, 1 thread" "$(field lenet,1 median_epoch_s)" "" ""
+printf '%-26s %12s s %9s %s\n' "epoch, 1 thread" "$(field lenet,1 median_epoch_s)" "" "$(share "$peak1" $flops "$(field lenet,1 median_epoch_s)") (1 thread)"
 printf '%-26s %12s s %9s %s\n' "epoch, 2 threads" "$(field lenet,2 median_epoch_s)" "<= 8" "22-25 s"
 printf '%-26s %14s\n' "images/s, 2 threads" "$(field lenet,2 images_per_s)"
 printf '%-26s %11s MB %9s %s\n' "peak RSS, 2 threads" "$(field lenet,2 peak_rss_mb)" "<= 150" "660 MB"
@@ -114,6 +133,13 @@ timed() { # label threads extra-args...
     return 0
 }
 timed "1 epoch, 2 threads" 2 --epochs 1
+# FLOPs a sample: 32 steps of two LSTM layers (4·256 gates over 256
+# inputs + 256 hidden each) and the 65-way output layer, forward and both
+# gradients: about 204.5 MFLOP. The machine's limit is peak / that.
+lstm_speed=$(awk '/## Training summary/ {t = 1} t && /speed =/ {print $4; exit}' "$tmp/1 epoch, 2 threads.log")
+awk -v s="$lstm_speed" -v p="$peak2" 'BEGIN { if (s > 0 && p > 0)
+    printf "   %.1f GFLOP/s = %.0f%% of the 2-thread peak; the peak allows %.0f samples/s\n", s * 204.5e6 / 1e9,
+           100 * s * 204.5e6 / 1e9 / p, p * 1e9 / 204.5e6 }'
 timed "first 200k chars, 1 thread" 1 --epochs 1 --limit-chars 200000 --train-fraction 1
 # the same without the fused LSTM cell (runtime/graph/fuse.c): its reference
 MX_FUSE=0 timed "1 epoch, 2 threads, cells not fused" 2 --epochs 1
