@@ -25,6 +25,8 @@ version=$(sed -n 's/^#define MX_VERSION "\(.*\)"$/\1/p' include/mx/version.h)
 arch=$(uname -m)
 fail() { echo "test_install: FAIL: $*" >&2; exit 1; }
 ok() { echo "  ok: $*"; }
+skipped=0
+skip() { echo "  skipped: $*"; skipped=$((skipped + 1)); }
 quiet() { # runs a command, shows its output only when it fails
     local log=$tmp/cmd.log
     "$@" >"$log" 2>&1 || { cat "$log" >&2; fail "$*"; }
@@ -153,7 +155,7 @@ EOF
         ok "share/mxrt/slurm/mnist_mlp_cpu.sbatch with MXRT_HOME=PREFIX runs bin/mnist_mlp-mpi (2 ranks, mpirun) to a checkpoint"
     fi
 else
-    echo "  skipped: mpi=1 install (no mpicc)"
+    skip "mpi=1 install (no mpicc)"
 fi
 if [ -x /usr/local/cuda/bin/nvcc ]; then
     quiet scons -Q -j"$jobs" cuda=1 hwloc=0 install PREFIX="$prefix"
@@ -166,7 +168,7 @@ if [ -x /usr/local/cuda/bin/nvcc ]; then
     [ "$acc" = "$train_acc" ] || fail "infer built with mxrt-cuda: accuracy '$acc', expected $train_acc"
     ok "cuda=1: libmxrt_cuda.a, mxrt-cuda.pc; infer built with pkg-config mxrt-cuda gives $acc"
 else
-    echo "  skipped: cuda=1 install (no /usr/local/cuda/bin/nvcc)"
+    skip "cuda=1 install (no /usr/local/cuda/bin/nvcc)"
 fi
 quiet scons -Q -j"$jobs" profile=infer install PREFIX="$prefix"
 mkdir -p "$tmp/lean"
@@ -196,7 +198,7 @@ if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64-static
     [ -n "$acc" ] && [ "$acc" = "$ref" ] || fail "aarch64 infer under qemu: accuracy '$acc', x86-64 '$ref'"
     ok "aarch64 prefix: infer built with its pkg-config runs under qemu, accuracy $acc as on x86-64 (2000 images)"
 else
-    echo "  skipped: aarch64 prefix (no aarch64-linux-gnu-gcc or qemu-aarch64-static)"
+    skip "aarch64 prefix (no aarch64-linux-gnu-gcc or qemu-aarch64-static)"
 fi
 
 echo "== scons dist: the archive unpacked, moved, used with no network"
@@ -229,6 +231,7 @@ ok "$(basename "$tarball") ($(stat -c %s "$tarball") bytes) unpacked and moved; 
 env -u MANPATH -u MXRT_HOME bash -c 'source /usr/share/lmod/lmod/init/bash; module use "$1/share/modulefiles";
     module load mxrt; [ "$MXRT_HOME" = "$1" ]' _ "$tmp/elsewhere/deeper/moved-mxrt" || fail "module load from the moved tree"
 ok "the moved tree's modulefile finds its own place"
+[ ${#netns[@]} -gt 0 ] || skip "the archive with no network (no network namespace here: it ran with the network up)"
 
 echo "== refusals"
 expect_refusal() { # expect_refusal MESSAGE-PATTERN scons-args...
@@ -244,7 +247,10 @@ expect_refusal "is not an absolute path" install PREFIX=relative/prefix
 expect_refusal "only release builds are installed" install sanitize=address PREFIX="$tmp/san"
 [ ! -e "$tmp/san" ] || fail "a refused sanitizer install wrote $tmp/san"
 mkdir -p "$tmp/ro"
-if unshare -m true 2>/dev/null; then
+# A read-only folder needs a mount namespace with a read-only bind mount
+# (root may write anywhere else); where the kernel allows none, say so.
+if unshare -m bash -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && ! touch "$1/probe"' \
+        _ "$tmp/ro" 2>/dev/null; then
     if unshare -m bash -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && cd "$2" &&
                            scons -Q install PREFIX="$1/opt/mxrt"' _ "$tmp/ro" "$PWD" >"$tmp/ro.log" 2>&1; then
         cat "$tmp/ro.log"; fail "install into a read-only folder succeeded"
@@ -254,6 +260,10 @@ if unshare -m true 2>/dev/null; then
     [ -z "$(ls -A "$tmp/ro")" ] || fail "install into a read-only folder left files"
     echo "  ok: read-only PREFIX: $(grep -m1 'cannot write' "$tmp/ro.log")"
 else
-    echo "  skipped: read-only PREFIX (no mount namespaces here)"
+    skip "read-only PREFIX (no mount namespace with a read-only bind mount here)"
 fi
-echo "test_install: all checks passed"
+if [ "$skipped" -gt 0 ]; then
+    echo "test_install: every check that ran passed; $skipped skipped (above), not counted as passed"
+else
+    echo "test_install: all checks passed"
+fi
