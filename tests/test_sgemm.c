@@ -6,7 +6,8 @@
  * the small-product paths (narrow dot tiles, shallow depth, few rows),
  * the packed C = A·Bᵀ path on awkward shapes and each ISA's transposed-B
  * packing against the portable one, beta = 0 ignoring NaN in C,
- * bit-identical repeats and kernel selection.
+ * bit-identical repeats, kernel selection, and the upper register state
+ * each x86 kernel returns with (vzeroupper).
  *
  * Tolerance: |C − ref| ≤ (k + 2)·FLT_EPSILON·(|alpha|·Σ_p |A(i,p)·B(p,j)|
  * + |beta·C0(i,j)|) + 1e-30, the classical float dot-product error bound. */
@@ -604,6 +605,60 @@ static void test_thread_count_does_not_change_c(void)
     free(scratch);
 }
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+/* XINUSE (xgetbv with ecx = 1): which state components are not in their
+ * initial configuration; bits 2 and 6: the upper halves of ymm0-15 and of
+ * zmm0-15, the registers SSE instructions share. (zmm16-31, bit 7, have no
+ * SSE names: glibc's AVX-512 memcpy leaves them in use on purpose.) -1
+ * when the CPU cannot tell. */
+static long long avx_upper_in_use(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(0xD, 1, &a, &b, &c, &d) || !(a & 4)) return -1;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(1));
+    return (long long)((((unsigned long long)hi << 32) | lo) & 0x44);
+}
+#endif
+
+/* Every x86 kernel returns to the runtime's SSE code with the upper
+ * register halves clean (vzeroupper): left dirty, each later SSE
+ * instruction pays on Intel cores (the AVX2 kernel once made the MLP's
+ * softmax 25 times slower). Checked on the caller's thread right after
+ * mx_sgemm_serial, for every nest. */
+static void test_kernels_leave_upper_state_clean(void)
+{
+#if defined(__x86_64__) && !defined(MX_USE_OPENBLAS)
+    if (avx_upper_in_use() < 0) {
+        mx_test_skip("this CPU does not report XINUSE (xgetbv 1)");
+        return;
+    }
+    static const int sizes[][5] = {{100, 128, 784, 0, 1}, {128, 784, 100, 1, 0}, {203, 1900, 530, 0, 0},
+                                   {33, 70, 9, 0, 0}, {10, 64, 100, 1, 0}};
+    void *scratch = aligned_alloc(64, MX_ENGINE_SCRATCH_BYTES);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(scratch);
+    for (int kn = 0; kn < NKERNELS; kn++) {
+        if (!use_kernel(kn)) continue;
+        for (int z = 0; z < 5; z++) {
+            problem P = make_problem(sizes[z][3], sizes[z][4], sizes[z][0], sizes[z][1], sizes[z][2], 0, 1.0f, 0.5f);
+            mx_sgemm_serial(scratch, P.ta, P.tb, P.m, P.n, P.k, P.alpha, P.a, P.lda, P.b, P.ldb, P.beta, P.c0,
+                            P.ldc);
+            long long dirty = avx_upper_in_use();
+            if (dirty) fprintf(stderr, "\n  %s kernel, %dx%dx%d: upper state 0x%llx left in use\n",
+                               mx_sgemm_kernel_name(), P.m, P.n, P.k, dirty);
+            CU_ASSERT_EQUAL(dirty, 0);
+            free_problem(&P);
+        }
+    }
+    mx_sgemm_select("auto");
+    free(scratch);
+#else
+    mx_test_skip("not an x86-64 build with mxrt's own kernels");
+#endif
+}
+
 static void test_select_rejects_unknown_name_and_keeps_kernel(void)
 {
     CU_ASSERT_EQUAL(mx_sgemm_select("auto"), MX_OK);
@@ -630,6 +685,8 @@ CU_ErrorCode mx_test_register_sgemm(void)
 {
     CU_pSuite s = CU_add_suite("sgemm", NULL, NULL);
     if (!s) return CU_get_error();
+    CU_add_test(s, "every x86 kernel returns with the upper register halves clean (vzeroupper)",
+                test_kernels_leave_upper_state_clean);
     CU_add_test(s, "every transpose, alpha and beta matches the double reference",
                 test_every_transpose_alpha_beta_matches_reference);
     CU_add_test(s, "odd sizes (not multiples of the tile) match the reference",
