@@ -35,7 +35,7 @@
 #define SLOTS_BUDGET ((size_t)32 << 20)
 
 /* Forward takes several samples in one GEMM below this many output
- * pixels, at most this many at once (forward_group). */
+ * pixels, at most this many at once (conv_plan.group). */
 #define MULTI_OHW_MAX 256
 #define MULTI_MAX 16
 /* Forward's col matrix is built a band of output rows at a time past
@@ -53,8 +53,8 @@ typedef struct conv_plan {
     size_t col;    /* one group's col matrix (0 when x is its own col) */
     size_t part;   /* a partial weight gradient (the whole weight) */
     size_t stride; /* one backward slot: col + part */
-    int group;     /* samples forward takes in one GEMM (forward_group) */
-    int band;      /* output rows forward takes at a time (band_rows) */
+    int group;     /* samples forward takes in one GEMM (forward_samples) */
+    int band;      /* output rows forward takes at a time (the whole plane when col is small) */
     size_t fstride; /* one forward slot */
     size_t fneed;  /* forward's whole workspace */
 } conv_plan;
@@ -106,8 +106,12 @@ static conv_plan plan_of(const mx_conv_geom *g)
     int s = g->n < SLOTS_MAX ? g->n : SLOTS_MAX;
     if ((size_t)s > fit) s = fit > 0 ? (int)fit : 1;
     p.slots = s > 0 ? s : 1;
-    /* Forward: S samples side by side in one GEMM, S from the backward
-     * stride (fixed by the shape alone, whichever workspace is given) ... */
+    /* Forward: S samples side by side in one GEMM where a sample has few
+     * output pixels (ResNet's last stages: 7×7, 14×14): its GEMM is a thin
+     * W · col whose cost is streaming W (up to 9 MB) once per sample; S
+     * samples' cols side by side stream it once per S. S comes from the
+     * backward stride: fixed by the shape alone, whichever workspace is
+     * given ... */
     p.group = 1;
     size_t per = (kdim + (size_t)g->f) * ohw + 16;
     if (p.col && g->groups == 1 && ohw < MULTI_OHW_MAX && p.stride / per > 1)
@@ -347,11 +351,6 @@ MX_SIMD_CLONES static void fill_bias(float *restrict y, const float *restrict b,
         for (int s = 0; s < cols; s++) y[(size_t)r * cols + s] = b[r];
 }
 
-/* Output rows of a band of forward (the whole plane when col is small). */
-static int band_rows(const conv_job *J)
-{
-    return J->p.band;
-}
 
 /* Output rows [oy0, oy1) of sample n, group gi: im2col of the band into
  * col, one GEMM into y's rows (bias already there when there is one). */
@@ -380,7 +379,7 @@ static void forward_sample(const conv_job *J, gemm_at at, long n, float *col)
 {
     const mx_conv_geom *g = J->g;
     if (J->b) fill_bias(J->y + (size_t)n * g->f * J->ohw, J->b, g->f, J->ohw);
-    int band = band_rows(J);
+    int band = J->p.band;
     for (int gi = 0; gi < g->groups; gi++)
         for (int oy0 = 0; oy0 < g->oh; oy0 += band)
             forward_rows(J, at, n, gi, col, oy0, oy0 + band < g->oh ? oy0 + band : g->oh);
@@ -414,7 +413,7 @@ static void forward_sample_bands(const conv_job *J, long n, float *col)
 {
     const mx_conv_geom *g = J->g;
     if (J->b) fill_bias(J->y + (size_t)n * g->f * J->ohw, J->b, g->f, J->ohw);
-    band_job B = {J, n, col, band_rows(J), 0};
+    band_job B = {J, n, col, J->p.band, 0};
     B.nbands = (g->oh + B.band - 1) / B.band;
     mx_engine_run(J->eng, band_task, &B);
 }
@@ -456,16 +455,6 @@ static void backward_sample(const conv_job *J, gemm_at at, long n, float *col, f
     }
 }
 
-/* Samples one forward GEMM takes side by side (1: one at a time). Where a
- * sample has few output pixels (ResNet's last stages: 7×7, 14×14) its
- * GEMM is a thin W · col whose cost is streaming W (up to 9 MB) once per
- * sample; S samples' cols side by side stream it once per S. The slot's
- * whole stride (forward leaves its weight-gradient part unused) holds the
- * S cols and the S outputs. Fixed by the shape alone, as the slots are. */
-static int forward_group(const conv_job *J)
-{
-    return J->p.group;
-}
 
 /* Samples [n0, n0 + cnt) of one group-free conv as one GEMM over their
  * cols side by side, then each sample's rows (plus bias) into y. */
@@ -497,7 +486,7 @@ static void run_slot(const conv_job *J, int j, gemm_at at)
     /* (forward of a pointwise conv may have no workspace at all) */
     float *col = J->ws ? J->ws + (size_t)j * (J->backward ? J->p.stride : J->p.fstride) : NULL;
     float *part = col ? col + J->p.col : NULL;
-    int group = J->backward ? 1 : forward_group(J);
+    int group = J->backward ? 1 : J->p.group;
     for (long n = n0; n < n1;) {
         if (J->backward) backward_sample(J, at, n, col, part, n == n0);
         else if (group > 1 && n1 - n > 1) {
@@ -526,7 +515,7 @@ static void run_slots(conv_job *J)
         return;
     }
     gemm_at at = {J->eng, NULL};
-    if (!J->backward && J->g->groups == 1 && band_rows(J) < J->g->oh) {
+    if (!J->backward && J->g->groups == 1 && J->p.band < J->g->oh) {
         for (long n = 0; n < J->g->n; n++) forward_sample_bands(J, n, J->ws);
         return;
     }

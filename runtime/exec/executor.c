@@ -217,9 +217,7 @@ static void plan_buffers(bind_state *s)
             mx_shape *in = s->in_shapes;
             for (int k = 0; k < nd->ninputs; k++)
                 in[k] = s->gs.out[mx_graph_index(&s->gs, nd->inputs[k].node)][nd->inputs[k].index];
-            ws = !s->run_bwd[i] && nd->op->forward_workspace
-                     ? nd->op->forward_workspace(s->k, nd->param, in, s->gs.out[i])
-                     : nd->op->workspace(s->k, nd->param, in, s->gs.out[i]);
+            ws = mx_op_workspace(nd->op, s->k, nd->param, in, s->gs.out[i], s->run_bwd[i]);
         }
         if (ws) {
             s->bws[i] = new_buf(s, ws, f, f);

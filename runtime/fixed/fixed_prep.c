@@ -171,8 +171,7 @@ static mx_status plan(fx_prep *p)
             }
             if (k == 0) src0 = x;
         }
-        size_t ws = nd->op->forward_workspace ? nd->op->forward_workspace(&mx_cpu_kernels, nd->param, in, p->gs.out[i])
-                    : nd->op->workspace ? nd->op->workspace(&mx_cpu_kernels, nd->param, in, p->gs.out[i]) : 0;
+        size_t ws = mx_op_workspace(nd->op, &mx_cpu_kernels, nd->param, in, p->gs.out[i], 0);
         if (ws) p->bws[i] = new_buf(p, ws, step, step);
         for (int k = 0; k < nd->noutputs; k++) {
             int x = p->ebase[i] + k, last = x == p->head ? p->nops : step;

@@ -146,6 +146,11 @@ const char *mx_op_arg_name(int i);
 /* The op registered under name (or an alias), NULL if none. */
 const mx_op_def *mx_op_lookup(const char *name);
 
+/* Scratch bytes a node of op needs on k's device: workspace, or
+ * forward_workspace where the op has one and backward never runs. */
+size_t mx_op_workspace(const mx_op_def *op, const mx_kernels *k, const void *param, const mx_shape *in,
+                       const mx_shape *out, int backward);
+
 /* Parses "key=value" pairs into param (defaults first); the node name,
  * if given as name=..., is copied into name_out. Errors name the op, the
  * key and the value. */

@@ -163,6 +163,13 @@ const mx_op_def *mx_op_lookup(const char *name)
 
 int mx_op_count(void) { return NOPS; }
 
+size_t mx_op_workspace(const mx_op_def *op, const mx_kernels *k, const void *param, const mx_shape *in,
+                       const mx_shape *out, int backward)
+{
+    if (!backward && op->forward_workspace) return op->forward_workspace(k, param, in, out);
+    return op->workspace ? op->workspace(k, param, in, out) : 0;
+}
+
 /* The names grow in blocks as larger ops are built; a block is never moved
  * or freed, so a name stays valid for the process. */
 #define NAMES_PER_BLOCK 1024
