@@ -99,6 +99,20 @@ infer_acc=$(sed -n 's/.*accuracy \([0-9.]*\).*/\1/p' "$tmp/infer.log" | tail -1)
 [ "$infer_acc" = "$train_acc" ] || fail "infer's accuracy $infer_acc differs from train_fashion's $train_acc"
 ok "train_fashion (custom provider, callback): test accuracy $train_acc; infer (fixed buffer) on its checkpoint: $infer_acc"
 
+echo "== the examples and mxrt-env refuse bad input by name"
+bad() { # bad WANT-RC PATTERN command...: exit code WANT-RC and PATTERN in its stderr
+    local want=$1 pat=$2 rc=0; shift 2
+    "$@" >"$tmp/bad.out" 2>"$tmp/bad.err" || rc=$?
+    [ "$rc" = "$want" ] && grep -q -- "$pat" "$tmp/bad.err" ||
+        { cat "$tmp/bad.err"; fail "$* exited $rc (expected $want and '$pat')"; }
+    echo "  ok: $(basename "$1") ${*:2}: exit $rc, $(head -1 "$tmp/bad.err")"
+}
+bad 2 "unknown flag" "$tmp/ex/train_fashion/train_fashion" --bogus
+bad 2 "bad value" "$tmp/ex/train_fashion/train_fashion" --epochs 0
+bad 1 "$tmp/nowhere/train-images-idx3-ubyte.gz" "$tmp/ex/train_fashion/train_fashion" --data-dir "$tmp/nowhere"
+bad 1 "$tmp/missing-symbol.json" "$tmp/ex/infer/infer" "$tmp/missing" 1 --data-dir "$fashion"
+bad 2 "unknown option '--bogus'" "$prefix/bin/mxrt-env" --bogus
+
 echo "== module load mxrt (Lmod)"
 if [ -f /usr/share/lmod/lmod/init/bash ]; then
     env -u MANPATH -u PKG_CONFIG_PATH -u MXRT_HOME bash -c '
