@@ -34,6 +34,7 @@ int app_train_args(app_train *t, const char *prog, int epochs, int batch, float 
     t->context = "cpu";
     t->init_spec = "uniform:0.01";
     t->kvstore = "local";
+    t->bucket_kb = (int)(mx_fit_defaults().allreduce_bucket_bytes / 1024);
     t->nranks = 1;
     app_arg shared[APP_TRAIN_NARGS] = {
         {"epochs", APP_INT, &t->epochs, 1, 100000, "training epochs"},
@@ -60,6 +61,8 @@ int app_train_args(app_train *t, const char *prog, int epochs, int batch, float 
         {"speedometer", APP_INT, &t->speedometer, 0, 1 << 20, "log 'Speed: … samples/sec' every N batches (0 = off)"},
         {"kvstore", APP_STRING, &t->kvstore, 0, 0,
          "local, or dist_sync: data parallel over MPI ranks (mpirun -np N / srun; build with scons mpi=1)"},
+        {"bucket-kb", APP_INT, &t->bucket_kb, 0, 1 << 20,
+         "dist_sync: KiB of gradients per allreduce started during backward (0 = one allreduce after it)"},
         {"quiet", APP_FLAG, &t->quiet, 0, 0, "print only the final figures"},
     };
     memcpy(args, shared, sizeof shared);
@@ -244,6 +247,7 @@ int app_train_callbacks(app_train *t, mx_fit_opts *opts)
     opts->initializer = &t->init;
     opts->no_nan_check = !t->nan_check;
     opts->kvstore = t->kvstore;
+    opts->allreduce_bucket_bytes = (size_t)t->bucket_kb * 1024;
     return 0;
 }
 

@@ -8,12 +8,13 @@
 #include "app_args.h"
 #include "mx/mx.h"
 
-#define APP_TRAIN_NARGS 19
+#define APP_TRAIN_NARGS 20
 #define APP_MAX_CALLBACKS 6
 
 typedef struct app_train {
     const char *prog;
     int epochs, batch_size, threads, seed, quiet, speedometer, checkpoint_every, nan_check;
+    int bucket_kb;                  /* --bucket-kb: dist_sync's gradient buckets */
     float lr, momentum, wd;
     const char *bind, *optimizer, *checkpoint, *metrics_log, *context, *init_spec, *kvstore;
     int rank, nranks;               /* --kvstore dist_sync: this rank's data shard */

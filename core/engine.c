@@ -34,6 +34,7 @@ typedef struct worker {
 
 struct mx_engine {
     int nthreads;
+    int started;              /* worker threads running (joined by mx_engine_free) */
     int spin_limit;           /* SPIN_LIMIT, or a token spin when oversubscribed */
     mx_bind_policy bind;
     worker *workers;          /* nthreads entries; [0] is the caller */
@@ -47,6 +48,8 @@ struct mx_engine {
     pthread_cond_t wake;
     pthread_cond_t done;
     mx_pin *pin;
+    struct mx_engine *solo;   /* nthreads one-thread views, one per worker (mx_engine_solo) */
+    worker *solo_workers;     /* their worker entries, borrowing the workers' scratch */
     char describe[256];
 };
 
@@ -90,6 +93,27 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* One-thread views of the pool, one per worker: a step that a graph
+ * schedule gives to one worker runs its kernels inline on that worker,
+ * with that worker's scratch (no second 2 MiB each). */
+static int solo_init(mx_engine *eng)
+{
+    int n = eng->nthreads;
+    eng->solo = calloc((size_t)n, sizeof *eng->solo);
+    eng->solo_workers = calloc((size_t)n, sizeof *eng->solo_workers);
+    if (!eng->solo || !eng->solo_workers) return -1;
+    for (int i = 0; i < n; i++) {
+        mx_engine *v = &eng->solo[i];
+        v->nthreads = 1;
+        v->bind = eng->bind;
+        v->workers = &eng->solo_workers[i];
+        v->workers[0].eng = v;
+        v->workers[0].scratch = eng->workers[i].scratch;
+        snprintf(v->describe, sizeof v->describe, "1 thread (worker %d of a pool of %d)", i, n);
+    }
+    return 0;
+}
+
 mx_engine *mx_engine_create(int nthreads, mx_bind_policy bind)
 {
     mx_engine_opts o = {nthreads, bind, 0, 1, 1};
@@ -130,6 +154,11 @@ mx_engine *mx_engine_create_ex(const mx_engine_opts *opts)
             return NULL;
         }
     }
+    if (solo_init(eng) != 0) {
+        mx_engine_free(eng);
+        mx_set_error(MX_ENOMEM, "engine: out of memory");
+        return NULL;
+    }
     for (int i = 1; i < nthreads; i++) {
         if (pthread_create(&eng->workers[i].thread, NULL, worker_main, &eng->workers[i]) != 0) {
             for (int j = i; j < nthreads; j++) free(eng->workers[j].scratch);
@@ -138,6 +167,7 @@ mx_engine *mx_engine_create_ex(const mx_engine_opts *opts)
             mx_set_error(MX_EINVAL, "engine: cannot start worker thread %d", i);
             return NULL;
         }
+        eng->started = i;
     }
     snprintf(eng->describe, sizeof eng->describe, "%d thread%s, %s", nthreads,
              nthreads == 1 ? "" : "s", mx_pin_describe(eng->pin));
@@ -151,17 +181,25 @@ void mx_engine_free(mx_engine *eng)
     atomic_store(&eng->stop, 1);
     pthread_cond_broadcast(&eng->wake);
     pthread_mutex_unlock(&eng->mu);
-    for (int i = 1; i < eng->nthreads; i++) pthread_join(eng->workers[i].thread, NULL);
+    for (int i = 1; i <= eng->started; i++) pthread_join(eng->workers[i].thread, NULL);
     for (int i = 0; i < eng->nthreads; i++) free(eng->workers[i].scratch);
     mx_pin_free(eng->pin);
     pthread_mutex_destroy(&eng->mu);
     pthread_cond_destroy(&eng->wake);
     pthread_cond_destroy(&eng->done);
     free(eng->workers);
+    free(eng->solo);
+    free(eng->solo_workers);
     free(eng);
 }
 
 int mx_engine_threads(const mx_engine *eng) { return eng ? eng->nthreads : 1; }
+
+mx_engine *mx_engine_solo(mx_engine *eng, int tid)
+{
+    if (!eng || tid < 0 || tid >= eng->nthreads || !eng->solo) return NULL;
+    return eng->nthreads == 1 ? eng : &eng->solo[tid];
+}
 
 const char *mx_engine_describe(const mx_engine *eng)
 {

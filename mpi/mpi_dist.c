@@ -46,6 +46,32 @@ static mx_status allreduce_f32(float *buf, size_t n) { return collective(buf, n,
 static mx_status allreduce_f64(double *buf, size_t n) { return collective(buf, n, MPI_DOUBLE, sizeof *buf, 0); }
 static mx_status bcast_f32(float *buf, size_t n) { return collective(buf, n, MPI_FLOAT, sizeof *buf, 1); }
 
+/* Sums in flight (dist_sync's gradient buckets, started during backward). */
+static MPI_Request slots[MX_DIST_SLOTS];
+static int slots_used; /* slots[0 .. slots_used) may be active */
+
+static mx_status iallreduce_f32(float *buf, size_t n, int slot)
+{
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &slots[slot]);
+    if (rc != MPI_SUCCESS) return mpi_fail("MPI_Iallreduce", rc);
+    if (slot >= slots_used) slots_used = slot + 1;
+    return MX_OK;
+}
+
+static mx_status wait_slot(int slot)
+{
+    int rc = MPI_Wait(&slots[slot], MPI_STATUS_IGNORE);
+    return rc == MPI_SUCCESS ? MX_OK : mpi_fail("MPI_Wait", rc);
+}
+
+/* Open MPI moves a non-blocking collective on only inside MPI calls. */
+static void progress(void)
+{
+    int done = 0;
+    if (slots_used) MPI_Testall(slots_used, slots, &done, MPI_STATUSES_IGNORE);
+    if (done) slots_used = 0;
+}
+
 static void job_abort(int code)
 {
     fflush(stdout);
@@ -91,6 +117,10 @@ mx_status mx_mpi_init(int *argc, char ***argv)
     ops.allreduce_f64 = allreduce_f64;
     ops.bcast_f32 = bcast_f32;
     ops.abort = job_abort;
+    ops.iallreduce_f32 = iallreduce_f32;
+    ops.wait = wait_slot;
+    ops.progress = progress;
+    for (int i = 0; i < MX_DIST_SLOTS; i++) slots[i] = MPI_REQUEST_NULL;
     mx_dist_register(&ops);
     mx_log_set_rank(ops.rank);
     return MX_OK;

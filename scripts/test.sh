@@ -4,7 +4,9 @@
 # refuses, then builds and runs the unit suites and the app tests in the
 # release build (ONNX import/export against PyTorch: tests/test_onnx.sh),
 # the unit suites and the ONNX tests again under
-# AddressSanitizer + UBSan and without hwloc, the inference-only profile
+# AddressSanitizer + UBSan and without hwloc, the engine and schedule
+# suites under ThreadSanitizer, every unit suite with the executor's
+# steps in random orders and side by side (MX_SCHED), the inference-only profile
 # (profile=infer: mnist_infer's tests), the CUDA build where nvcc is
 # installed (its GPU suite runs for real on a GPU machine and says
 # 'skipped' here), the MPI build under mpirun (tests/test_mpi.sh) and
@@ -33,6 +35,15 @@ san=build/release-san
 scons -Q -j"$jobs" sanitize=address,undefined $san/onnx_convert $san/ckpt_compare $san/predict $san/mnist_infer \
     $san/mnist_mlp $san/mnist_lenet $san/char_lstm
 MX_TEST_DATA=data/mnist ASAN_OPTIONS=detect_leaks=1 bash tests/test_onnx.sh $san
+echo "== ThreadSanitizer build (sanitize=thread): the engine and the executor's dependency schedule, steps side by side"
+scons -Q -j"$jobs" sanitize=thread build/release-tsan/run_tests
+MX_SCHED=graph MX_NUM_THREADS=2 TSAN_OPTIONS=halt_on_error=1 MX_TEST_DATA=data/mnist \
+    build/release-tsan/run_tests engine schedule executor lstm fuse fuse_fc parallel kvstore dist dist_stop
+echo "== unit suites with every executor's steps in random orders (MX_SCHED=random) and side by side (MX_SCHED=graph)"
+seed=${MX_SCHED_SEED:-$(date +%s)}
+echo "  MX_SCHED=random:$seed (rerun with MX_SCHED_SEED=$seed)"
+MX_SCHED=random:$seed MX_TEST_DATA=data/mnist build/release/run_tests
+MX_SCHED=graph MX_NUM_THREADS=2 MX_TEST_DATA=data/mnist build/release/run_tests
 echo "== profile=infer (fixed-buffer inference, no training code): mnist_infer tests"
 scons -Q -j"$jobs" profile=infer test
 echo "== build without hwloc (threads pinned with sched_setaffinity): unit suites"

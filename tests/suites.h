@@ -25,6 +25,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(ndarray)       \
     X(symbol)        \
     X(executor)      \
+    X(schedule)      \
     X(gradcheck)     \
     X(conv)          \
     X(deconv)        \

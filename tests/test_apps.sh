@@ -90,6 +90,24 @@ if [ -f "$data/train-images-idx3-ubyte" ]; then
     else
         bad "resumed checkpoint differs" "$out"
     fi
+    expect "bad MX_SCHED is named" 1 "MX_SCHED: bad value 'often'" env MX_SCHED=often "$app" --data-dir "$data" --limit 1000
+    # Every schedule of the executor's steps gives the same weights (issue
+    # #18): in order, side by side on 2 threads, and in random orders.
+    mkdir -p "$tmp/sched"
+    for net in mlp lenet; do
+        bin=$app
+        [ $net = lenet ] && bin=$lenet
+        for m in seq graph random:3; do
+            MX_SCHED=$m "$bin" --data-dir "$data" --limit 2000 --epochs 1 --threads 2 --quiet \
+                --checkpoint "$tmp/sched/$net-${m%%:*}" >"$tmp/sched/$net-${m%%:*}.log" 2>&1
+        done
+        if [ -s "$tmp/sched/$net-seq-0001.params" ] && cmp -s "$tmp/sched/$net-seq-0001.params" "$tmp/sched/$net-graph-0001.params" &&
+            cmp -s "$tmp/sched/$net-seq-0001.params" "$tmp/sched/$net-random-0001.params"; then
+            ok "$net: MX_SCHED=seq, graph and random give identical .params"
+        else
+            bad "$net: the schedules' weights differ" "$(tail -n 3 "$tmp/sched/$net-"*.log)"
+        fi
+    done
     # A damaged checkpoint is refused by name and left as it was.
     head -c 1000 "$tmp/a/mlp-0004.params" >"$tmp/a/mlp-0005.params"
     cp "$tmp/a/mlp-0004.states" "$tmp/a/mlp-0005.states"
@@ -237,6 +255,19 @@ if [ -f "$text" ]; then
         ok "char_lstm --resume 1 to 2 equals 2 epochs straight"
     else
         bad "char_lstm resume" "$(tail -20 <<<"$out")"
+    fi
+
+    # Every schedule gives the same weights and Adam states (issue #18).
+    for m in seq graph random:3; do
+        MX_SCHED=$m "$lstm" train "${small[@]}" --epochs 1 --threads 2 --checkpoint "$tmp/cl/m${m%%:*}" \
+            >"$tmp/cl/m${m%%:*}.log" 2>&1
+    done
+    if [ -s "$tmp/cl/mseq-0001.params" ] && cmp -s "$tmp/cl/mseq-0001.params" "$tmp/cl/mgraph-0001.params" &&
+        cmp -s "$tmp/cl/mseq-0001.params" "$tmp/cl/mrandom-0001.params" &&
+        cmp -s "$tmp/cl/mseq-0001.states" "$tmp/cl/mgraph-0001.states"; then
+        ok "char_lstm: MX_SCHED=seq, graph and random give identical .params and .states"
+    else
+        bad "char_lstm: the schedules' weights differ" "$(tail -n 3 "$tmp/cl/m"*.log)"
     fi
 
     # The GPU code paths over a host stand-in (MX_TEST_STAND_IN_GPUS, builds

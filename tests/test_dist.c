@@ -297,6 +297,43 @@ static void test_dist_fit_mirror_weights_equal_local(void)
     mx_model_free(dist);
 }
 
+/* dist_sync's buckets (issue #18): the gradients summed in several sums
+ * started during backward — each summed only at its wait, so reading a
+ * bucket early would show — give the fused sum's weights bit for bit. */
+static void test_dist_buckets_give_the_fused_bits(void)
+{
+    if (!mx_test_have_mnist("dist buckets")) return;
+    mx_status st;
+    mx_dist_ops fused = dist_rank0_ops(), buckets = dist_rank0_bucket_ops();
+    mx_dist_register(&fused);
+    mx_model *a = dist_train_mlp("dist_sync", NULL, 1, 1, &st);
+    CU_ASSERT_EQUAL_FATAL(st, MX_OK);
+    mx_dist_register(&buckets);
+    dist_istarts = dist_waits = 0;
+    dist_bucket_bytes = 16 * 1024;
+    mx_model *b = dist_train_mlp("dist_sync", NULL, 1, 1, &st);
+    long per_step = dist_istarts / (dist_iters_seen ? dist_iters_seen : 1), starts_b = dist_istarts,
+         waits_b = dist_waits;
+    dist_bucket_bytes = 0; /* 0: one sum after backward, through the fused path */
+    dist_istarts = 0;
+    mx_model *c = dist_train_mlp("dist_sync", NULL, 1, 1, &st);
+    long with_zero = dist_istarts;
+    dist_bucket_bytes = -1;
+    mx_dist_register(NULL);
+    CU_ASSERT_EQUAL_FATAL(st, MX_OK);
+    printf("\n    16 KiB buckets: %ld sums a step; max weight difference to the fused sum %g", per_step,
+           (double)dist_max_weight_diff(a, b));
+    /* backward completes fc3, fc2, fc1: {fc3, fc2 weight}, {fc2 bias, fc1 weight}, {fc1 bias} */
+    CU_ASSERT_EQUAL(per_step, 3);
+    CU_ASSERT_EQUAL(starts_b, waits_b);
+    CU_ASSERT(dist_max_weight_diff(a, b) == 0.0f);
+    CU_ASSERT(dist_max_weight_diff(a, c) == 0.0f);
+    CU_ASSERT_EQUAL(with_zero, 0);
+    mx_model_free(a);
+    mx_model_free(b);
+    mx_model_free(c);
+}
+
 /* ---- the speedometer ------------------------------------------------------ */
 
 /* This rank's own rate over the speedometer's intervals, measured by a
@@ -440,7 +477,9 @@ CU_ErrorCode mx_test_register_dist(void)
                      test_dist_step_reduces_gradients_only) ||
         !CU_add_test(s, "the speedometer reports the job's rate (ranks x this rank's)",
                      test_dist_speedometer_reports_the_jobs_rate) ||
-        !CU_add_test(s, "dist_sync KVStore push sums over workers", test_dist_kvstore_push_sums_over_workers))
+        !CU_add_test(s, "dist_sync KVStore push sums over workers", test_dist_kvstore_push_sums_over_workers) ||
+        !CU_add_test(s, "gradient buckets started in backward give the fused sum's bits",
+                     test_dist_buckets_give_the_fused_bits))
         return CU_get_error();
     return CUE_SUCCESS;
 }

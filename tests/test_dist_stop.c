@@ -149,11 +149,67 @@ static void test_dist_fit_stop_before_training_ends_every_rank(void)
     mx_model_free(dist);
 }
 
+/* The same over dist_sync's buckets (sums started during backward): the
+ * other rank's request is the last float of the step's last bucket; and
+ * this rank's own request travels there too. */
+static float *last_buf;
+static size_t last_n;
+static int last_slot;
+static long bucket_steps;
+
+static mx_status record_istart(float *buf, size_t n, int slot)
+{
+    if (slot == 0) last_slot = 0;
+    if (slot >= last_slot) last_slot = slot, last_buf = buf, last_n = n;
+    return dist_mirror_istart(buf, n, slot);
+}
+
+static mx_status peer_stop_wait(int slot)
+{
+    mx_status st = dist_mirror_wait(slot);
+    if (slot == 0) bucket_steps++;
+    if (slot == last_slot && bucket_steps == peer_stop_step) last_buf[last_n - 1] += 1.0f;
+    return st;
+}
+
+static void test_dist_fit_stop_rides_in_the_last_bucket(void)
+{
+    if (!mx_test_have_mnist("dist stop over buckets")) return;
+    mx_model *two = train_local_until(1, 2), *three = train_local_until(1, 3);
+    for (int here = 0; here <= 1; here++) {
+        mx_dist_ops peer = dist_rank0_bucket_ops();
+        peer.iallreduce_f32 = record_istart;
+        peer.wait = peer_stop_wait;
+        mx_dist_register(&peer);
+        peer_stop_step = here ? 0 : 3; /* the other rank asks in step 3, or this one after batch 2 */
+        dist_stop_after = here ? 2 : 0;
+        bucket_steps = dist_istarts = dist_waits = 0;
+        dist_bucket_bytes = 16 * 1024; /* the MLP's 0.44 MB of gradients in 3 buckets */
+        mx_status st;
+        mx_model *dist = dist_train_mlp("dist_sync", NULL, 1, 1, &st);
+        dist_bucket_bytes = -1;
+        dist_stop_after = 0;
+        mx_dist_register(NULL);
+        CU_ASSERT_EQUAL(st, MX_OK);
+        CU_ASSERT_EQUAL(dist_batches_seen, 2);
+        CU_ASSERT_EQUAL(bucket_steps, 3); /* 2 updates + the step that carried the request */
+        CU_ASSERT_EQUAL(dist_istarts, 3 * 3);
+        CU_ASSERT_EQUAL(dist_istarts, dist_waits);
+        CU_ASSERT(dist_max_weight_diff(dist, two) < 1e-6f);
+        CU_ASSERT(dist_max_weight_diff(dist, three) > 1e-4f);
+        mx_model_free(dist);
+    }
+    mx_model_free(two);
+    mx_model_free(three);
+}
+
 CU_ErrorCode mx_test_register_dist_stop(void)
 {
     CU_pSuite s = CU_add_suite("dist_stop", NULL, NULL);
     if (!s) return CU_get_error();
-    if (!CU_add_test(s, "a stop asked here ends every rank at the next step, before its update",
+    if (!CU_add_test(s, "over buckets started in backward, a stop rides in the last one",
+                     test_dist_fit_stop_rides_in_the_last_bucket) ||
+        !CU_add_test(s, "a stop asked here ends every rank at the next step, before its update",
                      test_dist_fit_stop_here_ends_every_rank_at_next_step) ||
         !CU_add_test(s, "a stop asked by another rank ends this one at the same step",
                      test_dist_fit_stop_asked_by_peer_ends_this_rank) ||

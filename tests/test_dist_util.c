@@ -31,7 +31,35 @@ mx_status dist_marker_bcast(float *buf, size_t n)
 
 void dist_no_abort(int code) { (void)code; }
 
-mx_dist_ops dist_mirror = {"mirror", 1, 2, 1, 2, dist_mirror_f32, dist_mirror_f64, dist_marker_bcast, dist_no_abort};
+mx_dist_ops dist_mirror = {"mirror", 1, 2, 1, 2, dist_mirror_f32, dist_mirror_f64, dist_marker_bcast, dist_no_abort,
+                           NULL, NULL, NULL};
+
+/* The mirror's sums started during backward: nothing happens until the
+ * wait, so a reader of a bucket before its wait would see the local
+ * gradient, not the sum. */
+static float *slot_buf[MX_DIST_SLOTS];
+static size_t slot_n[MX_DIST_SLOTS];
+long dist_istarts, dist_waits;
+
+mx_status dist_mirror_istart(float *buf, size_t n, int slot)
+{
+    slot_buf[slot] = buf;
+    slot_n[slot] = n;
+    dist_istarts++;
+    return MX_OK;
+}
+
+mx_status dist_mirror_wait(int slot)
+{
+    for (size_t i = 0; i < slot_n[slot]; i++) slot_buf[slot][i] *= (float)mx_dist_size();
+    slot_n[slot] = 0;
+    dist_waits++;
+    return MX_OK;
+}
+
+void dist_mirror_progress(void) {}
+
+long dist_bucket_bytes = -1;
 
 float dist_first_weight_at_start;
 int dist_saw_start;
@@ -77,6 +105,7 @@ mx_model *dist_train_mlp(const char *kvstore, const char *ckpt, int nctx, int ep
     mx_fit_opts fo = mx_fit_defaults();
     fo.n_epoch = epochs;
     fo.kvstore = kvstore;
+    if (dist_bucket_bytes >= 0) fo.allreduce_bucket_bytes = (size_t)dist_bucket_bytes;
     fo.callbacks = cbs;
     fo.ncallbacks = ckpt ? 3 : 2;
     dist_batches_seen = 0;
@@ -124,5 +153,14 @@ mx_dist_ops dist_rank0_ops(void)
     r.rank = 0;
     r.local_rank = 0;
     r.bcast_f32 = dist_keep_bcast;
+    return r;
+}
+
+mx_dist_ops dist_rank0_bucket_ops(void)
+{
+    mx_dist_ops r = dist_rank0_ops();
+    r.iallreduce_f32 = dist_mirror_istart;
+    r.wait = dist_mirror_wait;
+    r.progress = dist_mirror_progress;
     return r;
 }

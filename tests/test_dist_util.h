@@ -37,6 +37,19 @@ void dist_no_abort(int code);
  * trains like one local process. */
 mx_dist_ops dist_rank0_ops(void);
 
+/* dist_rank0_ops with sums started during backward (dist_sync's buckets),
+ * summed only at the wait. */
+mx_dist_ops dist_rank0_bucket_ops(void);
+
+/* Those sums' start and wait, and their counts (reset by the tests). */
+mx_status dist_mirror_istart(float *buf, size_t n, int slot);
+mx_status dist_mirror_wait(int slot);
+void dist_mirror_progress(void);
+extern long dist_istarts, dist_waits;
+
+/* fit's allreduce_bucket_bytes in dist_train_mlp (-1: the default). */
+extern long dist_bucket_bytes;
+
 /* What the callbacks of dist_train_mlp saw: the first weight at the start
  * (and that the start was seen), the last batch and iteration trained. */
 extern float dist_first_weight_at_start;

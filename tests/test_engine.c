@@ -313,6 +313,38 @@ static void test_engine_parallel_sum_is_bit_identical_across_runs(void)
     }
 }
 
+/* A worker's one-thread view runs regions inline, on the calling thread,
+ * with that worker's scratch (the executor's dependency schedule runs a
+ * whole step on one worker through it). */
+static void count_tids(void *ctx, int tid, int nthreads)
+{
+    int *seen = ctx;
+    seen[0] += 1;
+    seen[1] = tid;
+    seen[2] = nthreads;
+}
+
+static void test_engine_solo_views_run_inline_with_worker_scratch(void)
+{
+    mx_engine *eng = mx_engine_create(3, MX_BIND_NONE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+    for (int t = 0; t < 3; t++) {
+        mx_engine *v = mx_engine_solo(eng, t);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+        CU_ASSERT_EQUAL(mx_engine_threads(v), 1);
+        CU_ASSERT_PTR_EQUAL(mx_engine_scratch(v, 0), mx_engine_scratch(eng, t));
+        int seen[3] = {0, -1, -1};
+        mx_engine_run(v, count_tids, seen);
+        CU_ASSERT(seen[0] == 1 && seen[1] == 0 && seen[2] == 1);
+    }
+    CU_ASSERT_PTR_NULL(mx_engine_solo(eng, 3));
+    CU_ASSERT_PTR_NULL(mx_engine_solo(eng, -1));
+    mx_engine *one = mx_engine_create(1, MX_BIND_NONE);
+    CU_ASSERT_PTR_EQUAL(mx_engine_solo(one, 0), one);
+    mx_engine_free(one);
+    mx_engine_free(eng);
+}
+
 CU_ErrorCode mx_test_register_engine(void)
 {
     CU_pSuite s = CU_add_suite("engine", NULL, NULL);
@@ -332,6 +364,8 @@ CU_ErrorCode mx_test_register_engine(void)
     CU_add_test(s, "NULL engine runs inline as tid 0 of 1", test_engine_null_runs_inline_as_tid_0_of_1);
     CU_add_test(s, "create rejects bad thread counts", test_engine_create_rejects_bad_thread_counts);
     CU_add_test(s, "describe is not empty", test_engine_describe_is_not_empty);
+    CU_add_test(s, "solo views run inline with their worker's scratch",
+                test_engine_solo_views_run_inline_with_worker_scratch);
     CU_add_test(s, "set_default replaces, and keeps the old one on failure",
                 test_engine_set_default_replaces_and_keeps_on_failure);
     CU_add_test(s, "parallel sum is bit-identical across runs", test_engine_parallel_sum_is_bit_identical_across_runs);

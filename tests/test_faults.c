@@ -340,7 +340,7 @@ static void test_faults_checkpoint_fsync(void)
 /* Reads through fread (raw IDX, .params, text) and read (zlib's, behind
  * gzread) fail with EIO once io_budget more bytes have been read (-1:
  * off). The wrappers are off in sanitizer builds, which intercept both. */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define IO_FAULTS 0
 #else
 #define IO_FAULTS 1

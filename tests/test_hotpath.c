@@ -17,8 +17,8 @@
 #include "test_util.h"
 #include "test_wrap.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HOTPATH_COUNTING 0 /* ASan owns malloc; the count runs in the plain build */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define HOTPATH_COUNTING 0 /* ASan and TSan own malloc; the count runs in the plain build */
 #else
 #define HOTPATH_COUNTING 1
 #endif
@@ -183,6 +183,9 @@ static void test_hotpath_wrapper_counts_allocations(void)
 /* Fits net one epoch of 60 batches on nctx CPU contexts (kvstore NULL:
  * local) and prints, then returns, the allocation calls of the 50 steps
  * after the first (-1 when the window did not close). */
+/* dist_sync's bucket size in allocations_in_steps (0: fit's default). */
+static size_t hot_bucket_bytes;
+
 static long allocations_in_steps(const char *what, mx_sym *net, int flat, int threads, int nctx, const char *kvstore)
 {
     char img[512], lab[512];
@@ -211,6 +214,7 @@ static long allocations_in_steps(const char *what, mx_sym *net, int flat, int th
     fo.callbacks = cbs;
     fo.ncallbacks = 3;
     fo.kvstore = kvstore;
+    if (hot_bucket_bytes) fo.allreduce_bucket_bytes = hot_bucket_bytes;
     /* A sink, not quiet: the speedometer's lines are formatted for real. */
     mx_log_set_sink(drop_line, NULL);
     CU_ASSERT_EQUAL(mx_model_fit(m, opt, train, &fo), MX_OK);
@@ -253,7 +257,8 @@ static void test_hotpath_training_steps_make_no_allocation(void)
 }
 
 /* dist_sync: the fused gradient buffer (with its stop flag) and, with two
- * contexts, the KVStore's per-key allreduces and the stop exchange. */
+ * contexts, the KVStore's per-key allreduces and the stop exchange; and
+ * the gradient buckets started during backward. */
 static void test_hotpath_dist_sync_steps_make_no_allocation(void)
 {
 #if HOTPATH_COUNTING
@@ -265,6 +270,17 @@ static void test_hotpath_dist_sync_steps_make_no_allocation(void)
         CU_ASSERT_EQUAL(allocations_in_steps("MLP", net, 1, nctx, nctx, "dist_sync"), 0);
         mx_sym_free(net);
     }
+    /* gradient buckets whose sums start during backward (16 KiB: 3 a
+     * step), on 1 and 2 threads */
+    mx_dist_ops buckets = dist_rank0_bucket_ops();
+    mx_dist_register(&buckets);
+    hot_bucket_bytes = 16 * 1024;
+    for (int threads = 1; threads <= 2; threads++) {
+        mx_sym *net = mx_test_mlp();
+        CU_ASSERT_EQUAL(allocations_in_steps("MLP, buckets", net, 1, threads, 1, "dist_sync"), 0);
+        mx_sym_free(net);
+    }
+    hot_bucket_bytes = 0;
     mx_dist_register(NULL);
 #else
     mx_test_skip("sanitizer build replaces malloc; counted in the plain build");

@@ -53,7 +53,8 @@ for opt in cuda=1 mpi=1 hwloc=1; do
 done
 
 # Sanitizers, unknown options, and a bad value of each enumerated or boolean option.
-refused "unknown sanitizer" "sanitize: unknown sanitizer 'thread'" -- sanitize=address,thread
+refused "unknown sanitizer" "sanitize: unknown sanitizer 'memory'" -- sanitize=address,memory
+refused "thread with address" "sanitize: thread cannot be combined with address" -- sanitize=address,thread
 refused "unknown option" "unknown option\(s\): colour" -- colour=1
 for opt in mode=fast hwloc=2 blas=mkl profile=tiny; do
     refused "bad value $opt" "Invalid value for option ${opt%%=*}: ${opt#*=}" -- "$opt"

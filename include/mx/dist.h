@@ -33,7 +33,19 @@ typedef struct mx_dist_ops {
     mx_status (*bcast_f32)(float *buf, size_t n);
     /** Ends the whole job (every rank) with code; does not return. */
     void (*abort)(int code);
+    /** Starts an in-place sum of buf over every worker in slot (0 ..
+     * MX_DIST_SLOTS-1) and returns at once; every worker starts its sums
+     * in the same order. NULL: the transport has none, and fit sums the
+     * gradients in one call after backward. */
+    mx_status (*iallreduce_f32)(float *buf, size_t n, int slot);
+    /** Waits for the sum started in slot. */
+    mx_status (*wait)(int slot);
+    /** Lets started sums progress without blocking. */
+    void (*progress)(void);
 } mx_dist_ops;
+
+/** Sums a transport may have in flight at once (slots of iallreduce_f32). */
+#define MX_DIST_SLOTS 64
 
 /** Installs the transport (NULL: back to one worker). ops must outlive its use. */
 void mx_dist_register(const mx_dist_ops *ops);
@@ -64,7 +76,19 @@ mx_status mx_dist_reduce_metric(mx_metric *metric);
  * returns otherwise (the caller exits). */
 void mx_dist_abort(int code);
 
-/** Seconds spent in, calls of and floats through mx_dist_allreduce since the last reset. */
+/** Starts a sum in slot when the transport can overlap it (1), else
+ * sums at once (0, or negative status on failure): buf is summed either
+ * way once mx_dist_wait(slot) returns. */
+int mx_dist_iallreduce(float *buf, size_t n, int slot);
+
+/** Waits for the sum started in slot (nothing if it was summed at once). */
+mx_status mx_dist_wait(int slot);
+
+/** Lets the transport's started sums progress; never blocks. */
+void mx_dist_progress(void);
+
+/** Seconds spent in, calls of and floats through mx_dist_allreduce (and
+ * waiting in mx_dist_wait: the time not hidden) since the last reset. */
 void mx_dist_stats(double *seconds, long *calls, double *floats);
 
 /** Zeroes the allreduce statistics. */

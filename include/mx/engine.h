@@ -59,6 +59,12 @@ int mx_engine_cores(void);
 /** Number of threads of eng (1 for NULL). */
 int mx_engine_threads(const mx_engine *eng);
 
+/** A one-thread view of worker tid of eng (eng itself when it has one
+ * thread): runs regions inline, with that worker's scratch. For a worker
+ * inside a region of eng that runs a whole op by itself (the executor's
+ * graph schedule). Owned by eng; never freed by the caller. */
+mx_engine *mx_engine_solo(mx_engine *eng, int tid);
+
 /** Runs fn(ctx, tid, n) on every worker and waits for all; eng NULL runs
  * it inline as one thread. Never allocates. */
 void mx_engine_run(mx_engine *eng, mx_task_fn fn, void *ctx);

@@ -6,6 +6,7 @@
 #define MX_EXECUTOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "mx/context.h"
 #include "mx/engine.h"
@@ -34,6 +35,42 @@ mx_exec *mx_simple_bind(const mx_sym *sym, mx_ctx ctx, int n, const char *const 
  * aligned) in the executor's arena for the caller: optimizer states. */
 mx_exec *mx_simple_bind_ex(const mx_sym *sym, mx_ctx ctx, int n, const char *const *names,
                            const mx_shape *shapes, const mx_grad_req *reqs, size_t extra_bytes);
+
+/** How a CPU executor orders its steps (issue #18). AUTO times the second
+ * call of forward and of backward in order and keeps the dependency
+ * schedule when the graph's parallelism pays (several threads only);
+ * SEQUENTIAL runs each step over every thread, one after another; GRAPH
+ * runs each step whole on one worker as soon as its inputs are ready,
+ * steps side by side; RANDOM (a test mode) runs them on the calling
+ * thread in a seeded random order that respects the dependencies. Every
+ * schedule gives the same bits. */
+typedef enum mx_schedule {
+    MX_SCHEDULE_AUTO = 0,
+    MX_SCHEDULE_SEQUENTIAL = 1,
+    MX_SCHEDULE_GRAPH = 2,
+    MX_SCHEDULE_RANDOM = 3
+} mx_schedule;
+
+/** Sets e's schedule (at bind: MX_SCHED=auto|seq|graph|random[:SEED]);
+ * seed starts RANDOM's orders (each call draws a new one). */
+mx_status mx_exec_set_schedule(mx_exec *e, mx_schedule mode, uint64_t seed);
+
+/** Describes e's schedule into buf (n bytes): mode, threads, and per
+ * direction its steps, dependency edges, measured parallelism and choice. */
+const char *mx_exec_schedule_describe(const mx_exec *e, char *buf, size_t n);
+
+/** Called during a CPU executor's backward after each step, on the thread
+ * that ran it, with the arguments whose gradients that step completed
+ * (their last writer); nargs may be 0 — a chance to let communication
+ * progress. dist_sync starts a bucket's allreduce from it. */
+typedef void (*mx_grad_hook)(void *ctx, const int *args, int nargs);
+
+/** Installs fn (NULL removes it) for e's backward passes (CPU executors only). */
+mx_status mx_exec_set_grad_hook(mx_exec *e, mx_grad_hook fn, void *ctx);
+
+/** Fills order (room entries) with the arguments that have gradients, in
+ * the order the sequential backward completes them; returns their count. */
+int mx_exec_grad_order(const mx_exec *e, int *order, int room);
 
 /** The extra bytes reserved by mx_simple_bind_ex (NULL if none). */
 void *mx_exec_extra(const mx_exec *e);

@@ -28,6 +28,8 @@ typedef struct mx_fit_opts {
     mx_callback *const *callbacks;     /**< batch and epoch callbacks, run in order */
     int ncallbacks;                    /**< entries in callbacks (0: none) */
     int no_nan_check;                  /**< 0 (default): stop at the first batch whose outputs hold NaN/Inf */
+    size_t allreduce_bucket_bytes;     /**< dist_sync, one CPU context: gradient bytes per allreduce started
+                                            during backward (1 MiB; 0: one allreduce after backward) */
 } mx_fit_opts;
 
 /** MXNet.jl's fit defaults. */

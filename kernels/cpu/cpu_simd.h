@@ -4,7 +4,11 @@
 #ifndef MX_KERNELS_CPU_SIMD_H
 #define MX_KERNELS_CPU_SIMD_H
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(MX_NO_CLONES)
+/* Not under ThreadSanitizer: the clones' resolvers run while the loader
+ * relocates, before TSan's runtime is up, and its instrumentation of them
+ * crashes the program before main. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(MX_NO_CLONES) && \
+    !defined(__SANITIZE_THREAD__)
 #define MX_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define MX_SIMD_CLONES

@@ -7,10 +7,9 @@
  * at time t beside layer 1 at t+1). Recorded on several lanes with the
  * true dependencies as edges, the graph runs them side by side.
  *
- * The dependencies are found from memory, not from the symbol: step p
- * depends on an earlier step q when their byte ranges overlap and one of
- * them writes (data flow, and the planner's buffer reuse, which a graph
- * must also respect). Per lane only the latest such q matters (a lane
+ * The dependencies are found from memory, as the CPU schedule's are
+ * (schedule.h: byte ranges that overlap where one of two steps writes).
+ * Per lane only the latest such q matters (a lane
  * runs in order). A step continues the lane of a dependency that is that
  * lane's last step, else takes the least recently used lane.
  *
@@ -23,54 +22,7 @@
 #include <string.h>
 
 #include "runtime/ndarray/device.h"
-#include "executor_internal.h"
-
-typedef struct span {
-    uintptr_t lo, hi; /* [lo, hi) */
-    int write;
-} span;
-
-/* Appends t's bytes to a (skipping empty or absent tensors). */
-static int add_span(span *a, int n, const mx_tensor *t, int write)
-{
-    size_t bytes = mx_shape_size(&t->shape) * sizeof(float);
-    if (!t->data || !bytes) return n;
-    a[n].lo = (uintptr_t)t->data;
-    a[n].hi = a[n].lo + bytes;
-    a[n].write = write;
-    return n + 1;
-}
-
-/* What step st reads and writes in forward or backward, conservatively:
- * aux states and the workspace count as written. */
-static int step_spans(const mx_step *st, int backward, span *a)
-{
-    int n = 0;
-    for (int k = 0; k < st->nin; k++) {
-        n = add_span(a, n, &st->in[k], 0);
-        if (backward && st->req[k] != MX_REQ_NULL) n = add_span(a, n, &st->in_grad[k], 1);
-    }
-    for (int k = 0; k < st->nout; k++) {
-        n = add_span(a, n, &st->out[k], !backward);
-        if (backward) n = add_span(a, n, &st->out_grad[k], 0);
-    }
-    for (int k = 0; k < st->naux; k++) n = add_span(a, n, &st->aux[k], 1);
-    if (st->workspace && st->ws_bytes) {
-        a[n].lo = (uintptr_t)st->workspace;
-        a[n].hi = a[n].lo + st->ws_bytes;
-        a[n].write = 1;
-        n++;
-    }
-    return n;
-}
-
-static int conflict(const span *a, int na, const span *b, int nb)
-{
-    for (int i = 0; i < na; i++)
-        for (int j = 0; j < nb; j++)
-            if ((a[i].write || b[j].write) && a[i].lo < b[j].hi && b[j].lo < a[i].hi) return 1;
-    return 0;
-}
+#include "schedule.h"
 
 /* Lanes to use: one, or MX_CUDA_LANES=N up to the device's. */
 static int lanes_for(const mx_exec *e)
@@ -84,7 +36,7 @@ static int lanes_for(const mx_exec *e)
 typedef struct recorder {
     int n, lanes;
     int *order, *lane, *span_at;
-    span *spans;
+    mx_span *spans;
     void **ev; /* one per step, then the fork, then one join per lane */
 } recorder;
 
@@ -105,8 +57,7 @@ static mx_status recorder_init(recorder *r, mx_exec *e, int backward)
     if (r->lanes > 64) r->lanes = 64; /* place() keeps per-lane arrays of 64 */
     size_t cap = 0;
     for (int i = 0; i < e->nsteps; i++) {
-        const mx_step *st = &e->steps[i];
-        cap += (size_t)(2 * st->nin + 2 * st->nout + st->naux + 1);
+        cap += (size_t)mx_step_span_cap(&e->steps[i]);
     }
     r->order = malloc(((size_t)e->nsteps + 1) * sizeof *r->order);
     r->lane = malloc(((size_t)e->nsteps + 1) * sizeof *r->lane);
@@ -123,7 +74,7 @@ static mx_status recorder_init(recorder *r, mx_exec *e, int backward)
         int i = backward ? e->nsteps - 1 - k : k;
         if (backward && !e->steps[i].run_bwd) continue;
         r->order[r->n] = i;
-        r->span_at[r->n + 1] = r->span_at[r->n] + step_spans(&e->steps[i], backward, r->spans + r->span_at[r->n]);
+        r->span_at[r->n + 1] = r->span_at[r->n] + mx_step_spans(e, &e->steps[i], backward, r->spans + r->span_at[r->n]);
         r->n++;
     }
     mx_status st = mx_dev_events(e->ctx, r->n + 1 + r->lanes, r->ev);
@@ -143,12 +94,12 @@ static mx_status place(recorder *r, mx_ctx ctx, int p, int *last, int *used)
         dep[l] = -1;
         in_use += used[l];
     }
-    const span *a = r->spans + r->span_at[p];
+    const mx_span *a = r->spans + r->span_at[p];
     int na = r->span_at[p + 1] - r->span_at[p];
     for (int q = p - 1; q >= 0 && found < in_use; q--) {
         int l = r->lane[q];
         if (dep[l] >= 0) continue;
-        if (conflict(a, na, r->spans + r->span_at[q], r->span_at[q + 1] - r->span_at[q])) {
+        if (mx_spans_conflict(a, na, r->spans + r->span_at[q], r->span_at[q + 1] - r->span_at[q])) {
             dep[l] = q;
             found++;
         }
@@ -195,7 +146,7 @@ mx_status mx_exec_record(mx_exec *e, int backward, int is_train, void **graph)
         st = place(&r, e->ctx, p, last, used);
         if (st != MX_OK) break;
         mx_dev_set_lane(e->ctx, r.lane[p]);
-        mx_exec_run_step(e, r.order[p], backward, is_train);
+        mx_exec_run_step(e, e->eng, r.order[p], backward, is_train);
         st = mx_dev_record(e->ctx, r.lane[p], r.ev[p]);
     }
     /* Join every lane back into lane 0, where the recording ends. */

@@ -59,6 +59,20 @@ struct mx_exec {
     int profile; /* MX_PROFILE set at bind: time each step */
     /* GPU: forward (train, inference) and backward recorded as CUDA graphs
      * on their second call and replayed after (see executor_run.c). */
+    /* CPU: the steps' dependency plans, forward [0] and backward [1]
+     * (schedule.c), and how they are used (mx_exec_set_schedule). */
+    struct mx_sched *sched[2];
+    mx_schedule sched_mode;
+    uint64_t sched_seed, sched_runs;
+    int sched_use[2];    /* auto: -1 undecided, 0 sequential, 1 by dependency */
+    int sched_calls[2];
+    double sched_par[2]; /* measured parallelism (0: not measured) */
+    double sched_width;  /* the graph's width at bind (executor.c, graph_width) */
+    /* mx_exec_set_grad_hook: after backward step i, the arguments it
+     * completed are done_args[done_at[i] .. done_at[i+1]). */
+    mx_grad_hook hook;
+    void *hook_ctx;
+    int *done_at, *done_args;
     int graphs;        /* -1 undecided, 0 off, 1 on */
     int graph_calls[3];
     void *graph[3];
@@ -71,8 +85,23 @@ struct mx_exec {
 mx_status mx_exec_allocate(mx_exec *e, const mx_graph_shapes *gs, const int *argidx, size_t nhandles,
                            size_t data_bytes, int own_args);
 
-/* Runs step i's forward or backward once, on the current lane. */
-void mx_exec_run_step(mx_exec *e, int i, int backward, int is_train);
+/* Runs step i's forward or backward once, its kernels on eng (the
+ * executor's pool, or one worker's view of it), on the current lane. */
+void mx_exec_run_step(mx_exec *e, mx_engine *eng, int i, int backward, int is_train);
+
+/* After backward step i: tells the gradient hook, if any, what step i completed. */
+static inline void mx_exec_step_done(mx_exec *e, int i)
+{
+    if (e->hook) e->hook(e->hook_ctx, e->done_args + e->done_at[i], e->done_at[i + 1] - e->done_at[i]);
+}
+
+/* Reads MX_SCHED into e's schedule mode (at bind, before planning). */
+mx_status mx_exec_schedule_env(mx_exec *e);
+
+/* Builds, at the end of bind, the dependency plans a CPU executor will
+ * use: when it has several threads and a graph wide enough (auto), or
+ * when a schedule other than seq is forced. */
+mx_status mx_exec_init_schedule(mx_exec *e);
 
 /* Records the executor's forward (is_train) or backward as a CUDA graph
  * in *graph, independent steps spread over the device's lanes

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "runtime/ndarray/device.h"
-#include "executor_internal.h"
+#include "schedule.h"
 
 /* A new array of the executor: handle on the host, data on its device. */
 static mx_nd *exec_nd(mx_exec *e, mx_shape s)
@@ -86,10 +86,10 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-void mx_exec_run_step(mx_exec *e, int i, int backward, int is_train)
+void mx_exec_run_step(mx_exec *e, mx_engine *eng, int i, int backward, int is_train)
 {
     mx_step *st = &e->steps[i];
-    mx_op_run r = {e->k, e->eng, backward ? 1 : is_train, st->workspace, &e->rng, st->state};
+    mx_op_run r = {e->k, eng, backward ? 1 : is_train, st->workspace, &e->rng, st->state};
     double t0 = e->profile ? now_s() : 0.0;
     if (backward) st->op->backward(&r, st->param, st->out_grad, st->in, st->out, st->in_grad, st->req, st->aux);
     else st->op->forward(&r, st->param, st->in, st->out, st->aux);
@@ -100,13 +100,186 @@ void mx_exec_run_step(mx_exec *e, int i, int backward, int is_train)
     }
 }
 
-/* Every step in order (backward: reversed, skipping steps without one). */
+/* Runs the steps by dependency when the schedule says so (schedule.c),
+ * else every step in order (backward: reversed, skipping steps without
+ * one). Auto: the second call of a direction runs in order while timing
+ * each step; the dependency schedule is kept when the graph's measured
+ * parallelism reaches 3/4 of the pool's threads (the char-LSTM's does,
+ * the MLP's chain, whose steps each use every thread, does not). */
 static void run_steps(mx_exec *e, int backward, int is_train)
 {
+    mx_sched *s = e->sched[backward];
+    int threads = mx_engine_threads(e->eng);
+    if (s && e->ctx.dev_type == MX_CPU) {
+        if (e->sched_mode == MX_SCHEDULE_RANDOM) {
+            mx_sched_run_random(e, s, is_train, e->sched_seed + e->sched_runs++);
+            return;
+        }
+        if (threads > 1 && e->sched_mode == MX_SCHEDULE_GRAPH) {
+            mx_sched_run(e, s, is_train);
+            return;
+        }
+        if (threads > 1 && e->sched_mode == MX_SCHEDULE_AUTO) {
+            if (e->sched_use[backward] > 0) {
+                mx_sched_run(e, s, is_train);
+                return;
+            }
+            if (e->sched_use[backward] < 0 && e->sched_calls[backward]++ >= 1) {
+                e->sched_par[backward] = mx_sched_measure(e, s, is_train);
+                e->sched_use[backward] = e->sched_par[backward] >= 0.75 * threads;
+                return;
+            }
+        }
+    }
     for (int k = 0; k < e->nsteps; k++) {
         int i = backward ? e->nsteps - 1 - k : k;
-        if (!backward || e->steps[i].run_bwd) mx_exec_run_step(e, i, backward, is_train);
+        if (backward && e->steps[i].run_bwd) {
+            mx_exec_run_step(e, e->eng, i, 1, is_train);
+            mx_exec_step_done(e, i);
+        } else if (!backward) {
+            mx_exec_run_step(e, e->eng, i, 0, is_train);
+        }
     }
+}
+
+/* Step i is the last writer of argument a's gradient when no step with a
+ * smaller index (later in backward) writes it too. */
+static int last_writer(const mx_exec *e, int a)
+{
+    const float *g = e->grads[a] && e->reqs[a] != MX_GRAD_NULL ? mx_nd_data(e->grads[a]) : NULL;
+    if (!g) return -1;
+    for (int i = 0; i < e->nsteps; i++) {
+        const mx_step *st = &e->steps[i];
+        if (!st->run_bwd) continue;
+        for (int k = 0; k < st->nin; k++)
+            if (st->req[k] != MX_REQ_NULL && st->in_grad[k].data == g) return i;
+    }
+    return -1;
+}
+
+mx_status mx_exec_set_grad_hook(mx_exec *e, mx_grad_hook fn, void *ctx)
+{
+    if (fn && e->ctx.dev_type != MX_CPU)
+        return mx_set_error(MX_EINVAL, "set_grad_hook: only CPU executors call a gradient hook");
+    e->hook = NULL;
+    if (!fn) return MX_OK;
+    if (!e->done_at) {
+        int *at = calloc((size_t)e->nsteps + 2, sizeof *at);
+        int *args = calloc((size_t)(e->nargs ? e->nargs : 1), sizeof *args);
+        if (!at || !args) {
+            free(at);
+            free(args);
+            return mx_set_error(MX_ENOMEM, "set_grad_hook: out of memory");
+        }
+        for (int a = 0; a < e->nargs; a++) {
+            int i = last_writer(e, a);
+            if (i >= 0) at[i + 1]++;
+        }
+        for (int i = 0; i < e->nsteps; i++) at[i + 1] += at[i];
+        int *fill = calloc((size_t)e->nsteps + 1, sizeof *fill);
+        if (!fill) {
+            free(at);
+            free(args);
+            return mx_set_error(MX_ENOMEM, "set_grad_hook: out of memory");
+        }
+        for (int a = 0; a < e->nargs; a++) {
+            int i = last_writer(e, a);
+            if (i >= 0) args[at[i] + fill[i]++] = a;
+        }
+        free(fill);
+        e->done_at = at;
+        e->done_args = args;
+    }
+    e->hook_ctx = ctx;
+    e->hook = fn;
+    return MX_OK;
+}
+
+int mx_exec_grad_order(const mx_exec *e, int *order, int room)
+{
+    int n = 0;
+    for (int i = e->nsteps - 1; i >= 0; i--)
+        for (int a = 0; a < e->nargs; a++)
+            if (last_writer(e, a) == i) {
+                if (n < room) order[n] = a;
+                n++;
+            }
+    return n;
+}
+
+/* MX_SCHED=auto|seq|graph|random[:SEED] */
+static mx_status schedule_from_env(mx_schedule *mode, uint64_t *seed)
+{
+    const char *v = getenv("MX_SCHED");
+    *mode = MX_SCHEDULE_AUTO;
+    *seed = 1;
+    if (!v || !*v || !strcmp(v, "auto")) return MX_OK;
+    if (!strcmp(v, "seq")) { *mode = MX_SCHEDULE_SEQUENTIAL; return MX_OK; }
+    if (!strcmp(v, "graph")) { *mode = MX_SCHEDULE_GRAPH; return MX_OK; }
+    if (!strncmp(v, "random", 6) && (!v[6] || v[6] == ':')) {
+        char *end = NULL;
+        *mode = MX_SCHEDULE_RANDOM;
+        if (!v[6]) return MX_OK;
+        *seed = strtoull(v + 7, &end, 10);
+        if (v[7] && !*end) return MX_OK;
+    }
+    return mx_set_error(MX_EINVAL, "MX_SCHED: bad value '%s' (expected auto, seq, graph or random[:SEED])", v);
+}
+
+static mx_status build_plans(mx_exec *e)
+{
+    for (int b = 0; b < 2; b++) {
+        if (e->sched[b]) continue;
+        mx_status st = mx_sched_build(e, b, 0, &e->sched[b]);
+        if (st != MX_OK) return st;
+        e->sched_use[b] = -1;
+    }
+    return MX_OK;
+}
+
+mx_status mx_exec_schedule_env(mx_exec *e) { return schedule_from_env(&e->sched_mode, &e->sched_seed); }
+
+mx_status mx_exec_init_schedule(mx_exec *e)
+{
+    int threads = mx_engine_threads(e->eng);
+    e->sched_use[0] = e->sched_use[1] = 0;
+    if (e->ctx.dev_type != MX_CPU || e->sched_mode == MX_SCHEDULE_SEQUENTIAL) return MX_OK;
+    /* Auto with one thread, or a graph too narrow: nothing to gain, no
+     * plan to build (the bind of a chain stays as cheap as before). */
+    if (e->sched_mode == MX_SCHEDULE_AUTO && (threads < 2 || e->sched_width < 0.75 * threads)) return MX_OK;
+    return build_plans(e);
+}
+
+mx_status mx_exec_set_schedule(mx_exec *e, mx_schedule mode, uint64_t seed)
+{
+    if (mode < MX_SCHEDULE_AUTO || mode > MX_SCHEDULE_RANDOM)
+        return mx_set_error(MX_EINVAL, "set_schedule: unknown schedule %d", (int)mode);
+    if (e->ctx.dev_type != MX_CPU && mode != MX_SCHEDULE_AUTO && mode != MX_SCHEDULE_SEQUENTIAL)
+        return mx_set_error(MX_EINVAL, "set_schedule: a GPU executor orders its steps with CUDA graphs");
+    e->sched_mode = mode;
+    e->sched_seed = seed;
+    e->sched_runs = 0;
+    for (int b = 0; b < 2; b++) e->sched_use[b] = -1, e->sched_calls[b] = 0, e->sched_par[b] = 0.0;
+    return mode == MX_SCHEDULE_SEQUENTIAL || e->ctx.dev_type != MX_CPU ? MX_OK : build_plans(e);
+}
+
+const char *mx_exec_schedule_describe(const mx_exec *e, char *buf, size_t n)
+{
+    static const char *const names[] = {"auto", "seq", "graph", "random"};
+    int len = snprintf(buf, n, "schedule %s, %d thread%s, graph width %.2f", names[e->sched_mode],
+                       mx_engine_threads(e->eng), mx_engine_threads(e->eng) == 1 ? "" : "s", e->sched_width);
+    for (int b = 0; b < 2 && len >= 0 && (size_t)len < n; b++) {
+        const mx_sched *s = e->sched[b];
+        if (!s || !mx_sched_steps(s)) continue;
+        const char *use = e->sched_mode != MX_SCHEDULE_AUTO ? "" : e->sched_use[b] > 0 ? ", by dependency"
+                          : e->sched_use[b] == 0 ? ", in order" : ", undecided";
+        len += snprintf(buf + len, n - (size_t)len, "; %s %d steps, %d edges", b ? "backward" : "forward",
+                        mx_sched_steps(s), mx_sched_edges(s));
+        if (len >= 0 && (size_t)len < n && e->sched_par[b] > 0)
+            len += snprintf(buf + len, n - (size_t)len, ", parallelism %.2f", e->sched_par[b]);
+        if (len >= 0 && (size_t)len < n) len += snprintf(buf + len, n - (size_t)len, "%s", use);
+    }
+    return buf;
 }
 
 /* CUDA graphs: a step of the char-LSTM is ~3000 small kernels, and each
@@ -177,6 +350,8 @@ void mx_exec_print_profile(const mx_exec *e, FILE *f)
                 st->n_bwd ? 1e3 * st->t_bwd / (double)st->n_bwd : 0.0, total > 0 ? 100.0 * t / total : 0.0);
     }
     fprintf(f, "profile: total %.3f s in %d ops\n", total, e->nsteps);
+    char buf[512];
+    fprintf(f, "profile: %s\n", mx_exec_schedule_describe(e, buf, sizeof buf));
 }
 
 int mx_exec_num_outputs(const mx_exec *e) { return e->nout; }
@@ -212,6 +387,10 @@ void mx_exec_free(mx_exec *e)
     if (e->profile && e->nsteps && e->steps[0].n_fwd) mx_exec_print_profile(e, stderr);
     mx_arena_release(&e->arena);
     for (int i = 0; i < 3; i++) mx_dev_graph_free(e->graph[i]);
+    mx_sched_free(e->sched[0]);
+    mx_sched_free(e->sched[1]);
+    free(e->done_at);
+    free(e->done_args);
     if (e->dblock) {
         mx_dev_sync(e->ctx); /* nothing may still write into the block */
         mx_dev_free(e->ctx, e->dblock);

@@ -31,6 +31,38 @@ mx_status mx_dist_allreduce(float *buf, size_t n)
     return st;
 }
 
+static unsigned char slot_started[MX_DIST_SLOTS];
+
+int mx_dist_iallreduce(float *buf, size_t n, int slot)
+{
+    if (!dist_ops || dist_ops->size == 1 || n == 0) return 0;
+    if (slot < 0 || slot >= MX_DIST_SLOTS || !dist_ops->iallreduce_f32 || n > (size_t)0x7fffffff) {
+        mx_status st = mx_dist_allreduce(buf, n);
+        return st == MX_OK ? 0 : -(int)st;
+    }
+    mx_status st = dist_ops->iallreduce_f32(buf, n, slot);
+    if (st != MX_OK) return -(int)st;
+    slot_started[slot] = 1;
+    stat_floats += (double)n;
+    return 1;
+}
+
+mx_status mx_dist_wait(int slot)
+{
+    if (slot < 0 || slot >= MX_DIST_SLOTS || !slot_started[slot]) return MX_OK;
+    slot_started[slot] = 0;
+    double t0 = now_seconds();
+    mx_status st = dist_ops->wait(slot);
+    stat_seconds += now_seconds() - t0;
+    stat_calls++;
+    return st;
+}
+
+void mx_dist_progress(void)
+{
+    if (dist_ops && dist_ops->progress) dist_ops->progress();
+}
+
 mx_status mx_dist_allreduce_f64(double *buf, size_t n)
 {
     if (!dist_ops || dist_ops->size == 1 || n == 0) return MX_OK;

@@ -148,6 +148,7 @@ static mx_status prepare(fit_run *r, mx_model *m, mx_optimizer *opt, mx_provider
     r->ctxs = mx_model_staged(m) ? &mx_fit_contexts : &mx_fit_one_context;
     r->workers = mx_model_dist_wanted(r->o.kvstore) ? &mx_fit_dist_sync : &mx_fit_one_worker;
     m->workers = r->workers;
+    m->bucket_bytes = r->o.allreduce_bucket_bytes;
     /* Every worker starts from rank 0's weights (initialised, or loaded from a checkpoint). */
     if ((st = r->workers->setup(m, r->o.kvstore)) != MX_OK || (st = r->workers->broadcast(m)) != MX_OK) return st;
     int batch_size = mx_provider_batch_size(train);
@@ -242,6 +243,10 @@ static mx_status summarize(fit_run *r)
     mx_log_info("%18s = %.1f samples/sec", "speed",
                 m->last_epoch_seconds > 0 ? (double)r->info.samples / m->last_epoch_seconds : 0.0);
     r->workers->log_epoch(local_samples);
+    if (r->info.epoch == r->begin + 1 && m->exec[0]) { /* the schedule is chosen by now (issue #18) */
+        char buf[512];
+        mx_log_info("Steps: %s", mx_exec_schedule_describe(m->exec[0], buf, sizeof buf));
+    }
     r->info.n_train = mx_metric_get(r->metric, r->info.train_names, r->info.train_values, MX_CB_MAX_VALUES);
     if (r->info.n_train > MX_CB_MAX_VALUES) r->info.n_train = MX_CB_MAX_VALUES;
     return MX_OK;

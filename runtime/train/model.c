@@ -15,6 +15,7 @@ mx_fit_opts mx_fit_defaults(void)
     memset(&o, 0, sizeof o);
     o.n_epoch = 10;
     o.kvstore = "local";
+    o.allreduce_bucket_bytes = (size_t)1 << 20;
     return o;
 }
 
@@ -248,6 +249,7 @@ mx_status mx_model_bind_training(mx_model *m, mx_provider *train, mx_optimizer *
         for (int k = 0; k < m->nctx; k++) mx_exec_free(fresh[k]);
         return st;
     }
+    mx_model_dist_free(m); /* its buckets point into the old executor; fit's setup makes new ones */
     for (int k = 0; k < m->nctx; k++) {
         mx_exec_free(m->exec[k]);
         m->exec[k] = fresh[k];

@@ -54,6 +54,8 @@ struct mx_model {
     mx_nd **grad_list;           /* [param][ctx]: what a push sums */
     mx_nd **param_list;          /* [param][ctx]: where a pull copies */
     float *dist_buf;             /* dist: the fused allreduce buffer (parameters + aux, + 1 stop flag) */
+    size_t bucket_bytes;         /* dist, one CPU context: fit's allreduce_bucket_bytes */
+    struct mx_buckets *buckets;  /* ... the buckets started during backward (dist_buckets.h), or NULL */
     size_t dist_n;
     float *dist_dev;             /* dist, one GPU context: its gradients gathered on the device */
     size_t dist_ngrad;           /* floats of gradients (dist_buf's first part) */

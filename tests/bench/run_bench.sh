@@ -140,7 +140,21 @@ lstm_speed=$(awk '/## Training summary/ {t = 1} t && /speed =/ {print $4; exit}'
 awk -v s="$lstm_speed" -v p="$peak2" 'BEGIN { if (s > 0 && p > 0)
     printf "   %.1f GFLOP/s = %.0f%% of the 2-thread peak; the peak allows %.0f samples/s\n", s * 204.5e6 / 1e9,
            100 * s * 204.5e6 / 1e9 / p, p * 1e9 / 204.5e6 }'
-timed "first 200k chars, 1 thread" 1 --epochs 1 --limit-chars 200000 --train-fraction 1
+# The dependency schedule (issue #18) beside the sequential one, on the
+# same 200k characters: each step whole on one worker, steps side by side,
+# against each step split over both threads in order (MX_SCHED=seq).
+first=(--epochs 1 --limit-chars 200000 --train-fraction 1)
+timed "first 200k chars, 1 thread" 1 "${first[@]}"
+MX_SCHED=seq timed "first 200k chars, 2 threads, in order" 2 "${first[@]}"
+timed "first 200k chars, 2 threads, auto" 2 "${first[@]}"
+s1=$(awk '/## Training summary/ {t = 1} t && /speed =/ {print $4; exit}' "$tmp/first 200k chars, 1 thread.log")
+sq=$(awk '/## Training summary/ {t = 1} t && /speed =/ {print $4; exit}' "$tmp/first 200k chars, 2 threads, in order.log")
+sa=$(awk '/## Training summary/ {t = 1} t && /speed =/ {print $4; exit}' "$tmp/first 200k chars, 2 threads, auto.log")
+sched=$(sed -n 's/.*Steps: \(schedule .*\)/\1/p' "$tmp/first 200k chars, 2 threads, auto.log" | head -1)
+echo "   auto chose: $sched"
+awk -v a="$s1" -v q="$sq" -v g="$sa" -v p="$peak2" 'BEGIN { if (a > 0 && q > 0 && g > 0)
+    printf "   2 threads over 1: in order x%.2f, auto x%.2f (target >= 1.8); auto: %.0f%% of the 2-thread peak (target >= 70%%)\n",
+           q / a, g / a, 100 * g * 204.5e6 / 1e9 / p }'
 # the same without the fused LSTM cell (runtime/graph/fuse.c): its reference
 MX_FUSE=0 timed "1 epoch, 2 threads, cells not fused" 2 --epochs 1
 echo "reference: the tutorial's GPU 360 samples/s; PyTorch 1.13 nn.LSTM on this machine 86 samples/s (issue's figures);"
