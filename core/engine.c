@@ -25,6 +25,9 @@
 /* Spin iterations before a worker sleeps: about a millisecond. */
 #define SPIN_LIMIT 20000
 
+/* Regions this thread is inside (mx_engine_in_region). */
+static _Thread_local int region_depth;
+
 typedef struct worker {
     mx_engine *eng;
     int tid;
@@ -83,7 +86,9 @@ static void *worker_main(void *arg)
         }
         if (atomic_load(&eng->stop)) break;
         seen = gen;
+        region_depth++;
         eng->fn(eng->ctx, w->tid, eng->nthreads);
+        region_depth--;
         if (atomic_fetch_sub_explicit(&eng->pending, 1, memory_order_acq_rel) == 1) {
             pthread_mutex_lock(&eng->mu);
             pthread_cond_signal(&eng->done);
@@ -206,10 +211,14 @@ const char *mx_engine_describe(const mx_engine *eng)
     return eng ? eng->describe : "1 thread, inline";
 }
 
+int mx_engine_in_region(void) { return region_depth > 0; }
+
 void mx_engine_run(mx_engine *eng, mx_task_fn fn, void *ctx)
 {
     if (!eng || eng->nthreads == 1) {
+        region_depth++;
         fn(ctx, 0, 1);
+        region_depth--;
         return;
     }
     eng->fn = fn;
@@ -223,7 +232,9 @@ void mx_engine_run(mx_engine *eng, mx_task_fn fn, void *ctx)
         pthread_cond_broadcast(&eng->wake);
         pthread_mutex_unlock(&eng->mu);
     }
+    region_depth++;
     fn(ctx, 0, eng->nthreads);
+    region_depth--;
     int spins = 0;
     while (atomic_load_explicit(&eng->pending, memory_order_acquire) != 0) {
         if (++spins < eng->spin_limit) { cpu_relax(); continue; }

@@ -38,7 +38,7 @@ MX_TEST_DATA=data/mnist ASAN_OPTIONS=detect_leaks=1 bash tests/test_onnx.sh $san
 echo "== ThreadSanitizer build (sanitize=thread): the engine and the executor's dependency schedule, steps side by side"
 scons -Q -j"$jobs" sanitize=thread build/release-tsan/run_tests
 MX_SCHED=graph MX_NUM_THREADS=2 TSAN_OPTIONS=halt_on_error=1 MX_TEST_DATA=data/mnist \
-    build/release-tsan/run_tests engine schedule executor lstm fuse fuse_fc parallel kvstore dist dist_stop
+    build/release-tsan/run_tests engine schedule ndqueue executor lstm fuse fuse_fc parallel kvstore dist dist_stop
 echo "== unit suites with every executor's steps in random orders (MX_SCHED=random) and side by side (MX_SCHED=graph)"
 seed=${MX_SCHED_SEED:-$(date +%s)}
 echo "  MX_SCHED=random:$seed (rerun with MX_SCHED_SEED=$seed)"

@@ -23,6 +23,7 @@ void mx_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     X(sgemm)         \
     X(vmath)         \
     X(ndarray)       \
+    X(ndqueue)       \
     X(symbol)        \
     X(executor)      \
     X(schedule)      \

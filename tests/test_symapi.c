@@ -196,6 +196,7 @@ static void test_kvstore_custom_updater(void)
     CU_ASSERT_EQUAL(mx_kvstore_set_updater(kv, NULL, NULL), MX_OK);
     CU_ASSERT_EQUAL(mx_kvstore_push(kv, 3, 1, &g2), MX_OK);
     mx_kvstore_pull(kv, 3, 1, &out);
+    o = mx_nd_data(out); /* pull is pushed as a copy: read the values after it (mx_nd_data waits) */
     CU_ASSERT(o[0] == 2 && o[1] == 4 && o[2] == 6);
     CU_ASSERT_EQUAL(calls[0], 2);
     mx_nd_free(w); mx_nd_free(g1); mx_nd_free(g2); mx_nd_free(out);

@@ -33,10 +33,10 @@ typedef struct mx_dist_ops {
     mx_status (*bcast_f32)(float *buf, size_t n);
     /** Ends the whole job (every rank) with code; does not return. */
     void (*abort)(int code);
-    /** Starts an in-place sum of buf over every worker in slot (0 ..
-     * MX_DIST_SLOTS-1) and returns at once; every worker starts its sums
-     * in the same order. NULL: the transport has none, and fit sums the
-     * gradients in one call after backward. */
+    /** Starts an in-place sum of buf over every worker in slot, from 0 to
+     * MX_DIST_SLOTS - 1, and returns at once; every worker starts its
+     * sums in the same order. NULL: the transport has none, and fit sums
+     * the gradients in one call after backward. */
     mx_status (*iallreduce_f32)(float *buf, size_t n, int slot);
     /** Waits for the sum started in slot. */
     mx_status (*wait)(int slot);

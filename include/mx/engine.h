@@ -69,6 +69,10 @@ mx_engine *mx_engine_solo(mx_engine *eng, int tid);
  * it inline as one thread. Never allocates. */
 void mx_engine_run(mx_engine *eng, mx_task_fn fn, void *ctx);
 
+/** 1 when the calling thread is running a region's body (of any pool):
+ * code that would start a region of its own must then run inline. */
+int mx_engine_in_region(void);
+
 /** Scratch buffer of worker tid (MX_ENGINE_SCRATCH_BYTES, 64-byte aligned). */
 void *mx_engine_scratch(mx_engine *eng, int tid);
 

@@ -107,4 +107,17 @@ void mx_nd_rand_normal(mx_nd *nd, float mean, float std, mx_rng *rng);
 /** Prints shape and (up to max_items) values, MXNet style. */
 void mx_nd_print(const mx_nd *nd, FILE *out, size_t max_items);
 
+/** Waits for the operations pending on nd (MXNet's wait_to_read). Reads
+ * wait by themselves: mx_nd_data, copies to the host, printing. */
+void mx_nd_wait_to_read(const mx_nd *nd);
+
+/** Waits for every pending NDArray operation (MXNet's waitall). */
+void mx_nd_wait_all(void);
+
+/** On the CPU, arithmetic, fills and array-to-array copies are pushed
+ * and run later by dependency, independent ones side by side (on: the
+ * default; MX_ND_ASYNC=0 at start-up turns it off), or at once (off).
+ * The same bits either way. */
+void mx_nd_set_async(int on);
+
 #endif

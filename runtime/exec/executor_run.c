@@ -316,12 +316,14 @@ static mx_status run_maybe_graph(mx_exec *e, int slot, int backward, int is_trai
 
 mx_status mx_exec_forward(mx_exec *e, int is_train)
 {
+    mx_nd_wait_all(); /* the steps read and write arrays through pointers kept since bind */
     mx_dev_use(e->ctx);
     return run_maybe_graph(e, is_train ? 0 : 1, 0, is_train);
 }
 
 mx_status mx_exec_backward(mx_exec *e, mx_nd *const *head_grads)
 {
+    mx_nd_wait_all();
     for (int s = 0; s < e->nseeds; s++) {
         int o = e->seeds[s].output;
         const mx_nd *src = head_grads && head_grads[o] ? head_grads[o] : e->head_src[o];
@@ -385,6 +387,7 @@ void mx_exec_free(mx_exec *e)
 {
     if (!e) return;
     if (e->profile && e->nsteps && e->steps[0].n_fwd) mx_exec_print_profile(e, stderr);
+    mx_nd_wait_all(); /* a pushed NDArray operation may still write into the arena */
     mx_arena_release(&e->arena);
     for (int i = 0; i < 3; i++) mx_dev_graph_free(e->graph[i]);
     mx_sched_free(e->sched[0]);

@@ -10,26 +10,16 @@
  * for bit, because each step's kernels give the same bits on any thread
  * count (the engine's static partitioning).
  *
- * At run time every worker of the pool takes ready steps from a one-shot
- * queue (each step enters it once per run) and runs each whole, on its
- * own one-thread view of the pool (mx_engine_solo); finishing a step
- * counts down its successors' counters, and the one that reaches zero
- * enters the queue. Atomics only: no lock, no allocation. */
-#define _GNU_SOURCE
+ * At run time the pool's workers run the steps as core/dag.h runs a
+ * graph: each step whole on one worker as soon as its predecessors are
+ * done. Atomics only: no lock, no allocation. */
 #include "schedule.h"
 
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define cpu_relax() _mm_pause()
-#else
-#define cpu_relax() ((void)0)
-#endif
+#include "core/dag.h"
 
 struct mx_sched {
     int n, nedges, backward;
@@ -38,9 +28,8 @@ struct mx_sched {
     int *succ_at, *succ; /* successors of p: succ[succ_at[p] .. succ_at[p+1]) */
     double *cost;        /* [n] seconds, from mx_sched_measure */
     double *start;       /* [n] earliest start over unlimited workers (mx_sched_measure) */
-    atomic_int *remaining;
-    atomic_int *queue;   /* [n] plan positions, -1 until pushed */
-    atomic_int head, tail;
+    atomic_int *remaining, *queue; /* [n] the runner's scratch */
+    mx_dag dag;
     mx_exec *e;          /* the run in progress */
     int is_train;
 };
@@ -103,6 +92,8 @@ static int conflict_no_war(const mx_span *p, int np, const mx_span *q, int nq)
             if (q[j].write && p[i].lo < q[j].hi && q[j].lo < p[i].hi) return 1;
     return 0;
 }
+
+static void run_position(void *ctx, int p, mx_engine *eng);
 
 /* ---- building ---- */
 
@@ -222,6 +213,8 @@ mx_status mx_sched_build(const mx_exec *e, int backward, int no_war, mx_sched **
          * step's successors come out in the sequential order. */
         for (size_t k = 0; fill && k < el.n; k++) s->succ[s->succ_at[el.from[k]] + fill[el.from[k]]++] = el.to[k];
         free(fill);
+        s->dag = (mx_dag){.n = n, .npred = s->npred, .succ_at = s->succ_at, .succ = s->succ,
+                          .remaining = s->remaining, .queue = s->queue, .fn = run_position, .ctx = s};
     }
     free(span_at);
     free(spans);
@@ -238,83 +231,26 @@ mx_status mx_sched_build(const mx_exec *e, int backward, int no_war, mx_sched **
 
 /* ---- running ---- */
 
-/* Arms the counters and the queue, and queues the steps with no predecessor. */
-static void reset(mx_sched *s)
+/* Runs plan position p, and tells the gradient hook what a backward step completed. */
+static void run_position(void *ctx, int p, mx_engine *eng)
 {
-    int t = 0;
-    for (int p = 0; p < s->n; p++) {
-        atomic_store_explicit(&s->remaining[p], s->npred[p], memory_order_relaxed);
-        atomic_store_explicit(&s->queue[p], -1, memory_order_relaxed);
-    }
-    for (int p = 0; p < s->n; p++)
-        if (!s->npred[p]) atomic_store_explicit(&s->queue[t++], p, memory_order_relaxed);
-    atomic_store_explicit(&s->head, 0, memory_order_relaxed);
-    atomic_store_explicit(&s->tail, t, memory_order_release);
-}
-
-/* Step p is done: its successors count down; the last to reach zero is queued. */
-static void finish(mx_sched *s, int p)
-{
-    for (int k = s->succ_at[p]; k < s->succ_at[p + 1]; k++) {
-        int q = s->succ[k];
-        if (atomic_fetch_sub_explicit(&s->remaining[q], 1, memory_order_acq_rel) == 1) {
-            int t = atomic_fetch_add_explicit(&s->tail, 1, memory_order_relaxed);
-            atomic_store_explicit(&s->queue[t], q, memory_order_release);
-        }
-    }
-}
-
-static void worker(void *ctx, int tid, int nthreads)
-{
-    (void)nthreads;
     mx_sched *s = ctx;
-    mx_exec *e = s->e;
-    mx_engine *solo = mx_engine_solo(e->eng, tid);
-    int spins = 0;
-    for (;;) {
-        int h = atomic_load_explicit(&s->head, memory_order_acquire);
-        if (h >= s->n) return;
-        int p = atomic_load_explicit(&s->queue[h], memory_order_acquire);
-        if (p < 0) { /* nothing ready: another worker holds what comes next */
-            if (++spins < 4096) cpu_relax();
-            else sched_yield(), spins = 0; /* more threads than cores: let it run */
-            continue;
-        }
-        if (!atomic_compare_exchange_weak_explicit(&s->head, &h, h + 1, memory_order_acq_rel,
-                                                   memory_order_relaxed))
-            continue;
-        spins = 0;
-        mx_exec_run_step(e, solo, s->step[p], s->backward, s->is_train);
-        if (s->backward) mx_exec_step_done(e, s->step[p]);
-        finish(s, p);
-    }
+    mx_exec_run_step(s->e, eng, s->step[p], s->backward, s->is_train);
+    if (s->backward) mx_exec_step_done(s->e, s->step[p]);
 }
 
 void mx_sched_run(mx_exec *e, mx_sched *s, int is_train)
 {
     s->e = e;
     s->is_train = is_train;
-    reset(s);
-    mx_engine_run(e->eng, worker, s);
+    mx_dag_run(e->eng, &s->dag);
 }
 
 void mx_sched_run_random(mx_exec *e, mx_sched *s, int is_train, uint64_t seed)
 {
-    reset(s);
-    uint64_t x = seed * 0x9e3779b97f4a7c15ULL + 0x2545f4914f6cdd1dULL;
-    for (int h = 0; h < s->n; h++) {
-        /* The ready steps are queue[h .. tail): take one at random. */
-        int t = atomic_load_explicit(&s->tail, memory_order_relaxed);
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        int pick = h + (int)(x % (uint64_t)(t - h));
-        int p = atomic_load_explicit(&s->queue[pick], memory_order_relaxed);
-        atomic_store_explicit(&s->queue[pick], atomic_load_explicit(&s->queue[h], memory_order_relaxed),
-                              memory_order_relaxed);
-        atomic_store_explicit(&s->queue[h], p, memory_order_relaxed);
-        mx_exec_run_step(e, e->eng, s->step[p], s->backward, is_train);
-        if (s->backward) mx_exec_step_done(e, s->step[p]);
-        finish(s, p);
-    }
+    s->e = e;
+    s->is_train = is_train;
+    mx_dag_run_random(e->eng, &s->dag, seed);
 }
 
 static double now_s(void)
@@ -328,9 +264,10 @@ double mx_sched_measure(mx_exec *e, mx_sched *s, int is_train)
 {
     double total = 0.0, longest = 0.0;
     double t = now_s();
+    s->e = e;
+    s->is_train = is_train;
     for (int p = 0; p < s->n; p++) {
-        mx_exec_run_step(e, e->eng, s->step[p], s->backward, is_train);
-        if (s->backward) mx_exec_step_done(e, s->step[p]);
+        run_position(s, p, e->eng);
         double u = now_s();
         s->cost[p] = u - t;
         total += u - t;

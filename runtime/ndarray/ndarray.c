@@ -1,5 +1,9 @@
 /* ndarray.c — NDArray handles, copies, slices, arithmetic and fills.
- * Arithmetic runs through the context's kernel table. */
+ * Arithmetic runs through the context's kernel table. On the CPU,
+ * arithmetic, fills and array-to-array copies are pushed to the queue of
+ * nd_queue.c and run later by dependency; everything that reads or
+ * writes values another way (mx_nd_data, host copies, draws, printing,
+ * freeing) runs the queue first. */
 #include "mx/ndarray.h"
 
 #include <stdlib.h>
@@ -7,6 +11,7 @@
 
 #include "device.h"
 #include "kernels/kernels.h"
+#include "nd_queue.h"
 
 enum { ND_OWNS_DATA = 1, ND_IN_ARENA = 2, ND_OWNS_HANDLE = 4 };
 
@@ -122,6 +127,7 @@ mx_nd *mx_nd_wrap_ctx(mx_ctx ctx, mx_shape s, float *data)
 void mx_nd_free(mx_nd *nd)
 {
     if (!nd || (nd->flags & ND_IN_ARENA)) return;
+    mx_ndq_flush(); /* a queued operation may still write it */
     if (nd->flags & ND_OWNS_DATA) mx_dev_free(nd->ctx, nd->data);
     if (nd->flags & ND_OWNS_HANDLE) free(nd);
 }
@@ -139,6 +145,7 @@ static mx_status size_check(const mx_nd *nd, size_t n, const char *what)
 
 mx_status mx_nd_copy_from(mx_nd *nd, const float *src, size_t n)
 {
+    mx_ndq_flush();
     mx_status st = size_check(nd, n, "mx_nd_copy_from");
     if (st == MX_OK) st = mx_dev_copy(nd->data, nd->ctx, src, mx_cpu(), n * sizeof(float));
     return st;
@@ -146,17 +153,55 @@ mx_status mx_nd_copy_from(mx_nd *nd, const float *src, size_t n)
 
 mx_status mx_nd_copy_to(const mx_nd *nd, float *dst, size_t n)
 {
+    mx_ndq_flush();
     mx_status st = size_check(nd, n, "mx_nd_copy_to");
     if (st == MX_OK) st = mx_dev_copy(dst, mx_cpu(), nd->data, nd->ctx, n * sizeof(float));
     return st;
 }
 
+/* The byte range of nd's values, for the queue. */
+static mx_ndq_range range(const mx_nd *nd)
+{
+    uintptr_t lo = (uintptr_t)nd->data;
+    return (mx_ndq_range){lo, lo + mx_shape_size(&nd->shape) * sizeof(float)};
+}
+
+typedef struct copy_args {
+    float *dst;
+    const float *src;
+    size_t n;
+} copy_args;
+
+static void copy_body(mx_engine *eng, const void *args)
+{
+    (void)eng;
+    const copy_args *a = args;
+    memmove(a->dst, a->src, a->n * sizeof(float));
+}
+
 mx_status mx_nd_copy(mx_nd *dst, const mx_nd *src)
 {
     mx_status st = size_check(dst, mx_shape_size(&src->shape), "mx_nd_copy");
-    if (st == MX_OK) st = mx_dev_copy(dst->data, dst->ctx, src->data, src->ctx, mx_shape_size(&src->shape) * sizeof(float));
-    return st;
+    if (st != MX_OK) return st;
+    if (dst->ctx.dev_type == MX_CPU && src->ctx.dev_type == MX_CPU) {
+        copy_args a = {dst->data, src->data, mx_nd_size(src)};
+        mx_ndq_range in = range(src);
+        mx_ndq_push(copy_body, &a, sizeof a, &in, 1, range(dst));
+        return MX_OK;
+    }
+    mx_ndq_flush();
+    return mx_dev_copy(dst->data, dst->ctx, src->data, src->ctx, mx_shape_size(&src->shape) * sizeof(float));
 }
+
+void mx_nd_wait_to_read(const mx_nd *nd)
+{
+    (void)nd; /* the queue runs whole: whatever is pending on nd is then done */
+    mx_ndq_flush();
+}
+
+void mx_nd_wait_all(void) { mx_ndq_flush(); }
+
+void mx_nd_set_async(int on) { mx_ndq_set_enabled(on); }
 
 mx_nd *mx_nd_slice(mx_nd *nd, int64_t begin, int64_t end)
 {
@@ -179,7 +224,11 @@ mx_nd *mx_nd_slice(mx_nd *nd, int64_t begin, int64_t end)
 mx_shape mx_nd_shape(const mx_nd *nd) { return nd->shape; }
 size_t mx_nd_size(const mx_nd *nd) { return mx_shape_size(&nd->shape); }
 int mx_nd_ndim(const mx_nd *nd) { return nd->shape.ndim; }
-float *mx_nd_data(const mx_nd *nd) { return nd->data; }
+float *mx_nd_data(const mx_nd *nd)
+{
+    if (mx_ndq_pending()) mx_ndq_flush(); /* the caller may read or write the values */
+    return nd->data;
+}
 mx_ctx mx_nd_context(const mx_nd *nd) { return nd->ctx; }
 
 static const mx_binop binops[] = {MX_BIN_ADD, MX_BIN_SUB, MX_BIN_MUL, MX_BIN_DIV};
@@ -206,41 +255,92 @@ static mx_status same_shape(const mx_nd *a, const mx_nd *b, mx_nd_op op)
                         mx_shape_str(&a->shape, sa, sizeof sa), mx_shape_str(&b->shape, sb, sizeof sb));
 }
 
+/* Arithmetic and fills: pushed on the CPU, launched at once on a GPU
+ * (whose stream already runs them in order, asynchronously). */
+typedef struct arith_args {
+    const mx_kernels *k;
+    mx_binop op;
+    const float *a, *b; /* b NULL: scalar s */
+    float s;
+    float *y;
+    size_t n;
+} arith_args;
+
+static void arith_body(mx_engine *eng, const void *args)
+{
+    const arith_args *a = args;
+    if (a->b) a->k->binary(eng, a->op, a->a, a->b, a->y, a->n);
+    else a->k->scalar(eng, a->op, a->a, a->s, a->y, a->n);
+}
+
+static void fill_body(mx_engine *eng, const void *args)
+{
+    const arith_args *a = args;
+    a->k->fill(eng, a->y, a->s, a->n);
+}
+
+/* Runs or pushes body(args), which reads a (and b) and writes y. */
+static void submit(mx_ndq_fn body, const arith_args *args, const mx_nd *a, const mx_nd *b, const mx_nd *y)
+{
+    if (y->ctx.dev_type != MX_CPU) {
+        mx_ndq_flush();
+        body(NULL, args);
+        return;
+    }
+    mx_ndq_range in[2];
+    int nin = 0;
+    if (a) in[nin++] = range(a);
+    if (b) in[nin++] = range(b);
+    mx_ndq_push(body, args, sizeof *args, in, nin, range(y));
+}
+
 mx_nd *mx_nd_binary(mx_nd_op op, const mx_nd *a, const mx_nd *b)
 {
     if (same_shape(a, b, op) != MX_OK) return NULL;
     mx_nd *y = nd_new(a->shape, 1, a->ctx);
-    if (y) kern(a)->binary(NULL, binops[op], a->data, b->data, y->data, mx_nd_size(a));
+    if (!y) return NULL;
+    arith_args args = {kern(a), binops[op], a->data, b->data, 0.0f, y->data, mx_nd_size(a)};
+    submit(arith_body, &args, a, b, y);
     return y;
 }
 
 mx_status mx_nd_binary_to(mx_nd_op op, mx_nd *dst, const mx_nd *b)
 {
     mx_status st = same_shape(dst, b, op);
-    if (st == MX_OK) kern(dst)->binary(NULL, binops[op], dst->data, b->data, dst->data, mx_nd_size(dst));
-    return st;
+    if (st != MX_OK) return st;
+    arith_args args = {kern(dst), binops[op], dst->data, b->data, 0.0f, dst->data, mx_nd_size(dst)};
+    submit(arith_body, &args, dst, b, dst);
+    return MX_OK;
 }
 
 mx_nd *mx_nd_scalar(mx_nd_op op, const mx_nd *a, float s)
 {
     mx_nd *y = nd_new(a->shape, 1, a->ctx);
-    if (y) kern(a)->scalar(NULL, binops[op], a->data, s, y->data, mx_nd_size(a));
+    if (!y) return NULL;
+    arith_args args = {kern(a), binops[op], a->data, NULL, s, y->data, mx_nd_size(a)};
+    submit(arith_body, &args, a, NULL, y);
     return y;
 }
 
 mx_status mx_nd_scalar_to(mx_nd_op op, mx_nd *dst, float s)
 {
-    kern(dst)->scalar(NULL, binops[op], dst->data, s, dst->data, mx_nd_size(dst));
+    arith_args args = {kern(dst), binops[op], dst->data, NULL, s, dst->data, mx_nd_size(dst)};
+    submit(arith_body, &args, dst, NULL, dst);
     return MX_OK;
 }
 
-void mx_nd_fill(mx_nd *nd, float v) { kern(nd)->fill(NULL, nd->data, v, mx_nd_size(nd)); }
+void mx_nd_fill(mx_nd *nd, float v)
+{
+    arith_args args = {kern(nd), MX_BIN_ADD, NULL, NULL, v, nd->data, mx_nd_size(nd)};
+    submit(fill_body, &args, NULL, NULL, nd);
+}
 
 /* Host memory holding nd's values: its own for a CPU array, else a copy
  * (freed by host_done, which copies back when write is set). Draws and
  * printing happen on the host so a GPU array gets the same numbers. */
 static float *host_view(const mx_nd *nd, int read)
 {
+    mx_ndq_flush();
     if (nd->ctx.dev_type == MX_CPU) return nd->data;
     float *h = malloc(mx_nd_size(nd) * sizeof(float) + 1);
     if (!h) { mx_set_error(MX_ENOMEM, "ndarray: out of memory for a host copy"); return NULL; }

@@ -85,6 +85,15 @@ static mx_status dist_setup(mx_model *m, const char *kvstore)
         if (!(m->buckets = mx_buckets_create(e, m->param_arg, m->nparams, m->bucket_bytes, m->dist_buf)))
             return mx_last_status();
         log_buckets = m->buckets;
+    }
+    if (m->buckets && mx_buckets_count(m->buckets) < 2) {
+        /* One bucket starts only after backward: the blocking allreduce
+         * does that cheaper (the MLP's 0.44 MB: 0.074 against 0.107 ms). */
+        mx_buckets_free(m->buckets, e);
+        m->buckets = NULL;
+        log_buckets = NULL;
+    }
+    if (m->buckets) {
         mx_log_info("dist_sync over %d workers (%s): %zu floats (%.2f MB) per step in %d allreduces started during "
                     "backward (buckets of >= %zu KiB, the largest %.2f MB)",
                     d->size, d->name, grads, (double)grads * sizeof(float) / 1e6, mx_buckets_count(m->buckets),
