@@ -18,7 +18,7 @@ data=${MX_TEST_DATA:-data/mnist}
 # MLPs too). hotpath runs its MLP
 # variants only (MX_TEST_QUICK; it says so as skipped checks); with
 # faults, it checks the static binary's --wrap'ped malloc, fread and read.
-default_suites="arena engine sgemm vmath ndarray symbol executor gradcheck conv pool seq_ops lstm fuse fuse_fc optimizer training metric idx ndfile symjson io csv vocab kvstore dist dist_stop callback faults hotpath fixed"
+default_suites="arena engine sgemm vmath ndarray ndqueue symbol executor schedule gradcheck conv pool seq_ops lstm fuse fuse_fc optimizer training metric idx ndfile symjson io csv vocab kvstore dist dist_stop callback faults hotpath fixed"
 suites=${MX_CROSS_SUITES:-$default_suites}
 quick=1
 [ "$suites" = all ] && { suites=""; quick=0; }
