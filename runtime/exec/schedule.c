@@ -173,8 +173,8 @@ mx_status mx_sched_build(const mx_exec *e, int backward, int no_war, mx_sched **
         }
     }
     s->n = n;
-    /* Every conflicting earlier step becomes an edge. Quadratic, at bind:
-     * the char-LSTM's ~900 backward steps take a few milliseconds. */
+    /* Every conflicting earlier step becomes an edge: quadratic in the
+     * steps, once at bind (each step's hull rejects most pairs at once). */
     for (int p = 0; p < n && st == MX_OK; p++) {
         const mx_span *a = spans + span_at[p];
         int na = span_at[p + 1] - span_at[p];

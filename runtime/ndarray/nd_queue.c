@@ -16,6 +16,19 @@
  * order on the calling thread: a pool cannot start a region inside one. */
 #include "nd_queue.h"
 
+#ifdef MX_INFER_ONLY
+/* profile=infer has no thread pool: every operation runs at its call. */
+void mx_ndq_push(mx_ndq_fn fn, const void *args, size_t nbytes, const mx_ndq_range *in, int nin, mx_ndq_range out)
+{
+    (void)nbytes, (void)in, (void)nin, (void)out;
+    fn(NULL, args);
+}
+void mx_ndq_flush(void) {}
+int mx_ndq_pending(void) { return 0; }
+void mx_ndq_set_enabled(int on) { (void)on; }
+int mx_ndq_enabled(void) { return 0; }
+#else
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -124,3 +137,5 @@ void mx_ndq_set_enabled(int on)
     mx_ndq_flush();
     enabled = on != 0;
 }
+
+#endif /* MX_INFER_ONLY */
