@@ -132,7 +132,7 @@ if [ ! -f "$text" ]; then # any English will do: the repository's own prose
 fi
 if [ -f "$text" ]; then
     out=$("${mpirun[@]}" "$build/char_lstm" train --kvstore dist_sync --data "$text" --limit-chars 100000 --epochs 1 \
-          --num-hidden 32 --num-embed 16 --seq-len 16 --checkpoint "$tmp/lstm" --speedometer 0 2>&1)
+          --num-hidden 32 --num-embed 16 --seq-len 16 --checkpoint "$tmp/lstm" --speedometer 0 --bucket-kb 16 2>&1)
     if [ $? -eq 0 ] && grep -q '^final validation perplexity' <<<"$out" && [ -f "$tmp/lstm-vocab" ] &&
        [ -f "$tmp/lstm-0001.params" ]; then
         ok "char_lstm train --kvstore dist_sync: $(grep '^final validation perplexity' <<<"$out")"
