@@ -28,6 +28,7 @@ else
 fi
 expect "mixed cpu and gpu contexts are refused" 2 "mixes cpu and gpu" "$app" --context cpu:0,gpu:0
 expect "bad --kvstore is named" 2 "--kvstore: bad value 'nccl'" "$app" --kvstore nccl
+expect "bad --bucket-kb is named" 2 "--bucket-kb: bad value '-1'" "$app" --bucket-kb -1
 if [[ "$build" == *-mpi* ]]; then
     echo "  skipped: dist_sync refusal: an MPI build runs it (tests/test_mpi.sh covers it)"
 else

@@ -127,6 +127,7 @@ typedef struct fit_ctx {
     mx_ctx ctx[2];
     int nctx;
     const char *kvstore;
+    size_t bucket_bytes; /* dist_sync's allreduce_bucket_bytes (0: fit's default) */
 } fit_ctx;
 
 /* One epoch of an MLP on 40 random samples (batch 10) with SGD momentum;
@@ -153,6 +154,7 @@ static int try_fit(void *p)
         mx_fit_opts fo = mx_fit_defaults();
         fo.n_epoch = 1;
         fo.kvstore = c->kvstore;
+        if (c->bucket_bytes) fo.allreduce_bucket_bytes = c->bucket_bytes;
         mx_log_set_quiet(1);
         ok = mx_model_fit(m, opt, prov, &fo) == MX_OK;
         mx_log_set_quiet(0);
@@ -173,10 +175,20 @@ static void test_faults_fit(void)
     mx_sym *data = mx_var("data");
     fit_ctx c = {mx_chain(data, "FullyConnected name=fc1 num_hidden=8", "Activation name=relu1 act_type=relu",
                           "FullyConnected name=fc2 num_hidden=3", "SoftmaxOutput name=softmax", NULL),
-                 {mx_cpu(), mx_cpu()}, 1, "local"};
+                 {mx_cpu(), mx_cpu()}, 1, "local", 0};
     mx_sym_free(data);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c.net);
     every_allocation("fit on the CPU", try_fit, &c);
+    /* dist_sync with gradient buckets (64 bytes: every parameter its own
+     * bucket), the executor's gradient hook included */
+    mx_dist_ops buckets = dist_rank0_bucket_ops();
+    mx_dist_register(&buckets);
+    c.kvstore = "dist_sync";
+    c.bucket_bytes = 64;
+    every_allocation("dist_sync fit with gradient buckets", try_fit, &c);
+    mx_dist_register(NULL);
+    c.kvstore = "local";
+    c.bucket_bytes = 0;
     c.nctx = 2;
     every_allocation("fit on two CPU contexts", try_fit, &c);
     if (mx_dev_fake_gpus(2) != MX_OK) {
@@ -554,7 +566,7 @@ CU_ErrorCode mx_test_register_faults(void)
     if (!s) return CU_get_error();
     CU_add_test(s, "bind: every allocation failing in turn is a clean error", test_faults_bind);
     CU_add_test(s, "loaders: every allocation failing in turn is a clean error", test_faults_loaders);
-    CU_add_test(s, "fit: every allocation failing in turn is a clean error (CPU, stand-in GPUs, dist_sync)",
+    CU_add_test(s, "fit: every allocation failing in turn is a clean error (CPU, stand-in GPUs, dist_sync, buckets)",
                 test_faults_fit);
     CU_add_test(s, "checkpoint: a failing fsync (EIO, ENOSPC) at each point leaves the previous one",
                 test_faults_checkpoint_fsync);

@@ -8,6 +8,7 @@
 
 #include "mx/lstm.h"
 #include "runtime/exec/schedule.h"
+#include "runtime/ndarray/device.h"
 #include "suites.h"
 #include "test_util.h"
 
@@ -316,6 +317,11 @@ static void test_schedule_auto_plans_wide_graphs_only(void)
     restore_env(&env);
 }
 
+static void no_hook(void *ctx, const int *args, int nargs)
+{
+    (void)ctx, (void)args, (void)nargs;
+}
+
 static void test_schedule_bad_values_are_named(void)
 {
     saved_env env = save_env(2);
@@ -336,6 +342,22 @@ static void test_schedule_bad_values_are_named(void)
     CU_ASSERT_EQUAL(mx_exec_set_schedule(e, (mx_schedule)7, 0), MX_EINVAL);
     ASSERT_ERROR_HAS("unknown schedule 7");
     mx_exec_free(e);
+    /* GPU executors order their steps with CUDA graphs and call no hook */
+    if (mx_dev_fake_gpus(1) == MX_OK) {
+        const char *names[] = {"x"};
+        mx_shape shapes[] = {mx_shape_make(2, 7, 9)};
+        mx_exec *g = mx_simple_bind(net, mx_gpu(0), 1, names, shapes, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+        CU_ASSERT_EQUAL(mx_exec_set_schedule(g, MX_SCHEDULE_GRAPH, 0), MX_EINVAL);
+        ASSERT_ERROR_HAS("CUDA graphs");
+        CU_ASSERT_EQUAL(mx_exec_set_grad_hook(g, no_hook, NULL), MX_EINVAL);
+        ASSERT_ERROR_HAS("only CPU executors");
+        CU_ASSERT_EQUAL(mx_exec_set_grad_hook(g, NULL, NULL), MX_OK); /* removing one is fine */
+        mx_exec_free(g);
+        mx_dev_fake_gpus(0);
+    } else {
+        mx_test_skip("cuda=1 build: no stand-in GPU for the GPU refusals");
+    }
     mx_sym_free(net);
     restore_env(&env);
 }
@@ -352,6 +374,7 @@ CU_ErrorCode mx_test_register_schedule(void)
                 test_schedule_reused_buffer_waits_for_readers);
     CU_add_test(s, "steps by dependency allocate nothing", test_schedule_graph_steps_allocate_nothing);
     CU_add_test(s, "auto plans wide graphs, leaves chains in order", test_schedule_auto_plans_wide_graphs_only);
-    CU_add_test(s, "bad MX_SCHED and schedules are named", test_schedule_bad_values_are_named);
+    CU_add_test(s, "bad MX_SCHED and schedules are named; GPU executors refuse a schedule and a hook",
+                test_schedule_bad_values_are_named);
     return CU_get_error();
 }
