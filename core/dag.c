@@ -11,12 +11,7 @@
 
 #include <sched.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define cpu_relax() _mm_pause()
-#else
-#define cpu_relax() ((void)0)
-#endif
+#include "cpu_relax.h"
 
 /* Arms the counters and the queue, and queues the nodes with no predecessor. */
 static void reset(mx_dag *d)

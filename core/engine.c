@@ -15,12 +15,7 @@
 
 #include "engine_pin.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define cpu_relax() _mm_pause()
-#else
-#define cpu_relax() ((void)0)
-#endif
+#include "cpu_relax.h"
 
 /* Spin iterations before a worker sleeps: about a millisecond. */
 #define SPIN_LIMIT 20000

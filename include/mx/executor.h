@@ -69,7 +69,8 @@ typedef void (*mx_grad_hook)(void *ctx, const int *args, int nargs);
 mx_status mx_exec_set_grad_hook(mx_exec *e, mx_grad_hook fn, void *ctx);
 
 /** Fills order (room entries) with the arguments that have gradients, in
- * the order the sequential backward completes them; returns their count. */
+ * the order the sequential backward completes them; returns their count
+ * (-1 with the error set when out of memory). */
 int mx_exec_grad_order(const mx_exec *e, int *order, int room);
 
 /** The extra bytes reserved by mx_simple_bind_ex (NULL if none). */

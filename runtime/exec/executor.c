@@ -503,8 +503,6 @@ static mx_status fuse_graph(mx_exec *e, bind_state *s, int n, const char *const 
     return MX_OK;
 }
 
-/* Everything between shape inference and the arena: indices, requests,
- * buffers, in-place merges and offsets. */
 /* The graph's width: op nodes over the longest chain of them, each
  * counted once (the forward data flow, from the symbol). A chain (the
  * MLP, LeNet) has width 1; the char-LSTM's unrolled steps about 4. */
@@ -543,13 +541,17 @@ static void schedule_slack(mx_exec *e, bind_state *s)
     e->sched_width = graph_width(s);
     int threads = mx_engine_threads(e->eng);
     int wide = e->sched_width >= 0.75 * (threads > 1 ? threads : 2);
-    if (e->ctx.dev_type != MX_CPU || e->sched_mode == MX_SCHEDULE_SEQUENTIAL || !wide ||
-        (e->sched_mode == MX_SCHEDULE_AUTO && threads < 2))
-        return;
+    /* Plans (mx_exec_init_schedule) for a forced schedule, or in auto for a
+     * wide graph with several threads: nothing to gain otherwise. */
+    e->sched_plan = e->ctx.dev_type == MX_CPU && e->sched_mode != MX_SCHEDULE_SEQUENTIAL &&
+                    (e->sched_mode != MX_SCHEDULE_AUTO || (threads > 1 && wide));
+    if (!e->sched_plan || !wide) return;
     int slack = 8 * (int)(e->sched_width + 0.999);
     s->slack = slack < 2 * s->nops ? slack : 2 * s->nops;
 }
 
+/* Everything between shape inference and the arena: indices, requests,
+ * buffers, in-place merges and offsets. */
 static mx_status plan_graph(mx_exec *e, bind_state *s)
 {
     s->k = e->k;

@@ -68,6 +68,7 @@ struct mx_exec {
     int sched_calls[2];
     double sched_par[2]; /* measured parallelism (0: not measured) */
     double sched_width;  /* the graph's width at bind (executor.c, graph_width) */
+    int sched_plan;      /* bind builds the plans (executor.c, schedule_slack) */
     /* mx_exec_set_grad_hook: after backward step i, the arguments it
      * completed are done_args[done_at[i] .. done_at[i+1]). */
     mx_grad_hook hook;
@@ -98,9 +99,8 @@ static inline void mx_exec_step_done(mx_exec *e, int i)
 /* Reads MX_SCHED into e's schedule mode (at bind, before planning). */
 mx_status mx_exec_schedule_env(mx_exec *e);
 
-/* Builds, at the end of bind, the dependency plans a CPU executor will
- * use: when it has several threads and a graph wide enough (auto), or
- * when a schedule other than seq is forced. */
+/* Builds, at the end of bind, the dependency plans when the planner
+ * decided they are wanted (sched_plan). */
 mx_status mx_exec_init_schedule(mx_exec *e);
 
 /* Records the executor's forward (is_train) or backward as a CUDA graph

@@ -142,19 +142,21 @@ static void run_steps(mx_exec *e, int backward, int is_train)
     }
 }
 
-/* Step i is the last writer of argument a's gradient when no step with a
- * smaller index (later in backward) writes it too. */
-static int last_writer(const mx_exec *e, int a)
+/* last[a]: the step that writes argument a's gradient last in backward
+ * (the smallest step index among its writers), -1 for none. */
+static void last_writers(const mx_exec *e, int *last)
 {
-    const float *g = e->grads[a] && e->reqs[a] != MX_GRAD_NULL ? mx_nd_data(e->grads[a]) : NULL;
-    if (!g) return -1;
-    for (int i = 0; i < e->nsteps; i++) {
+    for (int a = 0; a < e->nargs; a++) last[a] = -1;
+    for (int i = e->nsteps - 1; i >= 0; i--) { /* backward order: a smaller i writes later */
         const mx_step *st = &e->steps[i];
         if (!st->run_bwd) continue;
-        for (int k = 0; k < st->nin; k++)
-            if (st->req[k] != MX_REQ_NULL && st->in_grad[k].data == g) return i;
+        for (int k = 0; k < st->nin; k++) {
+            if (st->req[k] == MX_REQ_NULL || !st->in_grad[k].data) continue;
+            for (int a = 0; a < e->nargs; a++)
+                if (e->grads[a] && e->reqs[a] != MX_GRAD_NULL && st->in_grad[k].data == mx_nd_data(e->grads[a]))
+                    last[a] = i;
+        }
     }
-    return -1;
 }
 
 mx_status mx_exec_set_grad_hook(mx_exec *e, mx_grad_hook fn, void *ctx)
@@ -166,26 +168,19 @@ mx_status mx_exec_set_grad_hook(mx_exec *e, mx_grad_hook fn, void *ctx)
     if (!e->done_at) {
         int *at = calloc((size_t)e->nsteps + 2, sizeof *at);
         int *args = calloc((size_t)(e->nargs ? e->nargs : 1), sizeof *args);
-        if (!at || !args) {
-            free(at);
-            free(args);
-            return mx_set_error(MX_ENOMEM, "set_grad_hook: out of memory");
-        }
-        for (int a = 0; a < e->nargs; a++) {
-            int i = last_writer(e, a);
-            if (i >= 0) at[i + 1]++;
-        }
-        for (int i = 0; i < e->nsteps; i++) at[i + 1] += at[i];
+        int *last = calloc((size_t)(e->nargs ? e->nargs : 1), sizeof *last);
         int *fill = calloc((size_t)e->nsteps + 1, sizeof *fill);
-        if (!fill) {
-            free(at);
-            free(args);
+        if (!at || !args || !last || !fill) {
+            free(at), free(args), free(last), free(fill);
             return mx_set_error(MX_ENOMEM, "set_grad_hook: out of memory");
         }
-        for (int a = 0; a < e->nargs; a++) {
-            int i = last_writer(e, a);
-            if (i >= 0) args[at[i] + fill[i]++] = a;
-        }
+        last_writers(e, last);
+        for (int a = 0; a < e->nargs; a++)
+            if (last[a] >= 0) at[last[a] + 1]++;
+        for (int i = 0; i < e->nsteps; i++) at[i + 1] += at[i];
+        for (int a = 0; a < e->nargs; a++)
+            if (last[a] >= 0) args[at[last[a]] + fill[last[a]]++] = a;
+        free(last);
         free(fill);
         e->done_at = at;
         e->done_args = args;
@@ -197,13 +192,17 @@ mx_status mx_exec_set_grad_hook(mx_exec *e, mx_grad_hook fn, void *ctx)
 
 int mx_exec_grad_order(const mx_exec *e, int *order, int room)
 {
+    int *last = calloc((size_t)(e->nargs ? e->nargs : 1), sizeof *last);
+    if (!last) return mx_set_error(MX_ENOMEM, "grad_order: out of memory"), -1;
+    last_writers(e, last);
     int n = 0;
-    for (int i = e->nsteps - 1; i >= 0; i--)
+    for (int i = e->nsteps - 1; i >= 0; i--) /* backward order */
         for (int a = 0; a < e->nargs; a++)
-            if (last_writer(e, a) == i) {
+            if (last[a] == i) {
                 if (n < room) order[n] = a;
                 n++;
             }
+    free(last);
     return n;
 }
 
@@ -241,13 +240,8 @@ mx_status mx_exec_schedule_env(mx_exec *e) { return schedule_from_env(&e->sched_
 
 mx_status mx_exec_init_schedule(mx_exec *e)
 {
-    int threads = mx_engine_threads(e->eng);
     e->sched_use[0] = e->sched_use[1] = 0;
-    if (e->ctx.dev_type != MX_CPU || e->sched_mode == MX_SCHEDULE_SEQUENTIAL) return MX_OK;
-    /* Auto with one thread, or a graph too narrow: nothing to gain, no
-     * plan to build (the bind of a chain stays as cheap as before). */
-    if (e->sched_mode == MX_SCHEDULE_AUTO && (threads < 2 || e->sched_width < 0.75 * threads)) return MX_OK;
-    return build_plans(e);
+    return e->sched_plan ? build_plans(e) : MX_OK; /* a chain's bind stays as cheap as before */
 }
 
 mx_status mx_exec_set_schedule(mx_exec *e, mx_schedule mode, uint64_t seed)

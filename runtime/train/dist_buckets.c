@@ -125,7 +125,7 @@ mx_buckets *mx_buckets_create(mx_exec *e, const int *param_arg, int nparams, siz
     }
     /* Completion order; parameters no step writes go last. */
     int n = 0, got = mx_exec_grad_order(e, args, nargs);
-    unsigned char *seen = calloc(np, 1);
+    unsigned char *seen = got >= 0 ? calloc(np, 1) : NULL;
     if (!seen) {
         free(args);
         mx_buckets_free(b, NULL);
