@@ -90,7 +90,9 @@ fi
 
 # --- export: mxrt's apps' models, and the imported PyTorch models, out and back in ---
 shakespeare=$repo/../shared/data/tinyshakespeare/input.txt
-[ -f "$shakespeare" ] || shakespeare=$tmp/text.txt
+# Without the shared data (a clone elsewhere) any English will do; not
+# $tmp/text.txt itself: the head below would truncate it before reading.
+[ -f "$shakespeare" ] || shakespeare=$tmp/fallback.txt
 [ -f "$shakespeare" ] || yes "To be, or not to be, that is the question." | head -400 >"$shakespeare"
 head -c 20000 "$shakespeare" >"$tmp/text.txt"
 roundtrip() { # what prefix shape-args...
